@@ -1,0 +1,413 @@
+//! The connection to a Temporal frontend and the machinery every operation
+//! shares: request metadata, per-attempt timeouts, retries with jittered
+//! backoff on transient codes only, and the call scope that makes any call
+//! abandonable by deadline, cancellation token or client close.
+
+use crate::error::{from_status, Error, ErrorKind, Result};
+use crate::options::{ConnectOptions, RetrySettings, TlsOptions};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use temporalio_protos::temporal::api::workflowservice::v1::{
+    workflow_service_client::WorkflowServiceClient, GetSystemInfoRequest,
+};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+
+/// Largest response we accept (history pages can be big).
+const MAX_DECODING_MESSAGE_SIZE: usize = 128 * 1024 * 1024;
+/// Per-attempt timeout of a long poll. The server answers a long poll by its
+/// own deadline (about 20 s by default) well before this.
+const LONG_POLL_TIMEOUT: Duration = Duration::from_secs(70);
+
+/// How one call may be abandoned by its caller. Abandoning a call never
+/// touches the workflow: it only stops waiting and releases what the call held.
+#[derive(Clone, Debug, Default)]
+pub struct CallOptions {
+    /// Overall deadline for the call, retries included.
+    pub timeout: Option<Duration>,
+    /// Cancelling this token abandons the call with a `cancelled` error.
+    pub cancel: Option<CancellationToken>,
+}
+
+impl CallOptions {
+    /// Call options with a deadline.
+    pub fn with_timeout(timeout: Duration) -> Self {
+        CallOptions {
+            timeout: Some(timeout),
+            cancel: None,
+        }
+    }
+
+    /// Call options with a cancellation token.
+    pub fn with_cancel(token: CancellationToken) -> Self {
+        CallOptions {
+            timeout: None,
+            cancel: Some(token),
+        }
+    }
+}
+
+/// What a running call knows about its own limits.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CallScope {
+    deadline: Option<Instant>,
+}
+
+/// Whether an RPC is an ordinary call or a long poll that the server may end
+/// by its own deadline (and which must then simply be re-issued).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RpcKind {
+    /// Bounded retries (`RetrySettings::max_attempts` / `max_elapsed`).
+    Ordinary,
+    /// Retries until the call's own deadline; per-attempt deadlines are re-issued.
+    Patient,
+}
+
+pub(crate) type Service = WorkflowServiceClient<Channel>;
+
+struct Inner {
+    service: Service,
+    namespace: String,
+    identity: String,
+    metadata: MetadataMap,
+    rpc_timeout: Duration,
+    retry: RetrySettings,
+    target: String,
+    server_version: String,
+    closed: CancellationToken,
+}
+
+/// A connected client. Cloning is cheap (one `Arc`), and clones share the
+/// connection; a client is safe to use from many threads and tasks at once.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("target", &self.inner.target)
+            .field("namespace", &self.inner.namespace)
+            .field("identity", &self.inner.identity)
+            .finish_non_exhaustive()
+    }
+}
+
+fn default_identity() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".to_owned());
+    format!("{}@{}", std::process::id(), host)
+}
+
+fn build_metadata(options: &ConnectOptions) -> Result<MetadataMap> {
+    let mut metadata = MetadataMap::new();
+    for (name, value) in &options.headers {
+        let key =
+            AsciiMetadataKey::from_bytes(name.to_ascii_lowercase().as_bytes()).map_err(|_| {
+                Error::invalid_argument(format!(
+                    "header name {name:?} is not a valid gRPC metadata key"
+                ))
+            })?;
+        // The value is not echoed: headers often carry credentials.
+        let value = AsciiMetadataValue::try_from(value.as_str()).map_err(|_| {
+            Error::invalid_argument(format!("value of header {name:?} is not printable ASCII"))
+        })?;
+        metadata.insert(key, value);
+    }
+    if let Some(api_key) = &options.api_key {
+        let mut value = AsciiMetadataValue::try_from(format!("Bearer {api_key}"))
+            .map_err(|_| Error::invalid_argument("api_key is not printable ASCII"))?;
+        value.set_sensitive(true);
+        metadata.insert("authorization", value);
+    }
+    let namespace = AsciiMetadataValue::try_from(options.namespace.as_str())
+        .map_err(|_| Error::invalid_argument("namespace is not printable ASCII"))?;
+    metadata.insert("temporal-namespace", namespace);
+    metadata.insert(
+        "client-name",
+        AsciiMetadataValue::from_static("temporal-bridge"),
+    );
+    metadata.insert(
+        "client-version",
+        AsciiMetadataValue::from_static(env!("CARGO_PKG_VERSION")),
+    );
+    Ok(metadata)
+}
+
+fn tls_config(tls: &TlsOptions) -> Result<ClientTlsConfig> {
+    let mut config = ClientTlsConfig::new();
+    match &tls.server_root_ca_cert {
+        Some(ca) => {
+            if !ca.contains("-----BEGIN") {
+                return Err(Error::invalid_argument(
+                    "tls.server_root_ca_cert must be PEM text (-----BEGIN CERTIFICATE-----...)",
+                ));
+            }
+            config = config.ca_certificate(Certificate::from_pem(ca));
+        }
+        None => config = config.with_native_roots(),
+    }
+    if let Some(domain) = &tls.domain {
+        config = config.domain_name(domain.clone());
+    }
+    match (&tls.client_cert, &tls.client_private_key) {
+        (Some(cert), Some(key)) => {
+            if !cert.contains("-----BEGIN") || !key.contains("-----BEGIN") {
+                return Err(Error::invalid_argument(
+                    "tls.client_cert and tls.client_private_key must be PEM text",
+                ));
+            }
+            config = config.identity(Identity::from_pem(cert, key));
+        }
+        (None, None) => {}
+        _ => {
+            return Err(Error::invalid_argument(
+                "tls.client_cert and tls.client_private_key must be given together",
+            ))
+        }
+    }
+    Ok(config)
+}
+
+/// Renders an error and its sources on one line (transport errors nest deeply).
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
+}
+
+fn is_transient(code: tonic::Code) -> bool {
+    use tonic::Code::*;
+    matches!(
+        code,
+        Unavailable | ResourceExhausted | Aborted | Internal | Unknown | DataLoss
+    )
+}
+
+impl Client {
+    /// Connects and checks that a Temporal server answers (`GetSystemInfo`).
+    pub async fn connect(options: ConnectOptions) -> Result<Client> {
+        let target = options.target.trim();
+        if target.is_empty() {
+            return Err(Error::invalid_argument(
+                "target must be \"host:port\", got an empty string",
+            ));
+        }
+        options.retry.validate().map_err(Error::invalid_argument)?;
+        let tls = options.effective_tls();
+        let uri = if target.contains("://") {
+            target.to_owned()
+        } else if tls.is_some() {
+            format!("https://{target}")
+        } else {
+            format!("http://{target}")
+        };
+        let mut endpoint = Endpoint::from_shared(uri)
+            .map_err(|_| {
+                Error::invalid_argument(format!("target {target:?} is not a valid host:port"))
+            })?
+            .connect_timeout(options.connect_timeout())
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .keep_alive_timeout(Duration::from_secs(15))
+            .keep_alive_while_idle(true);
+        if let Some(tls) = &tls {
+            endpoint = endpoint.tls_config(tls_config(tls)?).map_err(|e| {
+                Error::invalid_argument(format!("invalid TLS settings: {}", error_chain(&e)))
+            })?;
+        }
+        let metadata = build_metadata(&options)?;
+        let unreachable = |detail: String| {
+            Error::new(
+                ErrorKind::Unavailable,
+                format!("could not connect to Temporal server at {target}: {detail}"),
+            )
+            .with_detail("target", target)
+        };
+        let channel = tokio::time::timeout(options.connect_timeout(), endpoint.connect())
+            .await
+            .map_err(|_| unreachable(format!("timed out after {:?}", options.connect_timeout())))?
+            .map_err(|e| unreachable(error_chain(&e)))?;
+        let service = WorkflowServiceClient::new(channel)
+            .max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE)
+            .max_encoding_message_size(MAX_DECODING_MESSAGE_SIZE);
+        let mut client = Client {
+            inner: Arc::new(Inner {
+                service,
+                namespace: options.namespace.clone(),
+                identity: options.identity.clone().unwrap_or_else(default_identity),
+                metadata,
+                rpc_timeout: options.rpc_timeout(),
+                retry: options.retry.clone(),
+                target: target.to_owned(),
+                server_version: String::new(),
+                closed: CancellationToken::new(),
+            }),
+        };
+        let call = CallOptions::with_timeout(options.connect_timeout());
+        let info = client
+            .scoped(&call, |scope| {
+                client.rpc(
+                    scope,
+                    RpcKind::Ordinary,
+                    GetSystemInfoRequest {},
+                    |mut s, r| async move { s.get_system_info(r).await },
+                )
+            })
+            .await
+            .map_err(|e| match e.kind() {
+                ErrorKind::PermissionDenied => e.context(format!("connecting to {target}")),
+                _ => unreachable(e.message().to_owned()),
+            })?;
+        if let Some(inner) = Arc::get_mut(&mut client.inner) {
+            inner.server_version = info.server_version;
+        }
+        Ok(client)
+    }
+
+    /// Connects from the JSON form of [`ConnectOptions`].
+    pub async fn connect_json(options_json: &str) -> Result<Client> {
+        let options: ConnectOptions =
+            crate::contract::parse_strict(options_json, "connect options")?;
+        Client::connect(options).await
+    }
+
+    /// The namespace every call uses.
+    pub fn namespace(&self) -> &str {
+        &self.inner.namespace
+    }
+
+    /// The identity reported to the server.
+    pub fn identity(&self) -> &str {
+        &self.inner.identity
+    }
+
+    /// The server's version, as reported when connecting.
+    pub fn server_version(&self) -> &str {
+        &self.inner.server_version
+    }
+
+    /// Closes the client: every in-flight call of it and its clones ends with a
+    /// `cancelled` error, and later calls fail the same way. Idempotent.
+    pub fn close(&self) {
+        self.inner.closed.cancel();
+    }
+
+    /// Whether [`Client::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.is_cancelled()
+    }
+
+    /// Runs one call under its deadline and cancellation token and the client's
+    /// close token. Whichever ends first wins; the losing future is dropped,
+    /// which cancels any RPC it had in flight.
+    pub(crate) async fn scoped<'a, T, F, Fut>(&'a self, call: &CallOptions, op: F) -> Result<T>
+    where
+        F: FnOnce(CallScope) -> Fut,
+        Fut: Future<Output = Result<T>> + 'a,
+    {
+        if self.is_closed() {
+            return Err(Error::new(ErrorKind::Cancelled, "client is closed"));
+        }
+        if let Some(token) = &call.cancel {
+            if token.is_cancelled() {
+                return Err(Error::new(
+                    ErrorKind::Cancelled,
+                    "call was cancelled by the caller",
+                ));
+            }
+        }
+        let deadline = call.timeout.map(|t| Instant::now() + t);
+        let caller_token = call.cancel.clone().unwrap_or_default();
+        let work = op(CallScope { deadline });
+        let expire = async {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = self.inner.closed.cancelled() => Err(Error::new(ErrorKind::Cancelled, "client was closed during the call")),
+            _ = caller_token.cancelled() => Err(Error::new(ErrorKind::Cancelled, "call was cancelled by the caller")),
+            _ = expire => Err(Error::new(
+                ErrorKind::DeadlineExceeded,
+                format!("call did not finish within its timeout of {:?}", call.timeout.unwrap_or_default()),
+            )),
+            result = work => result,
+        }
+    }
+
+    /// Issues one RPC with metadata and per-attempt timeout, retrying transient
+    /// failures with jittered exponential backoff.
+    pub(crate) async fn rpc<Req, Resp, F, Fut>(
+        &self,
+        scope: CallScope,
+        kind: RpcKind,
+        message: Req,
+        send: F,
+    ) -> Result<Resp>
+    where
+        Req: Clone,
+        F: Fn(Service, tonic::Request<Req>) -> Fut,
+        Fut: Future<Output = std::result::Result<tonic::Response<Resp>, tonic::Status>>,
+    {
+        let retry = &self.inner.retry;
+        let started = Instant::now();
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let mut per_attempt = match kind {
+                RpcKind::Ordinary => self.inner.rpc_timeout,
+                RpcKind::Patient => LONG_POLL_TIMEOUT,
+            };
+            if let Some(deadline) = scope.deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                per_attempt = per_attempt.min(left.max(Duration::from_millis(1)));
+            }
+            let mut request = tonic::Request::new(message.clone());
+            *request.metadata_mut() = self.inner.metadata.clone();
+            request.set_timeout(per_attempt);
+            let status = match send(self.inner.service.clone(), request).await {
+                Ok(response) => return Ok(response.into_inner()),
+                Err(status) => status,
+            };
+            let code = status.code();
+            let retryable = is_transient(code)
+                || (kind == RpcKind::Patient && code == tonic::Code::DeadlineExceeded);
+            let backoff = if kind == RpcKind::Patient && code == tonic::Code::DeadlineExceeded {
+                Duration::ZERO
+            } else {
+                retry.backoff(attempt)
+            };
+            let out_of_budget = kind == RpcKind::Ordinary
+                && (attempt >= retry.max_attempts
+                    || started.elapsed() + backoff > retry.max_elapsed.0);
+            if !retryable || out_of_budget {
+                let mut error = from_status(&status);
+                if retryable {
+                    error = error.with_detail("attempts", attempt);
+                }
+                return Err(error);
+            }
+            tokio::time::sleep(backoff).await;
+        }
+    }
+}

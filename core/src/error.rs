@@ -1,0 +1,255 @@
+//! The one error type of the library. Every failure, whether it came from the
+//! server, the network, the caller's input or a workflow's outcome, becomes an
+//! [`Error`] with a stable [`ErrorKind`], a human message and a JSON object of
+//! details. Bindings pass `to_json()` through unchanged, so C, Python and Rust
+//! callers see exactly the same error objects.
+
+use serde_json::{json, Map, Value};
+use std::fmt;
+
+/// Stable error categories. The string forms (see [`ErrorKind::as_str`]) are
+/// part of the JSON contract: they are never renamed or reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The request was malformed: bad JSON, unknown field, wrong type, bad value.
+    InvalidArgument,
+    /// The workflow (or namespace, or other entity) does not exist.
+    NotFound,
+    /// A workflow with this ID is already running (details carry its `run_id`).
+    AlreadyStarted,
+    /// The workflow closed as failed (details carry the failure chain).
+    WorkflowFailed,
+    /// The workflow closed as canceled (details carry the cancellation details).
+    WorkflowCanceled,
+    /// The workflow was terminated (details carry reason and details).
+    WorkflowTerminated,
+    /// The workflow timed out.
+    WorkflowTimedOut,
+    /// The run continued as new and the caller asked not to follow runs.
+    WorkflowContinuedAsNew,
+    /// The server could not be reached, or stayed unavailable past the retries.
+    Unavailable,
+    /// The call's deadline passed before it finished.
+    DeadlineExceeded,
+    /// The call was abandoned by the caller (token, task cancel, client closed).
+    Cancelled,
+    /// The server refused the call for lack of permission or credentials.
+    PermissionDenied,
+    /// Any other gRPC failure; details carry the gRPC code.
+    Rpc,
+    /// A bug inside the library (e.g. a caught panic). Please report it.
+    Internal,
+}
+
+impl ErrorKind {
+    /// All kinds, for documentation and exhaustive binding tables.
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::InvalidArgument,
+        ErrorKind::NotFound,
+        ErrorKind::AlreadyStarted,
+        ErrorKind::WorkflowFailed,
+        ErrorKind::WorkflowCanceled,
+        ErrorKind::WorkflowTerminated,
+        ErrorKind::WorkflowTimedOut,
+        ErrorKind::WorkflowContinuedAsNew,
+        ErrorKind::Unavailable,
+        ErrorKind::DeadlineExceeded,
+        ErrorKind::Cancelled,
+        ErrorKind::PermissionDenied,
+        ErrorKind::Rpc,
+        ErrorKind::Internal,
+    ];
+
+    /// The stable string used in the JSON `kind` field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::AlreadyStarted => "already_started",
+            ErrorKind::WorkflowFailed => "workflow_failed",
+            ErrorKind::WorkflowCanceled => "workflow_canceled",
+            ErrorKind::WorkflowTerminated => "workflow_terminated",
+            ErrorKind::WorkflowTimedOut => "workflow_timed_out",
+            ErrorKind::WorkflowContinuedAsNew => "workflow_continued_as_new",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::DeadlineExceeded => "deadline_exceeded",
+            ErrorKind::Cancelled => "cancelled",
+            ErrorKind::PermissionDenied => "permission_denied",
+            ErrorKind::Rpc => "rpc",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
+    /// Parses the string form back (used by bindings and tests).
+    pub fn from_str_name(name: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.iter().copied().find(|k| k.as_str() == name)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error with a stable kind, a message and structured details.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    details: Map<String, Value>,
+}
+
+/// Shorthand used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A new error without details.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            details: Map::new(),
+        }
+    }
+
+    /// Adds one detail field (builder style).
+    pub fn with_detail(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Shorthand for an `invalid_argument` error.
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidArgument, message)
+    }
+
+    /// Shorthand for an `internal` error.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Internal, message)
+    }
+
+    /// The error's kind.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The human-readable message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Structured details (gRPC code, workflow/run IDs, failure chain, ...).
+    pub fn details(&self) -> &Map<String, Value> {
+        &self.details
+    }
+
+    /// One detail field.
+    pub fn detail(&self, key: &str) -> Option<&Value> {
+        self.details.get(key)
+    }
+
+    /// The JSON object form: `{"kind": ..., "message": ..., "details": {...}}`.
+    pub fn to_json_value(&self) -> Value {
+        json!({
+            "kind": self.kind.as_str(),
+            "message": self.message,
+            "details": Value::Object(self.details.clone()),
+        })
+    }
+
+    /// [`Error::to_json_value`] as text.
+    pub fn to_json(&self) -> String {
+        self.to_json_value().to_string()
+    }
+
+    /// Prefixes the message with context (e.g. the workflow ID at fault).
+    pub(crate) fn context(mut self, prefix: impl fmt::Display) -> Self {
+        self.message = format!("{prefix}: {}", self.message);
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The textual name of a gRPC code, as the gRPC spec spells it.
+pub(crate) fn grpc_code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code::*;
+    match code {
+        Ok => "OK",
+        Cancelled => "CANCELLED",
+        Unknown => "UNKNOWN",
+        InvalidArgument => "INVALID_ARGUMENT",
+        DeadlineExceeded => "DEADLINE_EXCEEDED",
+        NotFound => "NOT_FOUND",
+        AlreadyExists => "ALREADY_EXISTS",
+        PermissionDenied => "PERMISSION_DENIED",
+        ResourceExhausted => "RESOURCE_EXHAUSTED",
+        FailedPrecondition => "FAILED_PRECONDITION",
+        Aborted => "ABORTED",
+        OutOfRange => "OUT_OF_RANGE",
+        Unimplemented => "UNIMPLEMENTED",
+        Internal => "INTERNAL",
+        Unavailable => "UNAVAILABLE",
+        DataLoss => "DATA_LOSS",
+        Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// Maps a gRPC status to an error. The server's message is kept (it names the
+/// entity at fault); secrets never reach it because we never put any in
+/// request messages, only in metadata.
+pub(crate) fn from_status(status: &tonic::Status) -> Error {
+    use tonic::Code;
+    let kind = match status.code() {
+        Code::InvalidArgument => ErrorKind::InvalidArgument,
+        Code::NotFound => ErrorKind::NotFound,
+        Code::AlreadyExists => ErrorKind::AlreadyStarted,
+        Code::Unavailable => ErrorKind::Unavailable,
+        Code::DeadlineExceeded => ErrorKind::DeadlineExceeded,
+        Code::PermissionDenied | Code::Unauthenticated => ErrorKind::PermissionDenied,
+        _ => ErrorKind::Rpc,
+    };
+    let mut message = status.message().to_owned();
+    if message.is_empty() {
+        message = format!("gRPC status {}", grpc_code_name(status.code()));
+    }
+    let mut error =
+        Error::new(kind, message).with_detail("grpc_code", grpc_code_name(status.code()));
+    if let Some(started) = already_started(status.details()) {
+        error = error.with_detail("run_id", started.run_id);
+    }
+    error
+}
+
+/// Reads `WorkflowExecutionAlreadyStartedFailure` out of a status's details,
+/// where the server puts the run ID of the workflow that holds the ID.
+fn already_started(
+    status_details: &[u8],
+) -> Option<
+    temporalio_protos::temporal::api::errordetails::v1::WorkflowExecutionAlreadyStartedFailure,
+> {
+    use prost::Message;
+    use temporalio_protos::temporal::api::errordetails::v1::WorkflowExecutionAlreadyStartedFailure;
+    if status_details.is_empty() {
+        return None;
+    }
+    let status = temporalio_protos::google::rpc::Status::decode(status_details).ok()?;
+    status.details.iter().find_map(|any| {
+        if any
+            .type_url
+            .ends_with("WorkflowExecutionAlreadyStartedFailure")
+        {
+            WorkflowExecutionAlreadyStartedFailure::decode(any.value.as_slice()).ok()
+        } else {
+            None
+        }
+    })
+}

@@ -1,0 +1,209 @@
+//! Connection options: where the server is, who we are, how we authenticate
+//! and how patiently we retry. Secrets (API key, private key) are kept out of
+//! `Debug` output, logs and error messages.
+
+use crate::duration::JsonDuration;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+/// Options for [`crate::Client::connect`]; also the JSON form of the `connect` request.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectOptions {
+    /// `host:port` of the Temporal frontend, e.g. `127.0.0.1:7233`.
+    pub target: String,
+    /// Namespace for every call of this client.
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    /// Identity reported to the server; defaults to `<pid>@<hostname>`.
+    #[serde(default)]
+    pub identity: Option<String>,
+    /// Extra gRPC metadata sent with every call.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// API key, sent as `authorization: Bearer <key>`. Implies TLS unless `tls` is `false`.
+    #[serde(default)]
+    pub api_key: Option<String>,
+    /// TLS: `true` for system roots, an object for custom CA / server name / mTLS.
+    #[serde(default)]
+    pub tls: Option<TlsSetting>,
+    /// Timeout of one ordinary RPC attempt (not of long polls). Default 10 s.
+    #[serde(default)]
+    pub rpc_timeout: Option<JsonDuration>,
+    /// How long connecting may take. Default 10 s.
+    #[serde(default)]
+    pub connect_timeout: Option<JsonDuration>,
+    /// Retry policy for transient gRPC failures.
+    #[serde(default)]
+    pub retry: RetrySettings,
+}
+
+fn default_namespace() -> String {
+    "default".to_owned()
+}
+
+impl ConnectOptions {
+    /// Options for `target` with every default.
+    pub fn new(target: impl Into<String>) -> Self {
+        ConnectOptions {
+            target: target.into(),
+            namespace: default_namespace(),
+            identity: None,
+            headers: BTreeMap::new(),
+            api_key: None,
+            tls: None,
+            rpc_timeout: None,
+            connect_timeout: None,
+            retry: RetrySettings::default(),
+        }
+    }
+
+    pub(crate) fn rpc_timeout(&self) -> Duration {
+        self.rpc_timeout.map_or(Duration::from_secs(10), |d| d.0)
+    }
+
+    pub(crate) fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+            .map_or(Duration::from_secs(10), |d| d.0)
+    }
+
+    /// The TLS config to use, if any: explicit setting first, API keys imply TLS.
+    pub(crate) fn effective_tls(&self) -> Option<TlsOptions> {
+        match &self.tls {
+            Some(TlsSetting::Enabled(true)) => Some(TlsOptions::default()),
+            Some(TlsSetting::Enabled(false)) => None,
+            Some(TlsSetting::Options(options)) => Some(options.clone()),
+            None if self.api_key.is_some() => Some(TlsOptions::default()),
+            None => None,
+        }
+    }
+}
+
+impl fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Header values may carry credentials too, so only their names are shown.
+        f.debug_struct("ConnectOptions")
+            .field("target", &self.target)
+            .field("namespace", &self.namespace)
+            .field("identity", &self.identity)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("tls", &self.tls)
+            .field("rpc_timeout", &self.rpc_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+/// `"tls": true | false | {...}`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum TlsSetting {
+    /// `true`: TLS with the system's root certificates; `false`: plaintext.
+    Enabled(bool),
+    /// TLS with explicit settings.
+    Options(TlsOptions),
+}
+
+/// TLS and mTLS settings. PEM text, not file paths, so that every binding
+/// behaves the same and no file access happens inside the library.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsOptions {
+    /// PEM CA certificate(s) to trust instead of the system roots.
+    #[serde(default)]
+    pub server_root_ca_cert: Option<String>,
+    /// Server name to verify (SNI), when it differs from the target host.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// PEM client certificate chain for mTLS.
+    #[serde(default)]
+    pub client_cert: Option<String>,
+    /// PEM client private key for mTLS.
+    #[serde(default)]
+    pub client_private_key: Option<String>,
+}
+
+impl fmt::Debug for TlsOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsOptions")
+            .field("server_root_ca_cert", &self.server_root_ca_cert.is_some())
+            .field("domain", &self.domain)
+            .field("client_cert", &self.client_cert.is_some())
+            .field(
+                "client_private_key",
+                &self.client_private_key.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// Jittered exponential backoff for transient failures (`UNAVAILABLE`,
+/// `RESOURCE_EXHAUSTED`, `ABORTED`, `INTERNAL`, `UNKNOWN`). Ordinary calls give
+/// up after `max_attempts` or `max_elapsed`; result waits retry for as long as
+/// the caller's own deadline allows.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetrySettings {
+    /// First backoff. Default 100 ms.
+    pub initial_interval: JsonDuration,
+    /// Backoff cap. Default 5 s.
+    pub max_interval: JsonDuration,
+    /// Growth factor per attempt. Default 2.0.
+    pub multiplier: f64,
+    /// Random spread, as a fraction of the backoff (0.0–1.0). Default 0.2.
+    pub jitter: f64,
+    /// Attempts for ordinary calls, first one included. Default 10; 1 disables retries.
+    pub max_attempts: u32,
+    /// Total time budget of an ordinary call's retries. Default 30 s.
+    pub max_elapsed: JsonDuration,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        RetrySettings {
+            initial_interval: Duration::from_millis(100).into(),
+            max_interval: Duration::from_secs(5).into(),
+            multiplier: 2.0,
+            jitter: 0.2,
+            max_attempts: 10,
+            max_elapsed: Duration::from_secs(30).into(),
+        }
+    }
+}
+
+impl RetrySettings {
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        if !(self.multiplier.is_finite() && self.multiplier >= 1.0) {
+            return Err(format!(
+                "retry.multiplier must be >= 1.0, got {}",
+                self.multiplier
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.jitter) {
+            return Err(format!(
+                "retry.jitter must be within 0.0..=1.0, got {}",
+                self.jitter
+            ));
+        }
+        if self.max_attempts == 0 {
+            return Err("retry.max_attempts must be at least 1".to_owned());
+        }
+        Ok(())
+    }
+
+    /// The backoff before retry number `attempt` (1-based), jittered.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.initial_interval.0.as_secs_f64()
+            * self
+                .multiplier
+                .powi(attempt.saturating_sub(1).min(64) as i32);
+        let capped = base.min(self.max_interval.0.as_secs_f64());
+        let spread = capped * self.jitter;
+        let jittered = capped + rand::random_range(-spread..=spread);
+        Duration::from_secs_f64(jittered.max(0.0))
+    }
+}

@@ -1,0 +1,815 @@
+//! Workflow operations: start by type name, wait for the result (from any
+//! process), cancel, terminate and describe. The request and response types
+//! here are the JSON contract itself: the bindings deserialize exactly these.
+
+use crate::client::{CallOptions, CallScope, Client, RpcKind};
+use crate::duration::{format_timestamp, proto_seconds, to_proto, JsonDuration};
+use crate::error::{Error, ErrorKind, Result};
+use crate::payload::{
+    decode_payloads, encode_raw, encode_values, failure_to_json, json_map_to_payloads,
+    payload_map_to_json, payloads_to_json, raw_payloads, retry_state_name, strip_enum_prefix,
+    RawPayload,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use temporalio_protos::temporal::api::common::v1::{
+    Memo, RetryPolicy as ProtoRetryPolicy, SearchAttributes, WorkflowExecution, WorkflowType,
+};
+use temporalio_protos::temporal::api::enums::v1::{
+    HistoryEventFilterType, PendingActivityState, TaskQueueKind, WorkflowExecutionStatus,
+    WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
+};
+use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
+use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
+use temporalio_protos::temporal::api::workflowservice::v1::{
+    DescribeWorkflowExecutionRequest, DescribeWorkflowExecutionResponse,
+    GetWorkflowExecutionHistoryRequest, RequestCancelWorkflowExecutionRequest,
+    StartWorkflowExecutionRequest, TerminateWorkflowExecutionRequest,
+};
+
+/// What to do when a closed workflow with the same ID exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdReusePolicy {
+    /// Start a new run whatever way the last one closed.
+    AllowDuplicate,
+    /// Start a new run only if the last one did not complete successfully.
+    AllowDuplicateFailedOnly,
+    /// Never reuse the ID.
+    RejectDuplicate,
+    /// Terminate a running run and start a new one (prefer `id_conflict_policy`).
+    TerminateIfRunning,
+}
+
+/// What to do when a *running* workflow with the same ID exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdConflictPolicy {
+    /// Fail with `already_started`.
+    Fail,
+    /// Return the running workflow's run ID instead of starting a new run.
+    UseExisting,
+    /// Terminate the running workflow, then start.
+    TerminateExisting,
+}
+
+/// A workflow retry policy (the server retries the whole workflow).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicy {
+    /// Backoff before the first retry.
+    #[serde(default)]
+    pub initial_interval: Option<JsonDuration>,
+    /// Growth factor of the backoff (>= 1.0).
+    #[serde(default)]
+    pub backoff_coefficient: Option<f64>,
+    /// Backoff cap.
+    #[serde(default)]
+    pub maximum_interval: Option<JsonDuration>,
+    /// Attempts in total; 0 means unlimited.
+    #[serde(default)]
+    pub maximum_attempts: Option<u32>,
+    /// Failure types that are never retried.
+    #[serde(default)]
+    pub non_retryable_error_types: Vec<String>,
+}
+
+impl RetryPolicy {
+    fn to_proto(&self) -> Result<ProtoRetryPolicy> {
+        if let Some(c) = self.backoff_coefficient {
+            if !c.is_finite() || c < 1.0 {
+                return Err(Error::invalid_argument(format!(
+                    "retry_policy.backoff_coefficient must be >= 1.0, got {c}"
+                )));
+            }
+        }
+        Ok(ProtoRetryPolicy {
+            initial_interval: self.initial_interval.map(|d| to_proto(d.0)),
+            backoff_coefficient: self.backoff_coefficient.unwrap_or(0.0),
+            maximum_interval: self.maximum_interval.map(|d| to_proto(d.0)),
+            maximum_attempts: i32::try_from(self.maximum_attempts.unwrap_or(0)).map_err(|_| {
+                Error::invalid_argument("retry_policy.maximum_attempts is too large")
+            })?,
+            non_retryable_error_types: self.non_retryable_error_types.clone(),
+        })
+    }
+}
+
+/// Request of `start_workflow`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartWorkflowRequest {
+    /// Workflow type name, as registered by the worker (any SDK).
+    pub workflow_type: String,
+    /// Task queue the worker polls.
+    pub task_queue: String,
+    /// Arguments; each becomes one `json/plain` payload.
+    #[serde(default)]
+    pub args: Vec<Value>,
+    /// Arguments as raw payloads (instead of `args`), passed through untouched.
+    #[serde(default)]
+    pub raw_args: Option<Vec<RawPayload>>,
+    /// Workflow ID; a random UUID when absent.
+    #[serde(default)]
+    pub workflow_id: Option<String>,
+    /// Timeout of the whole execution, retries and continue-as-new included.
+    #[serde(default)]
+    pub execution_timeout: Option<JsonDuration>,
+    /// Timeout of a single run.
+    #[serde(default)]
+    pub run_timeout: Option<JsonDuration>,
+    /// Timeout of a single workflow task.
+    #[serde(default)]
+    pub task_timeout: Option<JsonDuration>,
+    /// Reuse policy for the ID of a closed workflow.
+    #[serde(default)]
+    pub id_reuse_policy: Option<IdReusePolicy>,
+    /// Conflict policy for the ID of a running workflow.
+    #[serde(default)]
+    pub id_conflict_policy: Option<IdConflictPolicy>,
+    /// Workflow retry policy.
+    #[serde(default)]
+    pub retry_policy: Option<RetryPolicy>,
+    /// Memo: arbitrary JSON values, one payload each.
+    #[serde(default)]
+    pub memo: Option<Map<String, Value>>,
+    /// Search attributes (must be registered on the server).
+    #[serde(default)]
+    pub search_attributes: Option<Map<String, Value>>,
+    /// Delay before the first workflow task is dispatched.
+    #[serde(default)]
+    pub start_delay: Option<JsonDuration>,
+    /// Cron schedule, e.g. `"*/5 * * * *"`.
+    #[serde(default)]
+    pub cron_schedule: Option<String>,
+    /// Idempotency key; a random UUID when absent (reused on retries).
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+/// Response of `start_workflow`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartWorkflowResponse {
+    /// The workflow ID (generated if the request had none).
+    pub workflow_id: String,
+    /// The run ID of the started (or, with `use_existing`, the running) run.
+    pub run_id: String,
+    /// False when `id_conflict_policy: use_existing` returned a running workflow.
+    pub started: bool,
+}
+
+/// Request of `get_workflow_result`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GetResultRequest {
+    /// Workflow ID.
+    pub workflow_id: String,
+    /// Run to wait for; the latest run when absent.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// Follow continue-as-new, retries and cron to the final run (default true).
+    #[serde(default = "default_true")]
+    pub follow_runs: bool,
+    /// Return raw payloads instead of decoded JSON.
+    #[serde(default)]
+    pub raw: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl GetResultRequest {
+    /// A request for the latest run of `workflow_id`, following runs.
+    pub fn new(workflow_id: impl Into<String>) -> Self {
+        GetResultRequest {
+            workflow_id: workflow_id.into(),
+            run_id: None,
+            follow_runs: true,
+            raw: false,
+        }
+    }
+}
+
+/// Response of `get_workflow_result`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowResult {
+    /// Workflow ID.
+    pub workflow_id: String,
+    /// The run that completed, when known.
+    pub run_id: Option<String>,
+    /// The decoded result: the value, `null` when the workflow returned nothing,
+    /// or an array when it returned several payloads. Absent in raw mode.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub result: Option<Value>,
+    /// Raw payloads, in raw mode only.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub payloads: Option<Vec<RawPayload>>,
+}
+
+/// Request of `cancel_workflow`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelWorkflowRequest {
+    /// Workflow ID.
+    pub workflow_id: String,
+    /// Run to cancel; the latest run when absent.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// Only cancel if the chain started with this run.
+    #[serde(default)]
+    pub first_execution_run_id: Option<String>,
+    /// Reason recorded in the history.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Idempotency key; generated once and reused across retries when absent.
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+/// Request of `terminate_workflow`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TerminateWorkflowRequest {
+    /// Workflow ID.
+    pub workflow_id: String,
+    /// Run to terminate; the latest run when absent.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// Only terminate if the chain started with this run.
+    #[serde(default)]
+    pub first_execution_run_id: Option<String>,
+    /// Reason recorded in the history.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Details recorded in the history, one payload each.
+    #[serde(default)]
+    pub details: Vec<Value>,
+}
+
+/// Request of `describe_workflow`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DescribeWorkflowRequest {
+    /// Workflow ID.
+    pub workflow_id: String,
+    /// Run to describe; the latest run when absent.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// Return memo, search attributes and heartbeat details as raw payloads.
+    #[serde(default)]
+    pub raw: bool,
+}
+
+/// A workflow execution addressed by ID, optionally pinned to runs. Creating
+/// a handle does no RPC.
+#[derive(Debug, Clone)]
+pub struct WorkflowHandle {
+    client: Client,
+    /// Workflow ID.
+    pub workflow_id: String,
+    /// Run ID, if pinned.
+    pub run_id: Option<String>,
+    /// First execution run ID guard for cancel/terminate.
+    pub first_execution_run_id: Option<String>,
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value.clone().filter(|v| !v.is_empty())
+}
+
+fn require(field: &str, value: &str) -> Result<()> {
+    if value.trim().is_empty() {
+        return Err(Error::invalid_argument(format!(
+            "{field} must not be empty"
+        )));
+    }
+    Ok(())
+}
+
+fn execution(workflow_id: &str, run_id: &Option<String>) -> WorkflowExecution {
+    WorkflowExecution {
+        workflow_id: workflow_id.to_owned(),
+        run_id: non_empty(run_id).unwrap_or_default(),
+    }
+}
+
+fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// Adds workflow context to server errors ("workflow X: ...") and the ID as a detail.
+fn about_workflow(workflow_id: &str) -> impl Fn(Error) -> Error + '_ {
+    move |e: Error| {
+        e.context(format!("workflow {workflow_id:?}"))
+            .with_detail("workflow_id", workflow_id)
+    }
+}
+
+impl Client {
+    /// A handle for an existing workflow; no RPC until it is used.
+    pub fn workflow_handle(
+        &self,
+        workflow_id: impl Into<String>,
+        run_id: Option<String>,
+    ) -> WorkflowHandle {
+        WorkflowHandle {
+            client: self.clone(),
+            workflow_id: workflow_id.into(),
+            run_id,
+            first_execution_run_id: None,
+        }
+    }
+
+    /// Starts a workflow by type name.
+    pub async fn start_workflow(
+        &self,
+        request: &StartWorkflowRequest,
+        call: &CallOptions,
+    ) -> Result<StartWorkflowResponse> {
+        require("workflow_type", &request.workflow_type)?;
+        require("task_queue", &request.task_queue)?;
+        let input = match &request.raw_args {
+            Some(raw) if !request.args.is_empty() => {
+                let _ = raw;
+                return Err(Error::invalid_argument(
+                    "give either args or raw_args, not both",
+                ));
+            }
+            Some(raw) => encode_raw(raw)?,
+            None => encode_values(&request.args),
+        };
+        let workflow_id = non_empty(&request.workflow_id).unwrap_or_else(new_request_id);
+        let retry_policy = request
+            .retry_policy
+            .as_ref()
+            .map(RetryPolicy::to_proto)
+            .transpose()?;
+        let message = StartWorkflowExecutionRequest {
+            namespace: self.namespace().to_owned(),
+            workflow_id: workflow_id.clone(),
+            workflow_type: Some(WorkflowType {
+                name: request.workflow_type.clone(),
+            }),
+            task_queue: Some(TaskQueue {
+                name: request.task_queue.clone(),
+                kind: TaskQueueKind::Normal as i32,
+                ..Default::default()
+            }),
+            input,
+            workflow_execution_timeout: request.execution_timeout.map(|d| to_proto(d.0)),
+            workflow_run_timeout: request.run_timeout.map(|d| to_proto(d.0)),
+            workflow_task_timeout: request.task_timeout.map(|d| to_proto(d.0)),
+            identity: self.identity().to_owned(),
+            // One ID per logical start: retries of this call reuse it, so a
+            // start that reached the server before a network error is not doubled.
+            request_id: non_empty(&request.request_id).unwrap_or_else(new_request_id),
+            workflow_id_reuse_policy: match request.id_reuse_policy {
+                None => WorkflowIdReusePolicy::Unspecified,
+                Some(IdReusePolicy::AllowDuplicate) => WorkflowIdReusePolicy::AllowDuplicate,
+                Some(IdReusePolicy::AllowDuplicateFailedOnly) => {
+                    WorkflowIdReusePolicy::AllowDuplicateFailedOnly
+                }
+                Some(IdReusePolicy::RejectDuplicate) => WorkflowIdReusePolicy::RejectDuplicate,
+                // Deprecated upstream in favour of the conflict policy, still honoured by servers.
+                #[allow(deprecated)]
+                Some(IdReusePolicy::TerminateIfRunning) => {
+                    WorkflowIdReusePolicy::TerminateIfRunning
+                }
+            } as i32,
+            workflow_id_conflict_policy: match request.id_conflict_policy {
+                None => WorkflowIdConflictPolicy::Unspecified,
+                Some(IdConflictPolicy::Fail) => WorkflowIdConflictPolicy::Fail,
+                Some(IdConflictPolicy::UseExisting) => WorkflowIdConflictPolicy::UseExisting,
+                Some(IdConflictPolicy::TerminateExisting) => {
+                    WorkflowIdConflictPolicy::TerminateExisting
+                }
+            } as i32,
+            retry_policy,
+            cron_schedule: request.cron_schedule.clone().unwrap_or_default(),
+            memo: request.memo.as_ref().map(|m| Memo {
+                fields: json_map_to_payloads(m),
+            }),
+            search_attributes: request
+                .search_attributes
+                .as_ref()
+                .map(|m| SearchAttributes {
+                    indexed_fields: json_map_to_payloads(m),
+                }),
+            workflow_start_delay: request.start_delay.map(|d| to_proto(d.0)),
+            ..Default::default()
+        };
+        let response = self
+            .scoped(call, |scope| {
+                self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                    s.start_workflow_execution(r).await
+                })
+            })
+            .await;
+        match response {
+            Ok(response) => Ok(StartWorkflowResponse {
+                workflow_id,
+                run_id: response.run_id,
+                started: response.started,
+            }),
+            Err(error) if error.kind() == ErrorKind::AlreadyStarted => {
+                let pending_run_id = error.detail("run_id").cloned();
+                let mut error = Error::new(
+                    ErrorKind::AlreadyStarted,
+                    format!("workflow {workflow_id:?} is already started"),
+                )
+                .with_detail("workflow_id", workflow_id.as_str())
+                .with_detail("workflow_type", request.workflow_type.as_str());
+                if let Some(run_id) = pending_run_id.clone() {
+                    error = error.with_detail("run_id", run_id);
+                }
+                Err(error)
+            }
+            Err(error) => Err(about_workflow(&workflow_id)(error)),
+        }
+    }
+}
+
+impl WorkflowHandle {
+    /// Pins the first-execution run ID guard used by cancel/terminate.
+    pub fn with_first_execution_run_id(mut self, run_id: impl Into<String>) -> Self {
+        self.first_execution_run_id = Some(run_id.into());
+        self
+    }
+
+    /// Waits for the workflow's outcome (see [`Client::get_workflow_result`]).
+    pub async fn result(
+        &self,
+        follow_runs: bool,
+        raw: bool,
+        call: &CallOptions,
+    ) -> Result<WorkflowResult> {
+        let request = GetResultRequest {
+            workflow_id: self.workflow_id.clone(),
+            run_id: self.run_id.clone(),
+            follow_runs,
+            raw,
+        };
+        self.client.get_workflow_result(&request, call).await
+    }
+
+    /// Requests cancellation (see [`Client::cancel_workflow`]).
+    pub async fn cancel(&self, reason: Option<String>, call: &CallOptions) -> Result<()> {
+        let request = CancelWorkflowRequest {
+            workflow_id: self.workflow_id.clone(),
+            run_id: self.run_id.clone(),
+            first_execution_run_id: self.first_execution_run_id.clone(),
+            reason,
+            request_id: None,
+        };
+        self.client.cancel_workflow(&request, call).await
+    }
+
+    /// Terminates the workflow (see [`Client::terminate_workflow`]).
+    pub async fn terminate(
+        &self,
+        reason: Option<String>,
+        details: Vec<Value>,
+        call: &CallOptions,
+    ) -> Result<()> {
+        let request = TerminateWorkflowRequest {
+            workflow_id: self.workflow_id.clone(),
+            run_id: self.run_id.clone(),
+            first_execution_run_id: self.first_execution_run_id.clone(),
+            reason,
+            details,
+        };
+        self.client.terminate_workflow(&request, call).await
+    }
+
+    /// Describes the workflow (see [`Client::describe_workflow`]).
+    pub async fn describe(&self, call: &CallOptions) -> Result<Value> {
+        let request = DescribeWorkflowRequest {
+            workflow_id: self.workflow_id.clone(),
+            run_id: self.run_id.clone(),
+            raw: false,
+        };
+        self.client.describe_workflow(&request, call).await
+    }
+}
+
+/// One step of waiting: either the wait is over, or it moves on to another run.
+enum CloseOutcome {
+    Done(Result<WorkflowResult>),
+    FollowRun(String),
+}
+
+impl Client {
+    /// Waits for a workflow's outcome by long-polling its close event. Works
+    /// from any process that knows the workflow ID. Completion gives the
+    /// result; every other ending is a distinct error kind with its details.
+    /// Transient failures (server restart, network outage) are retried for as
+    /// long as the call's deadline allows, resuming the same run and page.
+    pub async fn get_workflow_result(
+        &self,
+        request: &GetResultRequest,
+        call: &CallOptions,
+    ) -> Result<WorkflowResult> {
+        require("workflow_id", &request.workflow_id)?;
+        self.scoped(call, |scope| self.wait_for_close(scope, request))
+            .await
+            .map_err(|e| {
+                if matches!(e.kind(), ErrorKind::Cancelled | ErrorKind::DeadlineExceeded) {
+                    e.context(format!(
+                        "waiting for the result of workflow {:?}",
+                        request.workflow_id
+                    ))
+                    .with_detail("workflow_id", request.workflow_id.as_str())
+                } else {
+                    e
+                }
+            })
+    }
+
+    async fn wait_for_close(
+        &self,
+        scope: CallScope,
+        request: &GetResultRequest,
+    ) -> Result<WorkflowResult> {
+        let workflow_id = request.workflow_id.as_str();
+        let mut run_id = non_empty(&request.run_id);
+        let mut page_token = Vec::new();
+        loop {
+            let message = GetWorkflowExecutionHistoryRequest {
+                namespace: self.namespace().to_owned(),
+                execution: Some(execution(workflow_id, &run_id)),
+                maximum_page_size: 0,
+                next_page_token: page_token.clone(),
+                wait_new_event: true,
+                history_event_filter_type: HistoryEventFilterType::CloseEvent as i32,
+                skip_archival: true,
+            };
+            let response = self
+                .rpc(scope, RpcKind::Patient, message, |mut s, r| async move {
+                    s.get_workflow_execution_history(r).await
+                })
+                .await
+                .map_err(about_workflow(workflow_id))?;
+            let close_event = response
+                .history
+                .and_then(|h| h.events.into_iter().last())
+                .and_then(|e| e.attributes);
+            let Some(attributes) = close_event else {
+                // The server ended the long poll without an event: poll again
+                // from where it left us.
+                page_token = response.next_page_token;
+                continue;
+            };
+            match close_outcome(workflow_id, &run_id, request, attributes) {
+                CloseOutcome::Done(result) => return result,
+                CloseOutcome::FollowRun(next) => {
+                    run_id = Some(next);
+                    page_token.clear();
+                }
+            }
+        }
+    }
+
+    /// Requests cancellation of a workflow. The workflow decides how to react
+    /// (it may clean up first); wait with `get_workflow_result` to see it end.
+    pub async fn cancel_workflow(
+        &self,
+        request: &CancelWorkflowRequest,
+        call: &CallOptions,
+    ) -> Result<()> {
+        require("workflow_id", &request.workflow_id)?;
+        let message = RequestCancelWorkflowExecutionRequest {
+            namespace: self.namespace().to_owned(),
+            workflow_execution: Some(execution(&request.workflow_id, &request.run_id)),
+            identity: self.identity().to_owned(),
+            // Generated once here, outside the retry loop, so a retried cancel
+            // is recognized by the server as the same request.
+            request_id: non_empty(&request.request_id).unwrap_or_else(new_request_id),
+            first_execution_run_id: non_empty(&request.first_execution_run_id).unwrap_or_default(),
+            reason: request.reason.clone().unwrap_or_default(),
+            ..Default::default()
+        };
+        self.scoped(call, |scope| {
+            self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                s.request_cancel_workflow_execution(r).await
+            })
+        })
+        .await
+        .map(|_| ())
+        .map_err(about_workflow(&request.workflow_id))
+    }
+
+    /// Terminates a workflow immediately; the workflow gets no chance to clean up.
+    pub async fn terminate_workflow(
+        &self,
+        request: &TerminateWorkflowRequest,
+        call: &CallOptions,
+    ) -> Result<()> {
+        require("workflow_id", &request.workflow_id)?;
+        let message = TerminateWorkflowExecutionRequest {
+            namespace: self.namespace().to_owned(),
+            workflow_execution: Some(execution(&request.workflow_id, &request.run_id)),
+            reason: request.reason.clone().unwrap_or_default(),
+            details: encode_values(&request.details),
+            identity: self.identity().to_owned(),
+            first_execution_run_id: non_empty(&request.first_execution_run_id).unwrap_or_default(),
+            ..Default::default()
+        };
+        self.scoped(call, |scope| {
+            self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                s.terminate_workflow_execution(r).await
+            })
+        })
+        .await
+        .map(|_| ())
+        .map_err(about_workflow(&request.workflow_id))
+    }
+
+    /// Describes a workflow execution as JSON (status, type, task queue,
+    /// times, history length, memo, search attributes, pending activities).
+    pub async fn describe_workflow(
+        &self,
+        request: &DescribeWorkflowRequest,
+        call: &CallOptions,
+    ) -> Result<Value> {
+        require("workflow_id", &request.workflow_id)?;
+        let message = DescribeWorkflowExecutionRequest {
+            namespace: self.namespace().to_owned(),
+            execution: Some(execution(&request.workflow_id, &request.run_id)),
+            ..Default::default()
+        };
+        let response = self
+            .scoped(call, |scope| {
+                self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                    s.describe_workflow_execution(r).await
+                })
+            })
+            .await
+            .map_err(about_workflow(&request.workflow_id))?;
+        Ok(describe_to_json(&response, request.raw))
+    }
+}
+
+fn close_outcome(
+    workflow_id: &str,
+    run_id: &Option<String>,
+    request: &GetResultRequest,
+    attributes: Attributes,
+) -> CloseOutcome {
+    let follow = |next: &str| request.follow_runs && !next.is_empty();
+    let run_json = || run_id.clone().map(Value::String).unwrap_or(Value::Null);
+    let base = |kind: ErrorKind, what: String| {
+        Error::new(kind, format!("workflow {workflow_id:?} {what}"))
+            .with_detail("workflow_id", workflow_id)
+            .with_detail("run_id", run_json())
+    };
+    let outcome = match attributes {
+        Attributes::WorkflowExecutionCompletedEventAttributes(a) => {
+            if follow(&a.new_execution_run_id) {
+                return CloseOutcome::FollowRun(a.new_execution_run_id);
+            }
+            let (result, payloads) = if request.raw {
+                (None, Some(raw_payloads(a.result.as_ref())))
+            } else {
+                let mut values = decode_payloads(a.result.as_ref());
+                let value = match values.len() {
+                    0 => Value::Null,
+                    1 => values.remove(0),
+                    _ => Value::Array(values),
+                };
+                (Some(value), None)
+            };
+            Ok(WorkflowResult {
+                workflow_id: workflow_id.to_owned(),
+                run_id: run_id.clone(),
+                result,
+                payloads,
+            })
+        }
+        Attributes::WorkflowExecutionFailedEventAttributes(a) => {
+            if follow(&a.new_execution_run_id) {
+                return CloseOutcome::FollowRun(a.new_execution_run_id);
+            }
+            let failure = a
+                .failure
+                .as_ref()
+                .map(|f| failure_to_json(f, request.raw))
+                .unwrap_or(Value::Null);
+            let message = failure["message"].as_str().unwrap_or("").to_owned();
+            Err(
+                base(ErrorKind::WorkflowFailed, format!("failed: {message}"))
+                    .with_detail("failure", failure)
+                    .with_detail("retry_state", retry_state_name(a.retry_state)),
+            )
+        }
+        Attributes::WorkflowExecutionCanceledEventAttributes(a) => {
+            Err(base(ErrorKind::WorkflowCanceled, "was canceled".to_owned())
+                .with_detail("details", payloads_to_json(a.details.as_ref(), request.raw)))
+        }
+        Attributes::WorkflowExecutionTerminatedEventAttributes(a) => Err(base(
+            ErrorKind::WorkflowTerminated,
+            format!("was terminated: {}", a.reason),
+        )
+        .with_detail("reason", a.reason)
+        .with_detail("identity", a.identity)
+        .with_detail("details", payloads_to_json(a.details.as_ref(), request.raw))),
+        Attributes::WorkflowExecutionTimedOutEventAttributes(a) => {
+            if follow(&a.new_execution_run_id) {
+                return CloseOutcome::FollowRun(a.new_execution_run_id);
+            }
+            Err(base(ErrorKind::WorkflowTimedOut, "timed out".to_owned())
+                .with_detail("retry_state", retry_state_name(a.retry_state)))
+        }
+        Attributes::WorkflowExecutionContinuedAsNewEventAttributes(a) => {
+            if follow(&a.new_execution_run_id) {
+                return CloseOutcome::FollowRun(a.new_execution_run_id);
+            }
+            Err(base(
+                ErrorKind::WorkflowContinuedAsNew,
+                "continued as new".to_owned(),
+            )
+            .with_detail("new_execution_run_id", a.new_execution_run_id))
+        }
+        other => Err(Error::internal(format!(
+            "workflow {workflow_id:?}: unexpected close event {other:?}"
+        ))),
+    };
+    CloseOutcome::Done(outcome)
+}
+
+fn timestamp_json(ts: &Option<prost_wkt_types::Timestamp>) -> Value {
+    ts.as_ref()
+        .filter(|t| t.seconds != 0 || t.nanos != 0)
+        .map(|t| Value::String(format_timestamp(t)))
+        .unwrap_or(Value::Null)
+}
+
+fn seconds_json(d: &Option<prost_wkt_types::Duration>) -> Value {
+    d.as_ref()
+        .map(|d| json!(proto_seconds(d)))
+        .unwrap_or(Value::Null)
+}
+
+fn describe_to_json(response: &DescribeWorkflowExecutionResponse, raw: bool) -> Value {
+    let info = response.workflow_execution_info.clone().unwrap_or_default();
+    let exec = info.execution.clone().unwrap_or_default();
+    let status = WorkflowExecutionStatus::try_from(info.status)
+        .map(|s| strip_enum_prefix(s.as_str_name(), "WORKFLOW_EXECUTION_STATUS_"))
+        .unwrap_or_else(|_| format!("unknown({})", info.status));
+    let pending_activities: Vec<Value> = response
+        .pending_activities
+        .iter()
+        .map(|a| {
+            json!({
+                "activity_id": a.activity_id,
+                "activity_type": a.activity_type.as_ref().map(|t| t.name.clone()),
+                "state": PendingActivityState::try_from(a.state)
+                    .map(|s| strip_enum_prefix(s.as_str_name(), "PENDING_ACTIVITY_STATE_"))
+                    .unwrap_or_default(),
+                "attempt": a.attempt,
+                "maximum_attempts": a.maximum_attempts,
+                "scheduled_time": timestamp_json(&a.scheduled_time),
+                "last_started_time": timestamp_json(&a.last_started_time),
+                "last_heartbeat_time": timestamp_json(&a.last_heartbeat_time),
+                "heartbeat_details": payloads_to_json(a.heartbeat_details.as_ref(), raw),
+                "last_failure": a.last_failure.as_ref().map(|f| failure_to_json(f, raw)),
+                "last_worker_identity": a.last_worker_identity,
+            })
+        })
+        .collect();
+    let pending_children: Vec<Value> = response
+        .pending_children
+        .iter()
+        .map(|c| {
+            json!({
+                "workflow_id": c.workflow_id,
+                "run_id": c.run_id,
+                "workflow_type": c.workflow_type_name,
+            })
+        })
+        .collect();
+    let config = response.execution_config.clone().unwrap_or_default();
+    let extended = response.workflow_extended_info.clone().unwrap_or_default();
+    json!({
+        "workflow_id": exec.workflow_id,
+        "run_id": exec.run_id,
+        "workflow_type": info.r#type.as_ref().map(|t| t.name.clone()),
+        "status": status,
+        "task_queue": info.task_queue,
+        "start_time": timestamp_json(&info.start_time),
+        "execution_time": timestamp_json(&info.execution_time),
+        "close_time": timestamp_json(&info.close_time),
+        "history_length": info.history_length,
+        "history_size_bytes": info.history_size_bytes,
+        "first_run_id": info.first_run_id,
+        "parent": info.parent_execution.as_ref().map(|p| json!({"workflow_id": p.workflow_id, "run_id": p.run_id})),
+        "memo": info.memo.as_ref().map(|m| payload_map_to_json(&m.fields, raw)).unwrap_or_else(|| json!({})),
+        "search_attributes": info.search_attributes.as_ref().map(|s| payload_map_to_json(&s.indexed_fields, raw)).unwrap_or_else(|| json!({})),
+        "cancel_requested": extended.cancel_requested,
+        "execution_timeout": seconds_json(&config.workflow_execution_timeout),
+        "run_timeout": seconds_json(&config.workflow_run_timeout),
+        "task_timeout": seconds_json(&config.default_workflow_task_timeout),
+        "pending_activities": pending_activities,
+        "pending_children": pending_children,
+    })
+}
