@@ -78,6 +78,9 @@ struct Inner {
     target: String,
     server_version: String,
     closed: CancellationToken,
+    /// The process that created the connection; after fork its sockets and
+    /// runtime belong to the parent.
+    pid: u32,
 }
 
 /// A connected client. Cloning is cheap (one `Arc`), and clones share the
@@ -259,6 +262,7 @@ impl Client {
                 target: target.to_owned(),
                 server_version: String::new(),
                 closed: CancellationToken::new(),
+                pid: std::process::id(),
             }),
         };
         let call = CallOptions::with_timeout(options.connect_timeout());
@@ -325,6 +329,11 @@ impl Client {
     {
         if self.is_closed() {
             return Err(Error::new(ErrorKind::Cancelled, "client is closed"));
+        }
+        if self.inner.pid != std::process::id() {
+            return Err(Error::invalid_argument(
+                "this client was created in the parent process before fork(); connect a new client in the child",
+            ));
         }
         if let Some(token) = &call.cancel {
             if token.is_cancelled() {
