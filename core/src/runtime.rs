@@ -16,7 +16,9 @@ static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
 /// The shared multi-threaded runtime of this process, created on first use.
 pub fn shared() -> Result<&'static Runtime, crate::Error> {
     let pid = std::process::id();
-    let mut slot = RUNTIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut slot = RUNTIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some((owner, runtime)) = *slot {
         if owner == pid {
             return Ok(runtime);

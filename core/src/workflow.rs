@@ -16,9 +16,10 @@ use temporalio_protos::temporal::api::common::v1::{
     Memo, RetryPolicy as ProtoRetryPolicy, SearchAttributes, WorkflowExecution, WorkflowType,
 };
 use temporalio_protos::temporal::api::enums::v1::{
-    HistoryEventFilterType, PendingActivityState, TaskQueueKind, WorkflowExecutionStatus,
-    WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
+    ContinueAsNewInitiator, HistoryEventFilterType, PendingActivityState, TaskQueueKind,
+    WorkflowExecutionStatus, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
 };
+use temporalio_protos::temporal::api::failure::v1::failure::FailureInfo;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_protos::temporal::api::workflowservice::v1::{
@@ -668,23 +669,7 @@ fn close_outcome(
             if follow(&a.new_execution_run_id) {
                 return CloseOutcome::FollowRun(a.new_execution_run_id);
             }
-            let (result, payloads) = if request.raw {
-                (None, Some(raw_payloads(a.result.as_ref())))
-            } else {
-                let mut values = decode_payloads(a.result.as_ref());
-                let value = match values.len() {
-                    0 => Value::Null,
-                    1 => values.remove(0),
-                    _ => Value::Array(values),
-                };
-                (Some(value), None)
-            };
-            Ok(WorkflowResult {
-                workflow_id: workflow_id.to_owned(),
-                run_id: run_id.clone(),
-                result,
-                payloads,
-            })
+            Ok(completed(workflow_id, run_id, request, a.result.as_ref()))
         }
         Attributes::WorkflowExecutionFailedEventAttributes(a) => {
             if follow(&a.new_execution_run_id) {
@@ -724,17 +709,81 @@ fn close_outcome(
             if follow(&a.new_execution_run_id) {
                 return CloseOutcome::FollowRun(a.new_execution_run_id);
             }
-            Err(base(
-                ErrorKind::WorkflowContinuedAsNew,
-                "continued as new".to_owned(),
-            )
-            .with_detail("new_execution_run_id", a.new_execution_run_id))
+            if a.initiator == ContinueAsNewInitiator::Workflow as i32 {
+                return CloseOutcome::Done(Err(base(
+                    ErrorKind::WorkflowContinuedAsNew,
+                    "continued as new".to_owned(),
+                )
+                .with_detail("new_execution_run_id", a.new_execution_run_id)));
+            }
+            // A retry or cron successor. Servers may also present a failed or
+            // timed-out run that has a successor this way (a compatibility
+            // rewrite for old SDKs). Report what really happened to this run.
+            let next = a.new_execution_run_id.clone();
+            #[allow(deprecated)] // still how servers deliver the failure here
+            let failure = a.failure.as_ref();
+            match failure {
+                Some(failure) => {
+                    let timed_out = matches!(
+                        failure.failure_info,
+                        Some(FailureInfo::TimeoutFailureInfo(_))
+                    );
+                    let failure = failure_to_json(failure, request.raw);
+                    let message = failure["message"].as_str().unwrap_or("").to_owned();
+                    let error = if timed_out {
+                        base(ErrorKind::WorkflowTimedOut, "timed out".to_owned())
+                            .with_detail("retry_state", "in_progress")
+                    } else {
+                        base(ErrorKind::WorkflowFailed, format!("failed: {message}"))
+                            .with_detail("retry_state", "in_progress")
+                    };
+                    Err(error
+                        .with_detail("failure", failure)
+                        .with_detail("new_execution_run_id", next))
+                }
+                None if a.last_completion_result.is_some() => Ok(completed(
+                    workflow_id,
+                    run_id,
+                    request,
+                    a.last_completion_result.as_ref(),
+                )),
+                None => Err(base(
+                    ErrorKind::WorkflowContinuedAsNew,
+                    "continued as new".to_owned(),
+                )
+                .with_detail("new_execution_run_id", next)),
+            }
         }
         other => Err(Error::internal(format!(
             "workflow {workflow_id:?}: unexpected close event {other:?}"
         ))),
     };
     CloseOutcome::Done(outcome)
+}
+
+fn completed(
+    workflow_id: &str,
+    run_id: &Option<String>,
+    request: &GetResultRequest,
+    result: Option<&temporalio_protos::temporal::api::common::v1::Payloads>,
+) -> WorkflowResult {
+    let (value, payloads) = if request.raw {
+        (None, Some(raw_payloads(result)))
+    } else {
+        let mut values = decode_payloads(result);
+        let value = match values.len() {
+            0 => Value::Null,
+            1 => values.remove(0),
+            _ => Value::Array(values),
+        };
+        (Some(value), None)
+    };
+    WorkflowResult {
+        workflow_id: workflow_id.to_owned(),
+        run_id: run_id.clone(),
+        result: value,
+        payloads,
+    }
 }
 
 fn timestamp_json(ts: &Option<prost_wkt_types::Timestamp>) -> Value {

@@ -1,0 +1,126 @@
+//! Shared test harness: one real Temporal dev server and one real Python SDK
+//! worker per test binary, started by `tests/harness/devenv.py`. The harness
+//! stops both when our end of its stdin pipe closes, i.e. when this test
+//! process exits, however it exits.
+
+#![allow(dead_code, unreachable_pub)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+use temporal_bridge_core::{CallOptions, Client, ConnectOptions, DescribeWorkflowRequest};
+
+pub struct DevEnv {
+    pub target: String,
+    pub namespace: String,
+    pub task_queue: String,
+    pub cleanup_dir: PathBuf,
+}
+
+struct Running {
+    _child: Child,
+    _stdin: ChildStdin,
+}
+
+static PROCESS: Mutex<Option<Running>> = Mutex::new(None);
+static DEVENV: OnceLock<DevEnv> = OnceLock::new();
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn from_json(info: &Value) -> DevEnv {
+    DevEnv {
+        target: info["target"].as_str().unwrap().to_owned(),
+        namespace: info["namespace"].as_str().unwrap().to_owned(),
+        task_queue: info["task_queue"].as_str().unwrap().to_owned(),
+        cleanup_dir: PathBuf::from(info["cleanup_dir"].as_str().unwrap()),
+    }
+}
+
+fn start() -> DevEnv {
+    // For debugging against a devenv started by hand: TB_DEVENV_JSON='{...}'.
+    if let Ok(line) = std::env::var("TB_DEVENV_JSON") {
+        return from_json(
+            &serde_json::from_str(&line).expect("TB_DEVENV_JSON is the devenv's JSON line"),
+        );
+    }
+    let root = repo_root();
+    let python = root.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `bash tests/setup.sh` first (the README test command does)",
+        python.display()
+    );
+    let mut child = Command::new(python)
+        .arg(root.join("tests/harness/devenv.py"))
+        .arg("--task-queue")
+        .arg(format!("rust-tests-{}", std::process::id()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("could not start tests/harness/devenv.py");
+    let stdin = child.stdin.take().expect("stdin is piped");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("reading devenv output");
+    let info: Value = serde_json::from_str(line.trim())
+        .unwrap_or_else(|e| panic!("devenv printed {line:?}, not its JSON line: {e}"));
+    *PROCESS.lock().unwrap() = Some(Running {
+        _child: child,
+        _stdin: stdin,
+    });
+    from_json(&info)
+}
+
+pub fn devenv() -> &'static DevEnv {
+    DEVENV.get_or_init(start)
+}
+
+pub async fn client() -> Client {
+    let env = devenv();
+    let mut options = ConnectOptions::new(env.target.clone());
+    options.namespace = env.namespace.clone();
+    Client::connect(options)
+        .await
+        .expect("connect to the dev server")
+}
+
+pub fn unique_id(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4())
+}
+
+pub fn none() -> CallOptions {
+    CallOptions::default()
+}
+
+/// Polls `describe` until `check` holds, for at most `limit`.
+pub async fn wait_for_description(
+    client: &Client,
+    workflow_id: &str,
+    limit: Duration,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let request = DescribeWorkflowRequest {
+            workflow_id: workflow_id.to_owned(),
+            ..Default::default()
+        };
+        let description = client.describe_workflow(&request, &none()).await.unwrap();
+        if check(&description) {
+            return description;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not reached within {limit:?}; last description: {description:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
