@@ -20,12 +20,7 @@ pub struct DevEnv {
     pub cleanup_dir: PathBuf,
 }
 
-struct Running {
-    _child: Child,
-    _stdin: ChildStdin,
-}
-
-static PROCESS: Mutex<Option<Running>> = Mutex::new(None);
+static PROCESS: Mutex<Option<DevEnvProcess>> = Mutex::new(None);
 static DEVENV: OnceLock<DevEnv> = OnceLock::new();
 
 pub fn repo_root() -> PathBuf {
@@ -41,13 +36,23 @@ fn from_json(info: &Value) -> DevEnv {
     }
 }
 
-fn start() -> DevEnv {
-    // For debugging against a devenv started by hand: TB_DEVENV_JSON='{...}'.
-    if let Ok(line) = std::env::var("TB_DEVENV_JSON") {
-        return from_json(
-            &serde_json::from_str(&line).expect("TB_DEVENV_JSON is the devenv's JSON line"),
-        );
+/// A devenv process; dropping it closes its stdin, which stops it.
+pub struct DevEnvProcess {
+    pub child: Child,
+    pub stdin: Option<ChildStdin>,
+    pub info: Value,
+}
+
+impl DevEnvProcess {
+    /// Stops the server (and worker) and waits until they are gone.
+    pub fn stop(mut self) {
+        self.stdin.take();
+        let _ = self.child.wait();
     }
+}
+
+/// Starts `tests/harness/devenv.py` with `args` and waits for its JSON line.
+pub fn spawn_devenv(args: &[&str]) -> DevEnvProcess {
     let root = repo_root();
     let python = root.join(".venv/bin/python");
     assert!(
@@ -57,8 +62,7 @@ fn start() -> DevEnv {
     );
     let mut child = Command::new(python)
         .arg(root.join("tests/harness/devenv.py"))
-        .arg("--task-queue")
-        .arg(format!("rust-tests-{}", std::process::id()))
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -72,11 +76,25 @@ fn start() -> DevEnv {
         .expect("reading devenv output");
     let info: Value = serde_json::from_str(line.trim())
         .unwrap_or_else(|e| panic!("devenv printed {line:?}, not its JSON line: {e}"));
-    *PROCESS.lock().unwrap() = Some(Running {
-        _child: child,
-        _stdin: stdin,
-    });
-    from_json(&info)
+    DevEnvProcess {
+        child,
+        stdin: Some(stdin),
+        info,
+    }
+}
+
+fn start() -> DevEnv {
+    // For debugging against a devenv started by hand: TB_DEVENV_JSON='{...}'.
+    if let Ok(line) = std::env::var("TB_DEVENV_JSON") {
+        return from_json(
+            &serde_json::from_str(&line).expect("TB_DEVENV_JSON is the devenv's JSON line"),
+        );
+    }
+    let queue = format!("rust-tests-{}", std::process::id());
+    let process = spawn_devenv(&["--task-queue", &queue]);
+    let env = from_json(&process.info);
+    *PROCESS.lock().unwrap() = Some(process);
+    env
 }
 
 pub fn devenv() -> &'static DevEnv {
