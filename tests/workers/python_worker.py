@@ -1,0 +1,249 @@
+"""A real Temporal Python SDK worker hosting the workflows our tests start.
+
+Run with the repo venv's python:
+
+    python_worker.py --target 127.0.0.1:7233 --namespace default \
+        --task-queue Q --cleanup-dir DIR
+
+Prints exactly one line, ``worker ready``, to stdout once the worker polls, and
+shuts down cleanly on SIGTERM/SIGINT. Workflow type names are part of the test
+contract for every language's tests: do not rename them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity, workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError, is_cancelled_exception
+
+with workflow.unsafe.imports_passed_through():
+    from temporalio.client import Client
+    from temporalio.worker import Worker
+
+
+# ---------------------------------------------------------------- activities
+
+
+class Activities:
+    """Activities are async so one event loop serves many concurrent workflows
+    without a thread-pool executor."""
+
+    def __init__(self, cleanup_dir: Path) -> None:
+        self.cleanup_dir = cleanup_dir
+
+    @activity.defn(name="long_activity")
+    async def long_activity(self) -> str:
+        # Heartbeats are how a running activity learns it was cancelled; the
+        # SDK then raises asyncio.CancelledError at our next await.
+        for _ in range(10 * 60 * 2):
+            activity.heartbeat()
+            await asyncio.sleep(0.5)
+        return "long activity finished"
+
+    @activity.defn(name="cleanup_activity")
+    async def cleanup_activity(self, workflow_id: str) -> str:
+        # The file is the externally observable proof that cleanup ran.
+        self.cleanup_dir.mkdir(parents=True, exist_ok=True)
+        (self.cleanup_dir / workflow_id).write_text("cleanup done")
+        return "cleanup done"
+
+
+# ----------------------------------------------------------------- workflows
+
+
+@workflow.defn(name="MySimpleWorkflow")
+class MySimpleWorkflow:
+    @workflow.run
+    async def run(self, name: str) -> str:
+        return f"Hello, {name}!"
+
+
+@workflow.defn(name="EchoWorkflow")
+class EchoWorkflow:
+    @workflow.run
+    async def run(self, value: Any) -> Any:
+        return value
+
+
+@workflow.defn(name="EchoArgsWorkflow")
+class EchoArgsWorkflow:
+    # With *args the SDK has no per-parameter type hints, so it decodes every
+    # payload with the default converter (JSON -> plain Python values), for any
+    # number of arguments. A dynamic workflow would also work, but it would
+    # swallow every unknown workflow type, which tests rely on staying unknown.
+    @workflow.run
+    async def run(self, *args: Any) -> list[Any]:
+        return list(args)
+
+
+@workflow.defn(name="FailingWorkflow")
+class FailingWorkflow:
+    @workflow.run
+    async def run(self, message: str) -> None:
+        # `from` sets __cause__, which the SDK encodes as a nested failure, so
+        # clients see a two-level failure chain.
+        raise ApplicationError(
+            message, {"k": 1}, type="MyFailure", non_retryable=True
+        ) from ApplicationError("root cause", type="RootCause")
+
+
+@workflow.defn(name="ContinueAsNewWorkflow")
+class ContinueAsNewWorkflow:
+    @workflow.run
+    async def run(self, remaining: int, count: int = 0) -> int:
+        if remaining > 0:
+            workflow.continue_as_new(args=[remaining - 1, count + 1])
+        return count
+
+
+@workflow.defn(name="RetryingWorkflow")
+class RetryingWorkflow:
+    @workflow.run
+    async def run(self) -> int:
+        attempt = workflow.info().attempt
+        if attempt < 2:
+            # Retryable: the client's workflow retry policy starts attempt 2.
+            raise ApplicationError(f"failing attempt {attempt}", type="Retry")
+        return attempt
+
+
+@workflow.defn(name="LongRunningWorkflow")
+class LongRunningWorkflow:
+    @workflow.run
+    async def run(self, seconds: float) -> str:
+        await asyncio.sleep(seconds)  # a durable workflow timer
+        return "done"
+
+
+@workflow.defn(name="CancellableWorkflow")
+class CancellableWorkflow:
+    """Mirrors the Go SDK cancellation sample (defer + disconnected context)."""
+
+    @workflow.run
+    async def run(self) -> str:
+        try:
+            # WAIT_CANCELLATION_COMPLETED (Go's WaitForCancellation: true): the
+            # workflow only proceeds once long_activity has seen the cancel on
+            # a heartbeat (<= ~1.6s, the SDK's heartbeat throttle) and ended,
+            # so history shows ActivityTaskCanceled before cleanup. TRY_CANCEL
+            # would close the workflow at once and leave the activity running
+            # until its next heartbeat fails.
+            await workflow.execute_activity(
+                "long_activity",
+                start_to_close_timeout=timedelta(minutes=10),
+                heartbeat_timeout=timedelta(seconds=2),
+                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+                retry_policy=RetryPolicy(maximum_attempts=1),
+            )
+            return "long activity completed"
+        except BaseException as err:
+            if not is_cancelled_exception(err):
+                raise
+            # Go's disconnected context. Temporal delivers a workflow cancel
+            # once, as one asyncio cancel of the awaited operation, so a new
+            # activity would run even unshielded (verified); the shield states
+            # the intent and keeps any further task cancel off the cleanup.
+            await asyncio.shield(
+                workflow.execute_activity(
+                    "cleanup_activity",
+                    workflow.info().workflow_id,
+                    start_to_close_timeout=timedelta(seconds=30),
+                )
+            )
+            # Re-raising the cancellation makes the workflow end Canceled.
+            raise
+
+
+@workflow.defn(name="SignalQueryWorkflow")
+class SignalQueryWorkflow:
+    def __init__(self) -> None:
+        self._values: list[Any] = []
+        self._finished = False
+
+    @workflow.run
+    async def run(self) -> list[Any]:
+        await workflow.wait_condition(lambda: self._finished)
+        return self._values
+
+    @workflow.signal(name="add")
+    def add(self, value: Any) -> None:
+        self._values.append(value)
+
+    @workflow.signal(name="finish")
+    def finish(self) -> None:
+        self._finished = True
+
+    @workflow.query(name="values")
+    def values(self) -> list[Any]:
+        return self._values
+
+    @workflow.update(name="set_values")
+    def set_values(self, values: Any) -> int:
+        self._values = list(values)
+        return len(self._values)
+
+    @set_values.validator
+    def validate_set_values(self, values: Any) -> None:
+        if not isinstance(values, list):
+            raise ValueError(f"set_values expects a list, got {type(values).__name__}")
+
+
+WORKFLOWS = [
+    MySimpleWorkflow,
+    EchoWorkflow,
+    EchoArgsWorkflow,
+    FailingWorkflow,
+    ContinueAsNewWorkflow,
+    RetryingWorkflow,
+    LongRunningWorkflow,
+    CancellableWorkflow,
+    SignalQueryWorkflow,
+]
+
+
+# ---------------------------------------------------------------------- main
+
+
+async def run_worker(args: argparse.Namespace) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    client = await Client.connect(args.target, namespace=args.namespace)
+    acts = Activities(Path(args.cleanup_dir))
+    worker = Worker(
+        client,
+        task_queue=args.task_queue,
+        workflows=WORKFLOWS,
+        activities=[acts.long_activity, acts.cleanup_activity],
+        # Let in-flight activities (e.g. a cleanup) finish on shutdown.
+        graceful_shutdown_timeout=timedelta(seconds=2),
+    )
+    async with worker:
+        print("worker ready", flush=True)
+        await stop.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--target", required=True, help="host:port of the frontend")
+    parser.add_argument("--namespace", default="default")
+    parser.add_argument("--task-queue", required=True)
+    parser.add_argument("--cleanup-dir", required=True)
+    args = parser.parse_args()
+    Path(args.cleanup_dir).mkdir(parents=True, exist_ok=True)
+    asyncio.run(run_worker(args))
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
