@@ -637,7 +637,6 @@ impl Client {
         let message = DescribeWorkflowExecutionRequest {
             namespace: self.namespace().to_owned(),
             execution: Some(execution(&request.workflow_id, &request.run_id)),
-            ..Default::default()
         };
         let response = self
             .scoped(call, |scope| {
