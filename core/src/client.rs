@@ -54,6 +54,24 @@ impl CallOptions {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CallScope {
     deadline: Option<Instant>,
+    timeout: Option<Duration>,
+}
+
+impl CallScope {
+    /// The error of a call whose deadline passed.
+    fn expired(&self) -> Error {
+        Error::new(
+            ErrorKind::DeadlineExceeded,
+            format!(
+                "call did not finish within its timeout of {:?}",
+                self.timeout.unwrap_or_default()
+            ),
+        )
+    }
+
+    fn has_expired(&self) -> bool {
+        self.deadline.is_some_and(|at| Instant::now() >= at)
+    }
 }
 
 /// Whether an RPC is an ordinary call or a long poll that the server may end
@@ -345,7 +363,11 @@ impl Client {
         }
         let deadline = call.timeout.map(|t| Instant::now() + t);
         let caller_token = call.cancel.clone().unwrap_or_default();
-        let work = op(CallScope { deadline });
+        let scope = CallScope {
+            deadline,
+            timeout: call.timeout,
+        };
+        let work = op(scope);
         let expire = async {
             match deadline {
                 Some(at) => tokio::time::sleep_until(at).await,
@@ -356,10 +378,7 @@ impl Client {
             biased;
             _ = self.inner.closed.cancelled() => Err(Error::new(ErrorKind::Cancelled, "client was closed during the call")),
             _ = caller_token.cancelled() => Err(Error::new(ErrorKind::Cancelled, "call was cancelled by the caller")),
-            _ = expire => Err(Error::new(
-                ErrorKind::DeadlineExceeded,
-                format!("call did not finish within its timeout of {:?}", call.timeout.unwrap_or_default()),
-            )),
+            _ = expire => Err(scope.expired()),
             result = work => result,
         }
     }
@@ -398,6 +417,13 @@ impl Client {
                 Ok(response) => return Ok(response.into_inner()),
                 Err(status) => status,
             };
+            // An attempt that ends at the call's deadline ends because of it,
+            // whatever status it carries (a local per-attempt timeout reads
+            // CANCELLED, a server cut short may say anything): report the
+            // deadline, as the call scope would had its timer been polled first.
+            if scope.has_expired() {
+                return Err(scope.expired());
+            }
             let code = status.code();
             let retryable = is_transient(code)
                 || (kind == RpcKind::Patient && code == tonic::Code::DeadlineExceeded);

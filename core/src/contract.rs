@@ -5,9 +5,18 @@
 //! fields, wrong types and missing fields are `invalid_argument` errors that
 //! name the field.
 
+use crate::activity_completion::{
+    CompleteActivityRequest, FailActivityRequest, HeartbeatActivityRequest,
+    ReportActivityCancellationRequest,
+};
+use crate::batch::{BatchWorkflowsRequest, WaitBatchOperationRequest};
 use crate::client::{CallOptions, Client};
 use crate::duration::JsonDuration;
 use crate::error::{Error, Result};
+use crate::history::FetchHistoryRequest;
+use crate::signal_query::{QueryWorkflowRequest, SignalWorkflowRequest};
+use crate::update::{ExecuteUpdateRequest, GetUpdateResultRequest};
+use crate::visibility::{CountWorkflowsRequest, ListWorkflowsRequest};
 use crate::workflow::{
     CancelWorkflowRequest, DescribeWorkflowRequest, GetResultRequest, StartWorkflowRequest,
     TerminateWorkflowRequest,
@@ -23,6 +32,20 @@ pub const OPERATIONS: &[&str] = &[
     "cancel_workflow",
     "terminate_workflow",
     "describe_workflow",
+    "signal_workflow",
+    "query_workflow",
+    "execute_update",
+    "get_update_result",
+    "list_workflows",
+    "count_workflows",
+    "fetch_history",
+    "complete_activity",
+    "fail_activity",
+    "report_activity_cancellation",
+    "heartbeat_activity",
+    "batch_cancel_workflows",
+    "batch_terminate_workflows",
+    "wait_batch_operation",
 ];
 
 /// The request field every operation accepts besides its own: the call's
@@ -134,6 +157,69 @@ impl Client {
                 let (req, timeout) = parse_request::<DescribeWorkflowRequest>(operation, request)?;
                 to_json(&self.describe_workflow(&req, &call(timeout)).await?)
             }
+            "signal_workflow" => {
+                let (req, timeout) = parse_request::<SignalWorkflowRequest>(operation, request)?;
+                self.signal_workflow(&req, &call(timeout)).await?;
+                Ok(json!({}).to_string())
+            }
+            "query_workflow" => {
+                let (req, timeout) = parse_request::<QueryWorkflowRequest>(operation, request)?;
+                to_json(&self.query_workflow(&req, &call(timeout)).await?)
+            }
+            "execute_update" => {
+                let (req, timeout) = parse_request::<ExecuteUpdateRequest>(operation, request)?;
+                to_json(&self.execute_update(&req, &call(timeout)).await?)
+            }
+            "get_update_result" => {
+                let (req, timeout) = parse_request::<GetUpdateResultRequest>(operation, request)?;
+                to_json(&self.get_update_result(&req, &call(timeout)).await?)
+            }
+            "list_workflows" => {
+                let (req, timeout) = parse_request::<ListWorkflowsRequest>(operation, request)?;
+                to_json(&self.list_workflows(&req, &call(timeout)).await?)
+            }
+            "count_workflows" => {
+                let (req, timeout) = parse_request::<CountWorkflowsRequest>(operation, request)?;
+                to_json(&self.count_workflows(&req, &call(timeout)).await?)
+            }
+            "fetch_history" => {
+                let (req, timeout) = parse_request::<FetchHistoryRequest>(operation, request)?;
+                to_json(&self.fetch_history(&req, &call(timeout)).await?)
+            }
+            "complete_activity" => {
+                let (req, timeout) = parse_request::<CompleteActivityRequest>(operation, request)?;
+                self.complete_activity(&req, &call(timeout)).await?;
+                Ok(json!({}).to_string())
+            }
+            "fail_activity" => {
+                let (req, timeout) = parse_request::<FailActivityRequest>(operation, request)?;
+                self.fail_activity(&req, &call(timeout)).await?;
+                Ok(json!({}).to_string())
+            }
+            "report_activity_cancellation" => {
+                let (req, timeout) =
+                    parse_request::<ReportActivityCancellationRequest>(operation, request)?;
+                self.report_activity_cancellation(&req, &call(timeout))
+                    .await?;
+                Ok(json!({}).to_string())
+            }
+            "heartbeat_activity" => {
+                let (req, timeout) = parse_request::<HeartbeatActivityRequest>(operation, request)?;
+                to_json(&self.heartbeat_activity(&req, &call(timeout)).await?)
+            }
+            "batch_cancel_workflows" => {
+                let (req, timeout) = parse_request::<BatchWorkflowsRequest>(operation, request)?;
+                to_json(&self.batch_cancel_workflows(&req, &call(timeout)).await?)
+            }
+            "batch_terminate_workflows" => {
+                let (req, timeout) = parse_request::<BatchWorkflowsRequest>(operation, request)?;
+                to_json(&self.batch_terminate_workflows(&req, &call(timeout)).await?)
+            }
+            "wait_batch_operation" => {
+                let (req, timeout) =
+                    parse_request::<WaitBatchOperationRequest>(operation, request)?;
+                to_json(&self.wait_batch_operation(&req, &call(timeout)).await?)
+            }
             other => Err(Error::invalid_argument(format!(
                 "unknown operation {other:?}; known operations: {}",
                 OPERATIONS.join(", ")
@@ -185,6 +271,78 @@ mod tests {
         assert!(err.message().contains("not valid JSON"), "{err}");
         let err = parse_request::<StartWorkflowRequest>("start_workflow", "[]").unwrap_err();
         assert!(err.message().contains("must be a JSON object"), "{err}");
+    }
+
+    #[test]
+    fn operations_are_unique() {
+        let mut names = OPERATIONS.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), OPERATIONS.len());
+    }
+
+    #[test]
+    fn message_requests_parse_strictly() {
+        use crate::signal_query::QueryRejectConditionSetting;
+        use crate::update::UpdateWaitStage;
+        let (query, _) = parse_request::<QueryWorkflowRequest>(
+            "query_workflow",
+            r#"{"workflow_id": "w", "query_type": "q", "reject_condition": "not_completed_cleanly"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            query.reject_condition,
+            Some(QueryRejectConditionSetting::NotCompletedCleanly)
+        );
+        let (update, _) = parse_request::<ExecuteUpdateRequest>(
+            "execute_update",
+            r#"{"workflow_id": "w", "update_name": "u"}"#,
+        )
+        .unwrap();
+        assert_eq!(update.wait_for_stage, UpdateWaitStage::Completed);
+        let err = parse_request::<ExecuteUpdateRequest>(
+            "execute_update",
+            r#"{"workflow_id": "w", "update_name": "u", "wait_for_stage": "admitted"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.detail("field").unwrap(), "wait_for_stage");
+        let err = parse_request::<SignalWorkflowRequest>(
+            "signal_workflow",
+            r#"{"workflow_id": "w", "signal": "s"}"#,
+        )
+        .unwrap_err();
+        assert!(err.message().contains("signal"), "{err}");
+    }
+
+    #[test]
+    fn operator_requests_parse_strictly() {
+        let (fail, _) = parse_request::<FailActivityRequest>(
+            "fail_activity",
+            r#"{"task_token": "AAAA", "failure": {"message": "m", "type": "T", "non_retryable": true}}"#,
+        )
+        .unwrap();
+        assert_eq!(fail.failure.error_type.as_deref(), Some("T"));
+        let err = parse_request::<FailActivityRequest>(
+            "fail_activity",
+            r#"{"task_token": "AAAA", "failure": {"message": "m", "non_retryable": "yes"}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.detail("field").unwrap(), "failure.non_retryable");
+        let err = parse_request::<ListWorkflowsRequest>("list_workflows", r#"{"page_size": 1.5}"#)
+            .unwrap_err();
+        assert_eq!(err.detail("field").unwrap(), "page_size");
+        let err = parse_request::<BatchWorkflowsRequest>(
+            "batch_terminate_workflows",
+            r#"{"query": "q"}"#,
+        )
+        .unwrap_err();
+        assert!(err.message().contains("reason"), "{err}");
+        let (history, _) = parse_request::<FetchHistoryRequest>(
+            "fetch_history",
+            r#"{"workflow_id": "w", "wait_for_close": true}"#,
+        )
+        .unwrap();
+        assert!(history.wait_for_close);
     }
 
     #[test]

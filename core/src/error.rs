@@ -4,8 +4,12 @@
 //! details. Bindings pass `to_json()` through unchanged, so C, Python and Rust
 //! callers see exactly the same error objects.
 
+use prost::Message;
 use serde_json::{json, Map, Value};
 use std::fmt;
+use temporalio_protos::temporal::api::errordetails::v1::{
+    QueryFailedFailure, WorkflowExecutionAlreadyStartedFailure,
+};
 
 /// Stable error categories. The string forms (see [`ErrorKind::as_str`]) are
 /// part of the JSON contract: they are never renamed or reused.
@@ -40,6 +44,17 @@ pub enum ErrorKind {
     Rpc,
     /// A bug inside the library (e.g. a caught panic). Please report it.
     Internal,
+    /// A query reached the workflow but failed there: the worker has no
+    /// handler for the query type, or the handler raised. Details carry the
+    /// `failure` chain when the worker sent one.
+    QueryFailed,
+    /// A query was not run because of its reject condition (`not_open`,
+    /// `not_completed_cleanly`); details carry the workflow's `status`.
+    QueryRejected,
+    /// An update was rejected (by its validator, or because the worker has no
+    /// handler for it) or its handler failed. Details carry the `failure`
+    /// chain and the `update_id`.
+    UpdateFailed,
 }
 
 impl ErrorKind {
@@ -59,6 +74,9 @@ impl ErrorKind {
         ErrorKind::PermissionDenied,
         ErrorKind::Rpc,
         ErrorKind::Internal,
+        ErrorKind::QueryFailed,
+        ErrorKind::QueryRejected,
+        ErrorKind::UpdateFailed,
     ];
 
     /// The stable string used in the JSON `kind` field.
@@ -78,6 +96,9 @@ impl ErrorKind {
             ErrorKind::PermissionDenied => "permission_denied",
             ErrorKind::Rpc => "rpc",
             ErrorKind::Internal => "internal",
+            ErrorKind::QueryFailed => "query_failed",
+            ErrorKind::QueryRejected => "query_rejected",
+            ErrorKind::UpdateFailed => "update_failed",
         }
     }
 
@@ -208,7 +229,7 @@ pub(crate) fn grpc_code_name(code: tonic::Code) -> &'static str {
 /// request messages, only in metadata.
 pub(crate) fn from_status(status: &tonic::Status) -> Error {
     use tonic::Code;
-    let kind = match status.code() {
+    let mut kind = match status.code() {
         Code::InvalidArgument => ErrorKind::InvalidArgument,
         Code::NotFound => ErrorKind::NotFound,
         Code::AlreadyExists => ErrorKind::AlreadyStarted,
@@ -221,35 +242,47 @@ pub(crate) fn from_status(status: &tonic::Status) -> Error {
     if message.is_empty() {
         message = format!("gRPC status {}", grpc_code_name(status.code()));
     }
+    let details = status_details(status.details());
+    let query_failed = details
+        .iter()
+        .find(|any| any.type_url.ends_with("QueryFailedFailure"));
+    if query_failed.is_some() {
+        // A query the worker failed or had no handler for. The server sends
+        // it with INVALID_ARGUMENT, which must not read as a malformed request.
+        kind = ErrorKind::QueryFailed;
+    }
     let mut error =
         Error::new(kind, message).with_detail("grpc_code", grpc_code_name(status.code()));
-    if let Some(started) = already_started(status.details()) {
+    if let Some(started) = decode_detail::<WorkflowExecutionAlreadyStartedFailure>(
+        &details,
+        "WorkflowExecutionAlreadyStartedFailure",
+    ) {
         error = error.with_detail("run_id", started.run_id);
+    }
+    if let Some(failure) = query_failed
+        .and_then(|_| decode_detail::<QueryFailedFailure>(&details, "QueryFailedFailure"))
+        .and_then(|q| q.failure)
+    {
+        error = error.with_detail("failure", crate::payload::failure_to_json(&failure, false));
     }
     error
 }
 
-/// Reads `WorkflowExecutionAlreadyStartedFailure` out of a status's details,
-/// where the server puts the run ID of the workflow that holds the ID.
-fn already_started(
-    status_details: &[u8],
-) -> Option<
-    temporalio_protos::temporal::api::errordetails::v1::WorkflowExecutionAlreadyStartedFailure,
-> {
-    use prost::Message;
-    use temporalio_protos::temporal::api::errordetails::v1::WorkflowExecutionAlreadyStartedFailure;
+/// The `google.rpc.Status` details the server attaches to an error status.
+fn status_details(status_details: &[u8]) -> Vec<prost_wkt_types::Any> {
     if status_details.is_empty() {
-        return None;
+        return Vec::new();
     }
-    let status = temporalio_protos::google::rpc::Status::decode(status_details).ok()?;
-    status.details.iter().find_map(|any| {
-        if any
-            .type_url
-            .ends_with("WorkflowExecutionAlreadyStartedFailure")
-        {
-            WorkflowExecutionAlreadyStartedFailure::decode(any.value.as_slice()).ok()
-        } else {
-            None
-        }
-    })
+    temporalio_protos::google::rpc::Status::decode(status_details)
+        .map(|s| s.details)
+        .unwrap_or_default()
+}
+
+/// Decodes the first detail of one type (e.g. the run ID of the workflow that
+/// holds an ID, in `WorkflowExecutionAlreadyStartedFailure`).
+fn decode_detail<T: Message + Default>(details: &[prost_wkt_types::Any], name: &str) -> Option<T> {
+    details
+        .iter()
+        .find(|any| any.type_url.ends_with(name))
+        .and_then(|any| T::decode(any.value.as_slice()).ok())
 }

@@ -22,20 +22,44 @@
 //! # Ok(()) }
 //! ```
 
+mod activity_completion;
+mod batch;
 mod client;
 mod contract;
 pub mod duration;
 mod error;
+mod history;
 mod options;
 pub mod payload;
 pub mod runtime;
+mod signal_query;
+mod update;
+mod visibility;
 mod workflow;
+
+pub use activity_completion::{
+    ActivityFailure, ActivityTarget, AsyncActivityHandle, CompleteActivityRequest,
+    FailActivityRequest, HeartbeatActivityRequest, HeartbeatActivityResponse,
+    ReportActivityCancellationRequest,
+};
+pub use batch::{
+    BatchOperationResponse, BatchStartedResponse, BatchWorkflowsRequest, WaitBatchOperationRequest,
+};
 
 pub use client::{CallOptions, Client};
 pub use contract::{parse_strict, CALL_TIMEOUT_FIELD, OPERATIONS};
 pub use error::{Error, ErrorKind, Result};
+pub use history::{history_to_json, FetchHistoryRequest};
 pub use options::{ConnectOptions, RetrySettings, TlsOptions, TlsSetting};
+pub use signal_query::{
+    QueryRejectConditionSetting, QueryWorkflowRequest, QueryWorkflowResponse, SignalWorkflowRequest,
+};
 pub use tokio_util::sync::CancellationToken;
+pub use update::{ExecuteUpdateRequest, GetUpdateResultRequest, UpdateResponse, UpdateWaitStage};
+pub use visibility::{
+    CountGroup, CountWorkflowsRequest, CountWorkflowsResponse, ListWorkflowsRequest,
+    ListWorkflowsResponse,
+};
 pub use workflow::{
     CancelWorkflowRequest, DescribeWorkflowRequest, GetResultRequest, IdConflictPolicy,
     IdReusePolicy, RetryPolicy, StartWorkflowRequest, StartWorkflowResponse,

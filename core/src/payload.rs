@@ -101,6 +101,21 @@ pub fn encode_raw(values: &[RawPayload]) -> Result<Option<Payloads>> {
     Ok(Some(Payloads { payloads }))
 }
 
+/// Encodes the arguments of a call given either as JSON values (`args`) or as
+/// raw payloads (`raw_args`), never both.
+pub(crate) fn encode_args(
+    args: &[Value],
+    raw_args: Option<&[RawPayload]>,
+) -> Result<Option<Payloads>> {
+    match raw_args {
+        Some(_) if !args.is_empty() => Err(Error::invalid_argument(
+            "give either args or raw_args, not both",
+        )),
+        Some(raw) => encode_raw(raw),
+        None => Ok(encode_values(args)),
+    }
+}
+
 /// Decodes one payload by its `encoding` metadata.
 pub fn decode_payload(payload: &Payload) -> Value {
     let encoding = payload.metadata.get(ENCODING_KEY).map(Vec::as_slice);

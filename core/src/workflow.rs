@@ -6,10 +6,10 @@ use crate::client::{CallOptions, CallScope, Client, RpcKind};
 use crate::duration::{format_timestamp, proto_seconds, to_proto, JsonDuration};
 use crate::error::{Error, ErrorKind, Result};
 use crate::payload::{
-    decode_payloads, encode_raw, encode_values, failure_to_json, json_map_to_payloads,
-    payload_map_to_json, payloads_to_json, raw_payloads, retry_state_name, strip_enum_prefix,
-    RawPayload,
+    encode_args, encode_values, failure_to_json, json_map_to_payloads, payload_map_to_json,
+    payloads_to_json, raw_payloads, retry_state_name, strip_enum_prefix, RawPayload,
 };
+use crate::signal_query::{single_value, workflow_status_name};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use temporalio_protos::temporal::api::common::v1::{
@@ -17,7 +17,7 @@ use temporalio_protos::temporal::api::common::v1::{
 };
 use temporalio_protos::temporal::api::enums::v1::{
     ContinueAsNewInitiator, HistoryEventFilterType, PendingActivityState, TaskQueueKind,
-    WorkflowExecutionStatus, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
+    WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
 };
 use temporalio_protos::temporal::api::failure::v1::failure::FailureInfo;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
@@ -25,7 +25,8 @@ use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_protos::temporal::api::workflowservice::v1::{
     DescribeWorkflowExecutionRequest, DescribeWorkflowExecutionResponse,
     GetWorkflowExecutionHistoryRequest, RequestCancelWorkflowExecutionRequest,
-    StartWorkflowExecutionRequest, TerminateWorkflowExecutionRequest,
+    SignalWithStartWorkflowExecutionRequest, StartWorkflowExecutionRequest,
+    TerminateWorkflowExecutionRequest,
 };
 
 /// What to do when a closed workflow with the same ID exists.
@@ -146,6 +147,14 @@ pub struct StartWorkflowRequest {
     /// Idempotency key; a random UUID when absent (reused on retries).
     #[serde(default)]
     pub request_id: Option<String>,
+    /// Signal-with-start: the signal to send along with the start. The
+    /// workflow is started if it is not running (the default conflict policy
+    /// is then `use_existing`), and the signal is delivered either way.
+    #[serde(default)]
+    pub start_signal: Option<String>,
+    /// Arguments of `start_signal`; each becomes one `json/plain` payload.
+    #[serde(default)]
+    pub start_signal_args: Vec<Value>,
 }
 
 /// Response of `start_workflow`.
@@ -155,7 +164,8 @@ pub struct StartWorkflowResponse {
     pub workflow_id: String,
     /// The run ID of the started (or, with `use_existing`, the running) run.
     pub run_id: String,
-    /// False when `id_conflict_policy: use_existing` returned a running workflow.
+    /// False when `id_conflict_policy: use_existing` returned a running
+    /// workflow (or signal-with-start signaled one).
     pub started: bool,
 }
 
@@ -262,11 +272,42 @@ pub struct DescribeWorkflowRequest {
     pub raw: bool,
 }
 
+/// The signal-with-start form of a start request: the same start options,
+/// plus the signal.
+fn signal_with_start(
+    start: StartWorkflowExecutionRequest,
+    signal_name: &str,
+    signal_input: Option<temporalio_protos::temporal::api::common::v1::Payloads>,
+) -> SignalWithStartWorkflowExecutionRequest {
+    SignalWithStartWorkflowExecutionRequest {
+        namespace: start.namespace,
+        workflow_id: start.workflow_id,
+        workflow_type: start.workflow_type,
+        task_queue: start.task_queue,
+        input: start.input,
+        workflow_execution_timeout: start.workflow_execution_timeout,
+        workflow_run_timeout: start.workflow_run_timeout,
+        workflow_task_timeout: start.workflow_task_timeout,
+        identity: start.identity,
+        request_id: start.request_id,
+        workflow_id_reuse_policy: start.workflow_id_reuse_policy,
+        workflow_id_conflict_policy: start.workflow_id_conflict_policy,
+        signal_name: signal_name.to_owned(),
+        signal_input,
+        retry_policy: start.retry_policy,
+        cron_schedule: start.cron_schedule,
+        memo: start.memo,
+        search_attributes: start.search_attributes,
+        workflow_start_delay: start.workflow_start_delay,
+        ..Default::default()
+    }
+}
+
 /// A workflow execution addressed by ID, optionally pinned to runs. Creating
 /// a handle does no RPC.
 #[derive(Debug, Clone)]
 pub struct WorkflowHandle {
-    client: Client,
+    pub(crate) client: Client,
     /// Workflow ID.
     pub workflow_id: String,
     /// Run ID, if pinned.
@@ -275,11 +316,11 @@ pub struct WorkflowHandle {
     pub first_execution_run_id: Option<String>,
 }
 
-fn non_empty(value: &Option<String>) -> Option<String> {
+pub(crate) fn non_empty(value: &Option<String>) -> Option<String> {
     value.clone().filter(|v| !v.is_empty())
 }
 
-fn require(field: &str, value: &str) -> Result<()> {
+pub(crate) fn require(field: &str, value: &str) -> Result<()> {
     if value.trim().is_empty() {
         return Err(Error::invalid_argument(format!(
             "{field} must not be empty"
@@ -288,19 +329,19 @@ fn require(field: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-fn execution(workflow_id: &str, run_id: &Option<String>) -> WorkflowExecution {
+pub(crate) fn execution(workflow_id: &str, run_id: &Option<String>) -> WorkflowExecution {
     WorkflowExecution {
         workflow_id: workflow_id.to_owned(),
         run_id: non_empty(run_id).unwrap_or_default(),
     }
 }
 
-fn new_request_id() -> String {
+pub(crate) fn new_request_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
 /// Adds workflow context to server errors ("workflow X: ...") and the ID as a detail.
-fn about_workflow(workflow_id: &str) -> impl Fn(Error) -> Error + '_ {
+pub(crate) fn about_workflow(workflow_id: &str) -> impl Fn(Error) -> Error + '_ {
     move |e: Error| {
         e.context(format!("workflow {workflow_id:?}"))
             .with_detail("workflow_id", workflow_id)
@@ -330,22 +371,18 @@ impl Client {
     ) -> Result<StartWorkflowResponse> {
         require("workflow_type", &request.workflow_type)?;
         require("task_queue", &request.task_queue)?;
-        let input = match &request.raw_args {
-            Some(raw) if !request.args.is_empty() => {
-                let _ = raw;
-                return Err(Error::invalid_argument(
-                    "give either args or raw_args, not both",
-                ));
-            }
-            Some(raw) => encode_raw(raw)?,
-            None => encode_values(&request.args),
-        };
+        let input = encode_args(&request.args, request.raw_args.as_deref())?;
         let workflow_id = non_empty(&request.workflow_id).unwrap_or_else(new_request_id);
         let retry_policy = request
             .retry_policy
             .as_ref()
             .map(RetryPolicy::to_proto)
             .transpose()?;
+        if request.start_signal.is_none() && !request.start_signal_args.is_empty() {
+            return Err(Error::invalid_argument(
+                "start_signal_args needs start_signal (the signal's name)",
+            ));
+        }
         let message = StartWorkflowExecutionRequest {
             namespace: self.namespace().to_owned(),
             workflow_id: workflow_id.clone(),
@@ -400,18 +437,36 @@ impl Client {
             workflow_start_delay: request.start_delay.map(|d| to_proto(d.0)),
             ..Default::default()
         };
-        let response = self
-            .scoped(call, |scope| {
-                self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                    s.start_workflow_execution(r).await
+        let response = match &request.start_signal {
+            None => self
+                .scoped(call, |scope| {
+                    self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                        s.start_workflow_execution(r).await
+                    })
                 })
-            })
-            .await;
+                .await
+                .map(|r| (r.run_id, r.started)),
+            Some(signal_name) => {
+                require("start_signal", signal_name)?;
+                let message = signal_with_start(
+                    message,
+                    signal_name,
+                    encode_values(&request.start_signal_args),
+                );
+                self.scoped(call, |scope| {
+                    self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                        s.signal_with_start_workflow_execution(r).await
+                    })
+                })
+                .await
+                .map(|r| (r.run_id, r.started))
+            }
+        };
         match response {
-            Ok(response) => Ok(StartWorkflowResponse {
+            Ok((run_id, started)) => Ok(StartWorkflowResponse {
                 workflow_id,
-                run_id: response.run_id,
-                started: response.started,
+                run_id,
+                started,
             }),
             Err(error) if error.kind() == ErrorKind::AlreadyStarted => {
                 let pending_run_id = error.detail("run_id").cloned();
@@ -769,13 +824,7 @@ fn completed(
     let (value, payloads) = if request.raw {
         (None, Some(raw_payloads(result)))
     } else {
-        let mut values = decode_payloads(result);
-        let value = match values.len() {
-            0 => Value::Null,
-            1 => values.remove(0),
-            _ => Value::Array(values),
-        };
-        (Some(value), None)
+        (Some(single_value(result)), None)
     };
     WorkflowResult {
         workflow_id: workflow_id.to_owned(),
@@ -785,7 +834,7 @@ fn completed(
     }
 }
 
-fn timestamp_json(ts: &Option<prost_wkt_types::Timestamp>) -> Value {
+pub(crate) fn timestamp_json(ts: &Option<prost_wkt_types::Timestamp>) -> Value {
     ts.as_ref()
         .filter(|t| t.seconds != 0 || t.nanos != 0)
         .map(|t| Value::String(format_timestamp(t)))
@@ -801,9 +850,7 @@ fn seconds_json(d: &Option<prost_wkt_types::Duration>) -> Value {
 fn describe_to_json(response: &DescribeWorkflowExecutionResponse, raw: bool) -> Value {
     let info = response.workflow_execution_info.clone().unwrap_or_default();
     let exec = info.execution.clone().unwrap_or_default();
-    let status = WorkflowExecutionStatus::try_from(info.status)
-        .map(|s| strip_enum_prefix(s.as_str_name(), "WORKFLOW_EXECUTION_STATUS_"))
-        .unwrap_or_else(|_| format!("unknown({})", info.status));
+    let status = workflow_status_name(info.status);
     let pending_activities: Vec<Value> = response
         .pending_activities
         .iter()

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import json
+import os
 import signal
 import sys
 from datetime import timedelta
@@ -54,6 +57,25 @@ class Activities:
         self.cleanup_dir.mkdir(parents=True, exist_ok=True)
         (self.cleanup_dir / workflow_id).write_text("cleanup done")
         return "cleanup done"
+
+    @activity.defn(name="async_activity")
+    async def async_activity(self) -> None:
+        # Publishes how to reach this attempt (task token, or workflow/run/
+        # activity ID), then leaves completion to an external client. The
+        # file appears atomically (rename), so a reader never sees half of it.
+        info = activity.info()
+        record = {
+            "task_token": base64.b64encode(info.task_token).decode(),
+            "workflow_id": info.workflow_id,
+            "run_id": info.workflow_run_id,
+            "activity_id": info.activity_id,
+        }
+        self.cleanup_dir.mkdir(parents=True, exist_ok=True)
+        final = self.cleanup_dir / f"{info.workflow_id}.activity.json"
+        partial = final.with_suffix(".tmp")
+        partial.write_text(json.dumps(record))
+        os.replace(partial, final)
+        activity.raise_complete_async()
 
 
 # ----------------------------------------------------------------- workflows
@@ -196,6 +218,57 @@ class SignalQueryWorkflow:
             raise ValueError(f"set_values expects a list, got {type(values).__name__}")
 
 
+@workflow.defn(name="HandlerFailuresWorkflow")
+class HandlerFailuresWorkflow:
+    """Handlers that fail or take their time, for update and query errors."""
+
+    def __init__(self) -> None:
+        self._finished = False
+
+    @workflow.run
+    async def run(self) -> str:
+        await workflow.wait_condition(lambda: self._finished)
+        return "finished"
+
+    @workflow.signal(name="finish")
+    def finish(self) -> None:
+        self._finished = True
+
+    @workflow.update(name="fail_update")
+    def fail_update(self, message: str) -> None:
+        # Accepted (no validator), then fails: the update's outcome is a
+        # failure with a two-level chain, like FailingWorkflow's.
+        raise ApplicationError(
+            message, {"k": 2}, type="UpdateFailure", non_retryable=True
+        ) from ApplicationError("update root cause", type="RootCause")
+
+    @workflow.update(name="slow_update")
+    async def slow_update(self, seconds: float) -> str:
+        await asyncio.sleep(seconds)  # a durable timer: accepted long before completed
+        return f"slept {seconds}"
+
+    @workflow.query(name="fail_query")
+    def fail_query(self) -> None:
+        raise ApplicationError("query handler failed", type="QueryFailure")
+
+
+@workflow.defn(name="AsyncActivityWorkflow")
+class AsyncActivityWorkflow:
+    """Returns the result of an activity that a client completes from outside."""
+
+    @workflow.run
+    async def run(self) -> Any:
+        # WAIT_CANCELLATION_COMPLETED: a workflow cancel only reaches the
+        # activity as cancel_requested on its next heartbeat, and the workflow
+        # ends once the client reports the cancellation.
+        return await workflow.execute_activity(
+            "async_activity",
+            start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RetryPolicy(maximum_attempts=1),
+            cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        )
+
+
 WORKFLOWS = [
     MySimpleWorkflow,
     EchoWorkflow,
@@ -206,6 +279,8 @@ WORKFLOWS = [
     LongRunningWorkflow,
     CancellableWorkflow,
     SignalQueryWorkflow,
+    HandlerFailuresWorkflow,
+    AsyncActivityWorkflow,
 ]
 
 
@@ -224,7 +299,7 @@ async def run_worker(args: argparse.Namespace) -> None:
         client,
         task_queue=args.task_queue,
         workflows=WORKFLOWS,
-        activities=[acts.long_activity, acts.cleanup_activity],
+        activities=[acts.long_activity, acts.cleanup_activity, acts.async_activity],
         # Let in-flight activities (e.g. a cleanup) finish on shutdown.
         graceful_shutdown_timeout=timedelta(seconds=2),
     )

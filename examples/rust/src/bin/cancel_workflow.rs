@@ -19,7 +19,10 @@ async fn main() -> Result<(), temporal_bridge_core::Error> {
         ..Default::default()
     };
     let started = client.start_workflow(&request, &call).await?;
-    println!("Started workflow WorkflowID {} RunID {}", started.workflow_id, started.run_id);
+    println!(
+        "Started workflow WorkflowID {} RunID {}",
+        started.workflow_id, started.run_id
+    );
 
     // Cancel once the long activity is running, so there is work to clean up.
     let describe = DescribeWorkflowRequest {
@@ -28,7 +31,10 @@ async fn main() -> Result<(), temporal_bridge_core::Error> {
     };
     for _ in 0..300 {
         let description = client.describe_workflow(&describe, &call).await?;
-        if description["pending_activities"].as_array().is_some_and(|a| !a.is_empty()) {
+        if description["pending_activities"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -41,7 +47,10 @@ async fn main() -> Result<(), temporal_bridge_core::Error> {
     client.cancel_workflow(&cancel, &call).await?;
     println!("Requested cancellation of {workflow_id}");
 
-    match client.get_workflow_result(&GetResultRequest::new(&workflow_id), &call).await {
+    match client
+        .get_workflow_result(&GetResultRequest::new(&workflow_id), &call)
+        .await
+    {
         Err(error) if error.kind() == ErrorKind::WorkflowCanceled => {
             println!("Workflow {workflow_id} ended: canceled");
         }

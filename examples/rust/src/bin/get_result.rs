@@ -11,7 +11,10 @@ async fn main() -> Result<(), temporal_bridge_core::Error> {
     };
     let client = temporal_bridge_examples::connect().await?;
     let outcome = client
-        .get_workflow_result(&GetResultRequest::new(&workflow_id), &CallOptions::default())
+        .get_workflow_result(
+            &GetResultRequest::new(&workflow_id),
+            &CallOptions::default(),
+        )
         .await?;
     println!(
         "Workflow {workflow_id} result: {}",

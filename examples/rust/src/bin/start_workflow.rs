@@ -5,7 +5,9 @@ use temporal_bridge_core::{CallOptions, StartWorkflowRequest};
 
 #[tokio::main]
 async fn main() -> Result<(), temporal_bridge_core::Error> {
-    let name = std::env::args().nth(1).unwrap_or_else(|| "World".to_owned());
+    let name = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "World".to_owned());
     let client = temporal_bridge_examples::connect().await?;
     let request = StartWorkflowRequest {
         workflow_type: "MySimpleWorkflow".into(),
@@ -14,7 +16,9 @@ async fn main() -> Result<(), temporal_bridge_core::Error> {
         args: vec![name.into()],
         ..Default::default()
     };
-    let started = client.start_workflow(&request, &CallOptions::default()).await?;
+    let started = client
+        .start_workflow(&request, &CallOptions::default())
+        .await?;
     println!(
         "Started workflow WorkflowID {} RunID {}",
         started.workflow_id, started.run_id

@@ -1,0 +1,601 @@
+//! Asynchronous activity completion: an activity that returned without a
+//! result (Python's `activity.raise_complete_async()`, Go's
+//! `activity.ErrResultPending`) is finished from outside its worker —
+//! completed, failed or reported cancelled — and heartbeated meanwhile. The
+//! activity is addressed by its task token, or by workflow ID, optional run ID
+//! and activity ID. A heartbeat tells the caller whether cancellation of the
+//! activity was requested, which is how an async activity learns it.
+
+use crate::client::{CallOptions, Client, RpcKind};
+use crate::error::{Error, Result};
+use crate::payload::{encode_raw, encode_value, encode_values, RawPayload};
+use crate::workflow::non_empty;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use temporalio_protos::temporal::api::common::v1::Payloads;
+use temporalio_protos::temporal::api::failure::v1::{
+    failure::FailureInfo, ApplicationFailureInfo, Failure,
+};
+use temporalio_protos::temporal::api::workflowservice::v1::{
+    RecordActivityTaskHeartbeatByIdRequest, RecordActivityTaskHeartbeatRequest,
+    RespondActivityTaskCanceledByIdRequest, RespondActivityTaskCanceledRequest,
+    RespondActivityTaskCompletedByIdRequest, RespondActivityTaskCompletedRequest,
+    RespondActivityTaskFailedByIdRequest, RespondActivityTaskFailedRequest,
+};
+
+/// Which activity to act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActivityTarget {
+    /// The task token the activity got from its worker (one attempt).
+    TaskToken(Vec<u8>),
+    /// The activity's ID within a workflow run (the current attempt).
+    Id {
+        /// Workflow ID.
+        workflow_id: String,
+        /// Run ID; the latest run when absent.
+        run_id: Option<String>,
+        /// Activity ID.
+        activity_id: String,
+    },
+}
+
+impl ActivityTarget {
+    /// Reads the addressing fields every activity-completion request shares:
+    /// either `task_token` (base64) or `workflow_id` + `activity_id`
+    /// (+ optional `run_id`), never both.
+    pub fn from_fields(
+        task_token: Option<&str>,
+        workflow_id: Option<&str>,
+        run_id: Option<&str>,
+        activity_id: Option<&str>,
+    ) -> Result<ActivityTarget> {
+        let by_id = workflow_id.is_some() || run_id.is_some() || activity_id.is_some();
+        match task_token {
+            Some(_) if by_id => Err(Error::invalid_argument(
+                "give either task_token or workflow_id + activity_id, not both",
+            )),
+            Some(token) => {
+                let bytes = BASE64.decode(token).map_err(|e| {
+                    Error::invalid_argument(format!("task_token is not valid base64: {e}"))
+                        .with_detail("field", "task_token")
+                })?;
+                if bytes.is_empty() {
+                    return Err(Error::invalid_argument("task_token must not be empty")
+                        .with_detail("field", "task_token"));
+                }
+                Ok(ActivityTarget::TaskToken(bytes))
+            }
+            None => {
+                let workflow_id = workflow_id.filter(|w| !w.trim().is_empty());
+                let activity_id = activity_id.filter(|a| !a.trim().is_empty());
+                match (workflow_id, activity_id) {
+                    (Some(workflow_id), Some(activity_id)) => Ok(ActivityTarget::Id {
+                        workflow_id: workflow_id.to_owned(),
+                        run_id: non_empty(&run_id.map(str::to_owned)),
+                        activity_id: activity_id.to_owned(),
+                    }),
+                    (None, _) => Err(Error::invalid_argument(
+                        "give task_token, or workflow_id and activity_id: workflow_id is missing",
+                    )
+                    .with_detail("field", "workflow_id")),
+                    (_, None) => Err(Error::invalid_argument(
+                        "give task_token, or workflow_id and activity_id: activity_id is missing",
+                    )
+                    .with_detail("field", "activity_id")),
+                }
+            }
+        }
+    }
+
+    /// Names the activity in errors and adds what identifies it as details.
+    fn about(&self) -> impl Fn(Error) -> Error + '_ {
+        move |e: Error| match self {
+            ActivityTarget::TaskToken(_) => e.context("activity (by task token)"),
+            ActivityTarget::Id {
+                workflow_id,
+                run_id,
+                activity_id,
+            } => e
+                .context(format!(
+                    "activity {activity_id:?} of workflow {workflow_id:?}"
+                ))
+                .with_detail("workflow_id", workflow_id.as_str())
+                .with_detail(
+                    "run_id",
+                    run_id.clone().map(Value::String).unwrap_or(Value::Null),
+                )
+                .with_detail("activity_id", activity_id.as_str()),
+        }
+    }
+}
+
+/// The failure an activity is failed with: an application error, as SDKs
+/// raise it (`ApplicationError` in Python, `temporal.NewApplicationError` in Go).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityFailure {
+    /// Human-readable message.
+    pub message: String,
+    /// Error type, matched against retry policies' non-retryable types.
+    #[serde(default, rename = "type")]
+    pub error_type: Option<String>,
+    /// When true the activity is not retried whatever its retry policy says.
+    #[serde(default)]
+    pub non_retryable: bool,
+    /// Details; each becomes one `json/plain` payload.
+    #[serde(default)]
+    pub details: Vec<Value>,
+}
+
+impl ActivityFailure {
+    fn to_proto(&self) -> Failure {
+        Failure {
+            message: self.message.clone(),
+            source: "temporal-bridge".to_owned(),
+            failure_info: Some(FailureInfo::ApplicationFailureInfo(
+                ApplicationFailureInfo {
+                    r#type: self.error_type.clone().unwrap_or_default(),
+                    non_retryable: self.non_retryable,
+                    details: encode_values(&self.details),
+                    ..Default::default()
+                },
+            )),
+            ..Default::default()
+        }
+    }
+}
+
+/// Request of `complete_activity`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteActivityRequest {
+    /// Task token (base64); or else `workflow_id` + `activity_id`.
+    #[serde(default)]
+    pub task_token: Option<String>,
+    /// Workflow ID (with `activity_id`, instead of `task_token`).
+    #[serde(default)]
+    pub workflow_id: Option<String>,
+    /// Run ID; the latest run when absent.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// Activity ID (with `workflow_id`, instead of `task_token`).
+    #[serde(default)]
+    pub activity_id: Option<String>,
+    /// The activity's result, one `json/plain` payload; no result when absent.
+    #[serde(default)]
+    pub result: Option<Value>,
+    /// The result as a raw payload (instead of `result`), passed through untouched.
+    #[serde(default)]
+    pub raw_result: Option<RawPayload>,
+}
+
+/// Request of `fail_activity`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailActivityRequest {
+    /// Task token (base64); or else `workflow_id` + `activity_id`.
+    #[serde(default)]
+    pub task_token: Option<String>,
+    /// Workflow ID (with `activity_id`, instead of `task_token`).
+    #[serde(default)]
+    pub workflow_id: Option<String>,
+    /// Run ID; the latest run when absent.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// Activity ID (with `workflow_id`, instead of `task_token`).
+    #[serde(default)]
+    pub activity_id: Option<String>,
+    /// The failure.
+    pub failure: ActivityFailure,
+    /// Heartbeat details recorded with the failure (seen by the next attempt).
+    #[serde(default)]
+    pub last_heartbeat_details: Vec<Value>,
+}
+
+/// Request of `report_activity_cancellation`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportActivityCancellationRequest {
+    /// Task token (base64); or else `workflow_id` + `activity_id`.
+    #[serde(default)]
+    pub task_token: Option<String>,
+    /// Workflow ID (with `activity_id`, instead of `task_token`).
+    #[serde(default)]
+    pub workflow_id: Option<String>,
+    /// Run ID; the latest run when absent.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// Activity ID (with `workflow_id`, instead of `task_token`).
+    #[serde(default)]
+    pub activity_id: Option<String>,
+    /// Cancellation details; each becomes one `json/plain` payload.
+    #[serde(default)]
+    pub details: Vec<Value>,
+}
+
+/// Request of `heartbeat_activity`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatActivityRequest {
+    /// Task token (base64); or else `workflow_id` + `activity_id`.
+    #[serde(default)]
+    pub task_token: Option<String>,
+    /// Workflow ID (with `activity_id`, instead of `task_token`).
+    #[serde(default)]
+    pub workflow_id: Option<String>,
+    /// Run ID; the latest run when absent.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// Activity ID (with `workflow_id`, instead of `task_token`).
+    #[serde(default)]
+    pub activity_id: Option<String>,
+    /// Progress details; each becomes one `json/plain` payload.
+    #[serde(default)]
+    pub details: Vec<Value>,
+}
+
+/// Response of `heartbeat_activity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeartbeatActivityResponse {
+    /// The workflow asked for the activity to be cancelled: finish it with
+    /// `report_activity_cancellation` (or complete/fail it anyway).
+    pub cancel_requested: bool,
+    /// The activity was paused (by an operator).
+    pub activity_paused: bool,
+    /// The activity was reset (by an operator).
+    pub activity_reset: bool,
+}
+
+macro_rules! target_of {
+    ($request:expr) => {
+        ActivityTarget::from_fields(
+            $request.task_token.as_deref(),
+            $request.workflow_id.as_deref(),
+            $request.run_id.as_deref(),
+            $request.activity_id.as_deref(),
+        )
+    };
+}
+
+/// A handle on one asynchronously completed activity; no RPC until used.
+#[derive(Debug, Clone)]
+pub struct AsyncActivityHandle {
+    client: Client,
+    /// The activity.
+    pub target: ActivityTarget,
+}
+
+impl Client {
+    /// A handle to complete, fail, cancel or heartbeat an async activity.
+    pub fn async_activity_handle(&self, target: ActivityTarget) -> AsyncActivityHandle {
+        AsyncActivityHandle {
+            client: self.clone(),
+            target,
+        }
+    }
+
+    /// Completes an async activity with a result.
+    pub async fn complete_activity(
+        &self,
+        request: &CompleteActivityRequest,
+        call: &CallOptions,
+    ) -> Result<()> {
+        let target = target_of!(request)?;
+        let result = match (&request.result, &request.raw_result) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid_argument(
+                    "give either result or raw_result, not both",
+                ))
+            }
+            (Some(value), None) => Some(Payloads {
+                payloads: vec![encode_value(value)],
+            }),
+            (None, Some(raw)) => encode_raw(std::slice::from_ref(raw))?,
+            (None, None) => None,
+        };
+        self.async_activity_handle(target)
+            .complete_payloads(result, call)
+            .await
+    }
+
+    /// Fails an async activity (the workflow sees an activity failure whose
+    /// cause is this application failure, unless the activity is retried).
+    pub async fn fail_activity(
+        &self,
+        request: &FailActivityRequest,
+        call: &CallOptions,
+    ) -> Result<()> {
+        let target = target_of!(request)?;
+        self.async_activity_handle(target)
+            .fail(&request.failure, &request.last_heartbeat_details, call)
+            .await
+    }
+
+    /// Reports an async activity as cancelled, normally after a heartbeat
+    /// said `cancel_requested`.
+    pub async fn report_activity_cancellation(
+        &self,
+        request: &ReportActivityCancellationRequest,
+        call: &CallOptions,
+    ) -> Result<()> {
+        let target = target_of!(request)?;
+        self.async_activity_handle(target)
+            .report_cancellation(&request.details, call)
+            .await
+    }
+
+    /// Records a heartbeat of an async activity.
+    pub async fn heartbeat_activity(
+        &self,
+        request: &HeartbeatActivityRequest,
+        call: &CallOptions,
+    ) -> Result<HeartbeatActivityResponse> {
+        let target = target_of!(request)?;
+        self.async_activity_handle(target)
+            .heartbeat(&request.details, call)
+            .await
+    }
+}
+
+impl AsyncActivityHandle {
+    fn namespace(&self) -> String {
+        self.client.namespace().to_owned()
+    }
+
+    fn identity(&self) -> String {
+        self.client.identity().to_owned()
+    }
+
+    /// Completes the activity with a result (`None`: no result payload).
+    pub async fn complete(&self, result: Option<&Value>, call: &CallOptions) -> Result<()> {
+        let result = result.map(|v| Payloads {
+            payloads: vec![encode_value(v)],
+        });
+        self.complete_payloads(result, call).await
+    }
+
+    async fn complete_payloads(&self, result: Option<Payloads>, call: &CallOptions) -> Result<()> {
+        let client = &self.client;
+        let outcome = match &self.target {
+            ActivityTarget::TaskToken(token) => {
+                let message = RespondActivityTaskCompletedRequest {
+                    task_token: token.clone(),
+                    result,
+                    identity: self.identity(),
+                    namespace: self.namespace(),
+                    ..Default::default()
+                };
+                client
+                    .scoped(call, |scope| {
+                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                            s.respond_activity_task_completed(r).await
+                        })
+                    })
+                    .await
+                    .map(|_| ())
+            }
+            ActivityTarget::Id {
+                workflow_id,
+                run_id,
+                activity_id,
+            } => {
+                let message = RespondActivityTaskCompletedByIdRequest {
+                    namespace: self.namespace(),
+                    workflow_id: workflow_id.clone(),
+                    run_id: run_id.clone().unwrap_or_default(),
+                    activity_id: activity_id.clone(),
+                    result,
+                    identity: self.identity(),
+                    ..Default::default()
+                };
+                client
+                    .scoped(call, |scope| {
+                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                            s.respond_activity_task_completed_by_id(r).await
+                        })
+                    })
+                    .await
+                    .map(|_| ())
+            }
+        };
+        outcome.map_err(self.target.about())
+    }
+
+    /// Fails the activity.
+    pub async fn fail(
+        &self,
+        failure: &ActivityFailure,
+        last_heartbeat_details: &[Value],
+        call: &CallOptions,
+    ) -> Result<()> {
+        let client = &self.client;
+        let failure = Some(failure.to_proto());
+        let last_heartbeat_details = encode_values(last_heartbeat_details);
+        let outcome = match &self.target {
+            ActivityTarget::TaskToken(token) => {
+                let message = RespondActivityTaskFailedRequest {
+                    task_token: token.clone(),
+                    failure,
+                    identity: self.identity(),
+                    namespace: self.namespace(),
+                    last_heartbeat_details,
+                    ..Default::default()
+                };
+                client
+                    .scoped(call, |scope| {
+                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                            s.respond_activity_task_failed(r).await
+                        })
+                    })
+                    .await
+                    .map(|_| ())
+            }
+            ActivityTarget::Id {
+                workflow_id,
+                run_id,
+                activity_id,
+            } => {
+                let message = RespondActivityTaskFailedByIdRequest {
+                    namespace: self.namespace(),
+                    workflow_id: workflow_id.clone(),
+                    run_id: run_id.clone().unwrap_or_default(),
+                    activity_id: activity_id.clone(),
+                    failure,
+                    identity: self.identity(),
+                    last_heartbeat_details,
+                    ..Default::default()
+                };
+                client
+                    .scoped(call, |scope| {
+                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                            s.respond_activity_task_failed_by_id(r).await
+                        })
+                    })
+                    .await
+                    .map(|_| ())
+            }
+        };
+        outcome.map_err(self.target.about())
+    }
+
+    /// Reports the activity as cancelled.
+    pub async fn report_cancellation(&self, details: &[Value], call: &CallOptions) -> Result<()> {
+        let client = &self.client;
+        let details = encode_values(details);
+        let outcome = match &self.target {
+            ActivityTarget::TaskToken(token) => {
+                let message = RespondActivityTaskCanceledRequest {
+                    task_token: token.clone(),
+                    details,
+                    identity: self.identity(),
+                    namespace: self.namespace(),
+                    ..Default::default()
+                };
+                client
+                    .scoped(call, |scope| {
+                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                            s.respond_activity_task_canceled(r).await
+                        })
+                    })
+                    .await
+                    .map(|_| ())
+            }
+            ActivityTarget::Id {
+                workflow_id,
+                run_id,
+                activity_id,
+            } => {
+                let message = RespondActivityTaskCanceledByIdRequest {
+                    namespace: self.namespace(),
+                    workflow_id: workflow_id.clone(),
+                    run_id: run_id.clone().unwrap_or_default(),
+                    activity_id: activity_id.clone(),
+                    details,
+                    identity: self.identity(),
+                    ..Default::default()
+                };
+                client
+                    .scoped(call, |scope| {
+                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                            s.respond_activity_task_canceled_by_id(r).await
+                        })
+                    })
+                    .await
+                    .map(|_| ())
+            }
+        };
+        outcome.map_err(self.target.about())
+    }
+
+    /// Records a heartbeat; the response says whether cancellation was requested.
+    pub async fn heartbeat(
+        &self,
+        details: &[Value],
+        call: &CallOptions,
+    ) -> Result<HeartbeatActivityResponse> {
+        let client = &self.client;
+        let details = encode_values(details);
+        let outcome = match &self.target {
+            ActivityTarget::TaskToken(token) => {
+                let message = RecordActivityTaskHeartbeatRequest {
+                    task_token: token.clone(),
+                    details,
+                    identity: self.identity(),
+                    namespace: self.namespace(),
+                    ..Default::default()
+                };
+                client
+                    .scoped(call, |scope| {
+                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                            s.record_activity_task_heartbeat(r).await
+                        })
+                    })
+                    .await
+                    .map(|r| HeartbeatActivityResponse {
+                        cancel_requested: r.cancel_requested,
+                        activity_paused: r.activity_paused,
+                        activity_reset: r.activity_reset,
+                    })
+            }
+            ActivityTarget::Id {
+                workflow_id,
+                run_id,
+                activity_id,
+            } => {
+                let message = RecordActivityTaskHeartbeatByIdRequest {
+                    namespace: self.namespace(),
+                    workflow_id: workflow_id.clone(),
+                    run_id: run_id.clone().unwrap_or_default(),
+                    activity_id: activity_id.clone(),
+                    details,
+                    identity: self.identity(),
+                    ..Default::default()
+                };
+                client
+                    .scoped(call, |scope| {
+                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                            s.record_activity_task_heartbeat_by_id(r).await
+                        })
+                    })
+                    .await
+                    .map(|r| HeartbeatActivityResponse {
+                        cancel_requested: r.cancel_requested,
+                        activity_paused: r.activity_paused,
+                        activity_reset: r.activity_reset,
+                    })
+            }
+        };
+        outcome.map_err(self.target.about())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_by_token_or_by_id_never_both() {
+        assert_eq!(
+            ActivityTarget::from_fields(Some("AAE="), None, None, None).unwrap(),
+            ActivityTarget::TaskToken(vec![0, 1])
+        );
+        assert_eq!(
+            ActivityTarget::from_fields(None, Some("w"), Some(""), Some("a")).unwrap(),
+            ActivityTarget::Id {
+                workflow_id: "w".into(),
+                run_id: None,
+                activity_id: "a".into(),
+            }
+        );
+        let err = ActivityTarget::from_fields(Some("AAE="), None, Some("r"), None).unwrap_err();
+        assert!(err.message().contains("not both"), "{err}");
+        let err = ActivityTarget::from_fields(Some("!"), None, None, None).unwrap_err();
+        assert_eq!(err.detail("field").unwrap(), "task_token");
+        let err = ActivityTarget::from_fields(None, None, None, Some("a")).unwrap_err();
+        assert_eq!(err.detail("field").unwrap(), "workflow_id");
+        let err = ActivityTarget::from_fields(None, Some("w"), None, Some(" ")).unwrap_err();
+        assert_eq!(err.detail("field").unwrap(), "activity_id");
+    }
+}

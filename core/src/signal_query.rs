@@ -1,0 +1,247 @@
+//! Signals and queries: sending a named message into a running workflow, and
+//! asking a workflow (running or closed) a named question answered by its
+//! worker. A query that fails on the worker, or has no handler there, is a
+//! `query_failed` error; one refused by its reject condition is
+//! `query_rejected`. Signal-with-start lives with `start_workflow`.
+
+use crate::client::{CallOptions, Client, RpcKind};
+use crate::error::{Error, ErrorKind, Result};
+use crate::payload::{decode_payloads, encode_args, raw_payloads, strip_enum_prefix, RawPayload};
+use crate::workflow::{about_workflow, execution, new_request_id, non_empty, require};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use temporalio_protos::temporal::api::common::v1::Payloads;
+use temporalio_protos::temporal::api::enums::v1::{QueryRejectCondition, WorkflowExecutionStatus};
+use temporalio_protos::temporal::api::query::v1::WorkflowQuery;
+use temporalio_protos::temporal::api::workflowservice::v1::{
+    QueryWorkflowRequest as ProtoQueryRequest, SignalWorkflowExecutionRequest,
+};
+
+/// Request of `signal_workflow`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalWorkflowRequest {
+    /// Workflow ID.
+    pub workflow_id: String,
+    /// Run to signal; the latest run when absent.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// Signal name, as the workflow registered it.
+    pub signal_name: String,
+    /// Arguments; each becomes one `json/plain` payload.
+    #[serde(default)]
+    pub args: Vec<Value>,
+    /// Arguments as raw payloads (instead of `args`), passed through untouched.
+    #[serde(default)]
+    pub raw_args: Option<Vec<RawPayload>>,
+    /// Idempotency key; generated once and reused across retries when absent,
+    /// so a retried signal is delivered once.
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+/// When a query is refused instead of being run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryRejectConditionSetting {
+    /// Never refuse (the default).
+    None,
+    /// Refuse unless the workflow is running.
+    NotOpen,
+    /// Refuse unless the workflow is running or completed successfully.
+    NotCompletedCleanly,
+}
+
+/// Request of `query_workflow`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryWorkflowRequest {
+    /// Workflow ID.
+    pub workflow_id: String,
+    /// Run to query; the latest run when absent.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// Query name, as the workflow registered it.
+    pub query_type: String,
+    /// Arguments; each becomes one `json/plain` payload.
+    #[serde(default)]
+    pub args: Vec<Value>,
+    /// Arguments as raw payloads (instead of `args`), passed through untouched.
+    #[serde(default)]
+    pub raw_args: Option<Vec<RawPayload>>,
+    /// Refuse the query (`query_rejected`) depending on the workflow's status.
+    #[serde(default)]
+    pub reject_condition: Option<QueryRejectConditionSetting>,
+    /// Return the answer as raw payloads instead of decoded JSON.
+    #[serde(default)]
+    pub raw: bool,
+}
+
+/// Response of `query_workflow`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryWorkflowResponse {
+    /// The decoded answer (`null` when the handler returned nothing, an array
+    /// when it returned several payloads). Absent in raw mode.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub result: Option<Value>,
+    /// The answer as raw payloads, in raw mode only.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub payloads: Option<Vec<RawPayload>>,
+}
+
+/// One value for one or several payloads: the value itself, `null` for none,
+/// an array for several. The same rule as workflow results.
+pub(crate) fn single_value(payloads: Option<&Payloads>) -> Value {
+    let mut values = decode_payloads(payloads);
+    match values.len() {
+        0 => Value::Null,
+        1 => values.remove(0),
+        _ => Value::Array(values),
+    }
+}
+
+pub(crate) fn workflow_status_name(status: i32) -> String {
+    WorkflowExecutionStatus::try_from(status)
+        .map(|s| strip_enum_prefix(s.as_str_name(), "WORKFLOW_EXECUTION_STATUS_"))
+        .unwrap_or_else(|_| format!("unknown({status})"))
+}
+
+impl Client {
+    /// Sends a signal to a workflow. Returns once the server has recorded it
+    /// (not once the workflow has handled it).
+    pub async fn signal_workflow(
+        &self,
+        request: &SignalWorkflowRequest,
+        call: &CallOptions,
+    ) -> Result<()> {
+        require("workflow_id", &request.workflow_id)?;
+        require("signal_name", &request.signal_name)?;
+        let message = SignalWorkflowExecutionRequest {
+            namespace: self.namespace().to_owned(),
+            workflow_execution: Some(execution(&request.workflow_id, &request.run_id)),
+            signal_name: request.signal_name.clone(),
+            input: encode_args(&request.args, request.raw_args.as_deref())?,
+            identity: self.identity().to_owned(),
+            // Generated once, outside the retry loop: the server drops a
+            // retried signal that it already recorded.
+            request_id: non_empty(&request.request_id).unwrap_or_else(new_request_id),
+            ..Default::default()
+        };
+        self.scoped(call, |scope| {
+            self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                s.signal_workflow_execution(r).await
+            })
+        })
+        .await
+        .map(|_| ())
+        .map_err(about_workflow(&request.workflow_id))
+    }
+
+    /// Queries a workflow. The worker runs the query handler against the
+    /// workflow's current state (for a closed workflow, its final state).
+    pub async fn query_workflow(
+        &self,
+        request: &QueryWorkflowRequest,
+        call: &CallOptions,
+    ) -> Result<QueryWorkflowResponse> {
+        require("workflow_id", &request.workflow_id)?;
+        require("query_type", &request.query_type)?;
+        let condition = match request.reject_condition {
+            None => QueryRejectCondition::Unspecified,
+            Some(QueryRejectConditionSetting::None) => QueryRejectCondition::None,
+            Some(QueryRejectConditionSetting::NotOpen) => QueryRejectCondition::NotOpen,
+            Some(QueryRejectConditionSetting::NotCompletedCleanly) => {
+                QueryRejectCondition::NotCompletedCleanly
+            }
+        };
+        let message = ProtoQueryRequest {
+            namespace: self.namespace().to_owned(),
+            execution: Some(execution(&request.workflow_id, &request.run_id)),
+            query: Some(WorkflowQuery {
+                query_type: request.query_type.clone(),
+                query_args: encode_args(&request.args, request.raw_args.as_deref())?,
+                header: None,
+            }),
+            query_reject_condition: condition as i32,
+        };
+        let workflow_id = request.workflow_id.as_str();
+        let response = self
+            .scoped(call, |scope| {
+                self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                    s.query_workflow(r).await
+                })
+            })
+            .await
+            .map_err(|e| {
+                let e = if e.kind() == ErrorKind::QueryFailed {
+                    e.with_detail("query_type", request.query_type.as_str())
+                } else {
+                    e
+                };
+                about_workflow(workflow_id)(e)
+            })?;
+        if let Some(rejected) = response.query_rejected {
+            let status = workflow_status_name(rejected.status);
+            return Err(Error::new(
+                ErrorKind::QueryRejected,
+                format!(
+                    "workflow {workflow_id:?}: query {:?} rejected: the workflow is {status}",
+                    request.query_type
+                ),
+            )
+            .with_detail("workflow_id", workflow_id)
+            .with_detail("query_type", request.query_type.as_str())
+            .with_detail("status", status));
+        }
+        let answer = response.query_result.as_ref();
+        Ok(if request.raw {
+            QueryWorkflowResponse {
+                result: None,
+                payloads: Some(raw_payloads(answer)),
+            }
+        } else {
+            QueryWorkflowResponse {
+                result: Some(single_value(answer)),
+                payloads: None,
+            }
+        })
+    }
+}
+
+impl crate::workflow::WorkflowHandle {
+    /// Sends a signal (see [`Client::signal_workflow`]).
+    pub async fn signal(
+        &self,
+        signal_name: impl Into<String>,
+        args: Vec<Value>,
+        call: &CallOptions,
+    ) -> Result<()> {
+        let request = SignalWorkflowRequest {
+            workflow_id: self.workflow_id.clone(),
+            run_id: self.run_id.clone(),
+            signal_name: signal_name.into(),
+            args,
+            ..Default::default()
+        };
+        self.client.signal_workflow(&request, call).await
+    }
+
+    /// Queries the workflow and returns the decoded answer (see
+    /// [`Client::query_workflow`]).
+    pub async fn query(
+        &self,
+        query_type: impl Into<String>,
+        args: Vec<Value>,
+        call: &CallOptions,
+    ) -> Result<Value> {
+        let request = QueryWorkflowRequest {
+            workflow_id: self.workflow_id.clone(),
+            run_id: self.run_id.clone(),
+            query_type: query_type.into(),
+            args,
+            ..Default::default()
+        };
+        let response = self.client.query_workflow(&request, call).await?;
+        Ok(response.result.unwrap_or(Value::Null))
+    }
+}
