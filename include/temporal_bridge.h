@@ -1,0 +1,807 @@
+/*
+ * temporal_bridge.h: C ABI of temporal-bridge, a Temporal client.
+ *
+ * Start workflows by type name, wait for their results (from any process,
+ * knowing only the workflow ID), cancel, terminate, describe, signal, query
+ * and update them, list them, complete activities and run batch jobs, on a
+ * real Temporal server. Each operation has a generic form by name
+ * (tb_client_call) and a named shorthand (tb_workflow_start, ...), both
+ * blocking and async. Requests and responses are JSON text (UTF-8); the
+ * request fields are those of the core's JSON contract and are checked
+ * strictly (unknown fields, wrong types and missing fields are errors that
+ * name the field).
+ *
+ * Ownership
+ *   - Handles: a TbClient from tb_client_connect[_async] is freed with
+ *     tb_client_free; a TbCancelToken from tb_cancel_token_new with
+ *     tb_cancel_token_free. Both free functions accept NULL.
+ *   - Strings returned through output parameters (response_out, error_out)
+ *     belong to the caller: free each with tb_string_free (accepts NULL).
+ *     Output parameters are written only by the outcome they report: the
+ *     response on success, the error object on failure; the other one is
+ *     left untouched, so initialise both to NULL. Passing NULL for
+ *     response_out or error_out discards that string.
+ *   - Strings passed to callbacks are lent: valid until the callback
+ *     returns; do not free them, copy what you need.
+ *   - tb_version() and tb_status_name() return static strings.
+ *   - Input strings are only read during the call (async calls copy them
+ *     before returning), so they may be freed as soon as the call returns.
+ *
+ * Thread safety
+ *   - Every function may be called from any thread. A TbClient is shared:
+ *     any number of threads may run calls on one client at once. A
+ *     TbCancelToken may be cancelled from any thread while calls that use it
+ *     run on others.
+ *   - Blocking calls (tb_client_call and the named functions without
+ *     _async) block only the calling thread; the work runs on one
+ *     library-wide pool of threads.
+ *   - Async calls (*_async) return at once and call their callback exactly
+ *     once, later, from a library thread: never from inside the *_async
+ *     function, never twice, whatever happens (errors, cancellation, client
+ *     freed). user_data must be usable from that thread. Callbacks may call
+ *     any function of this library, blocking calls included; they must
+ *     return normally (no C++ exception or longjmp out of them).
+ *   - Cancelling a call: pass a TbCancelToken and cancel it (from any
+ *     thread): the call ends promptly with TB_STATUS_CANCELLED. Closing or
+ *     freeing the client ends all its calls in flight the same way (each
+ *     async callback still fires once). Abandoning a call never touches the
+ *     workflow; tb_workflow_cancel cancels a workflow.
+ *   - A client may be freed while calls run on it (they hold their own
+ *     reference), but not while another thread may still *start* a call with
+ *     that pointer.
+ *   - After fork(), a client made before the fork fails in the child with
+ *     TB_STATUS_INVALID_ARGUMENT: connect a new one there.
+ *
+ * Errors
+ *   Every call returns a TbStatus: TB_STATUS_OK (0) or the kind of error,
+ *   with fixed values that are never reused. The error itself is a JSON
+ *   object {"kind": "...", "message": "...", "details": {...}} whose kind is
+ *   tb_status_name(status), e.g. "not_found", "workflow_canceled",
+ *   "cancelled"; details carry what a caller needs (gRPC code, run IDs,
+ *   failure chain, the offending "field" or "argument"). NULL pointers,
+ *   invalid UTF-8, malformed JSON, unknown fields and wrong types are all
+ *   TB_STATUS_INVALID_ARGUMENT. A panic inside the library never crosses
+ *   into C: it becomes TB_STATUS_INTERNAL.
+ *
+ * Example
+ *   TbClient *client = NULL;
+ *   char *response = NULL, *error = NULL;
+ *   if (tb_client_connect("{\"target\": \"127.0.0.1:7233\"}", &client, &error) == TB_STATUS_OK &&
+ *       tb_workflow_start(client, "{\"workflow_type\": \"MySimpleWorkflow\", \"task_queue\": \"q\","
+ *                                 " \"workflow_id\": \"w1\", \"args\": [\"World\"]}",
+ *                         NULL, NULL, &error) == TB_STATUS_OK &&
+ *       tb_workflow_get_result(client, "{\"workflow_id\": \"w1\"}", NULL, &response, &error) == TB_STATUS_OK)
+ *     printf("%s\n", response);   // {"workflow_id":"w1","run_id":...,"result":"Hello, World!"}
+ *   else
+ *     fprintf(stderr, "%s\n", error);
+ *   tb_string_free(response);
+ *   tb_string_free(error);
+ *   tb_client_free(client);
+ *
+ * Linking: pkg-config --cflags --libs temporal_bridge, or in CMake
+ *   find_package(temporal_bridge CONFIG REQUIRED) and
+ *   target_link_libraries(app PRIVATE temporal_bridge::temporal_bridge).
+ */
+
+
+#ifndef TEMPORAL_BRIDGE_H
+#define TEMPORAL_BRIDGE_H
+
+/* Generated by cbindgen from ffi/src; do not edit by hand. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * Outcome of a call. `TB_STATUS_OK` is 0; every other value names the error
+ * kind of the JSON error object delivered with it. The type is 32 bits wide
+ * in C and C++. New kinds get new values; a value is never reused.
+ */
+enum TbStatus
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Success.
+   */
+  TB_STATUS_OK = 0,
+  /**
+   * The request was malformed: a NULL or non-UTF-8 argument, bad JSON, an
+   * unknown field, a wrong type, a bad value, an unknown operation.
+   */
+  TB_STATUS_INVALID_ARGUMENT = 1,
+  /**
+   * The workflow (or namespace, or other entity) does not exist.
+   */
+  TB_STATUS_NOT_FOUND = 2,
+  /**
+   * A workflow with this ID is already running (details carry its `run_id`).
+   */
+  TB_STATUS_ALREADY_STARTED = 3,
+  /**
+   * The workflow closed as failed (details carry the failure chain).
+   */
+  TB_STATUS_WORKFLOW_FAILED = 4,
+  /**
+   * The workflow closed as canceled (details carry the cancellation details).
+   */
+  TB_STATUS_WORKFLOW_CANCELED = 5,
+  /**
+   * The workflow was terminated.
+   */
+  TB_STATUS_WORKFLOW_TERMINATED = 6,
+  /**
+   * The workflow timed out.
+   */
+  TB_STATUS_WORKFLOW_TIMED_OUT = 7,
+  /**
+   * The run continued as new and the request asked not to follow runs.
+   */
+  TB_STATUS_WORKFLOW_CONTINUED_AS_NEW = 8,
+  /**
+   * The server could not be reached, or stayed unavailable past the retries.
+   */
+  TB_STATUS_UNAVAILABLE = 9,
+  /**
+   * The call's deadline (`call_timeout`) passed before it finished.
+   */
+  TB_STATUS_DEADLINE_EXCEEDED = 10,
+  /**
+   * The call was abandoned: its cancel token was cancelled, or its client
+   * was closed or freed. The workflow itself is untouched.
+   */
+  TB_STATUS_CANCELLED = 11,
+  /**
+   * The server refused the call for lack of permission or credentials.
+   */
+  TB_STATUS_PERMISSION_DENIED = 12,
+  /**
+   * Any other gRPC failure; details carry the gRPC code.
+   */
+  TB_STATUS_RPC = 13,
+  /**
+   * A bug inside the library (e.g. a caught panic). Please report it.
+   */
+  TB_STATUS_INTERNAL = 14,
+  /**
+   * A query reached the workflow but failed there (no handler for the
+   * query type, or the handler raised); details carry the `failure` chain.
+   */
+  TB_STATUS_QUERY_FAILED = 15,
+  /**
+   * A query was not run because of its reject condition; details carry
+   * the workflow's `status`.
+   */
+  TB_STATUS_QUERY_REJECTED = 16,
+  /**
+   * An update was rejected (validator, or no handler) or its handler
+   * failed; details carry the `failure` chain and the `update_id`.
+   */
+  TB_STATUS_UPDATE_FAILED = 17,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum TbStatus TbStatus;
+#else
+typedef uint32_t TbStatus;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A cancellation token (opaque). Create with `tb_cancel_token_new`, free
+ * with `tb_cancel_token_free`. Thread-safe: cancel it from any thread while
+ * calls that use it run on others.
+ */
+typedef struct TbCancelToken TbCancelToken;
+
+/**
+ * A connected client (opaque). Create with `tb_client_connect`, free with
+ * `tb_client_free`. Thread-safe: any number of threads may make calls on one
+ * client at the same time.
+ */
+typedef struct TbClient TbClient;
+
+/**
+ * Receives the outcome of `tb_client_connect_async`, exactly once, on a
+ * library thread.
+ *
+ * On success `client` is a new client owned by the callee (free it with
+ * `tb_client_free`) and `error_json` NULL; on failure `client` is NULL and
+ * `error_json` the JSON error object, lent until the callback returns.
+ */
+typedef void (*TbConnectCallback)(void *user_data,
+                                  TbStatus status,
+                                  TbClient *client,
+                                  const char *error_json);
+
+/**
+ * Receives the outcome of an async call, exactly once, on a library thread.
+ *
+ * On success `status` is `TB_STATUS_OK`, `response_json` the response and
+ * `error_json` NULL; on failure `response_json` is NULL and `error_json` the
+ * JSON error object. Both strings are lent: they are valid only until the
+ * callback returns and must not be freed; copy what you need.
+ */
+typedef void (*TbCallCallback)(void *user_data,
+                               TbStatus status,
+                               const char *response_json,
+                               const char *error_json);
+
+#ifdef __cplusplus
+extern "C" {
+#endif // __cplusplus
+
+/**
+ * Connects to a Temporal server and checks that it answers.
+ *
+ * `options_json` is the core's connect options object, e.g.
+ * `{"target": "127.0.0.1:7233", "namespace": "default"}`; other fields:
+ * `identity`, `headers` (object of strings), `api_key`, `tls` (`true`, or
+ * `{"server_root_ca_cert", "domain", "client_cert", "client_private_key"}`
+ * as PEM text), `rpc_timeout`, `connect_timeout`, `retry`. Unknown fields
+ * are errors.
+ *
+ * On success writes a new client to `*client_out` (required; free it with
+ * `tb_client_free`). On failure writes the JSON error object to
+ * `*error_out` unless `error_out` is NULL. Blocks for at most the connect
+ * timeout (default 10 s).
+ */
+TbStatus tb_client_connect(const char *options_json, TbClient **client_out, char **error_out);
+
+/**
+ * Async form of `tb_client_connect`: returns at once and calls `callback`
+ * exactly once, later, from a library thread (never from inside this
+ * function), with the new client or the error. `options_json` is copied
+ * before this returns. `user_data` is passed through untouched.
+ *
+ * Returns `TB_STATUS_OK` when the callback is scheduled. Any other status
+ * means the callback will never be called: `TB_STATUS_INVALID_ARGUMENT` if
+ * `callback` is NULL, `TB_STATUS_INTERNAL` if the library could not start
+ * its runtime. Every other failure, bad options included, reaches the
+ * callback.
+ */
+TbStatus tb_client_connect_async(const char *options_json,
+                                 TbConnectCallback callback,
+                                 void *user_data);
+
+/**
+ * Closes the client: every call in flight on it ends promptly with
+ * `TB_STATUS_CANCELLED`, and later calls fail the same way. Idempotent,
+ * thread-safe, and safe while other threads are blocked in calls on the
+ * client; the client must still be freed. NULL is ignored.
+ */
+void tb_client_close(const TbClient *client);
+
+/**
+ * Closes (see `tb_client_close`) and frees the client. Calls in flight,
+ * blocking or async, end with `TB_STATUS_CANCELLED` (each async callback
+ * still fires exactly once); they hold their own reference, so nothing they
+ * use is freed under them. No call may *start* on the client once this is
+ * called. NULL is ignored.
+ */
+void tb_client_free(TbClient *client);
+
+/**
+ * Runs one operation by name, blocking the calling thread until it ends.
+ *
+ * `operation` is a core operation name, e.g. `"start_workflow"`,
+ * `"get_workflow_result"`, `"cancel_workflow"`, `"signal_workflow"`; an
+ * unknown name gives `TB_STATUS_INVALID_ARGUMENT` listing the known ones.
+ * The named functions (`tb_workflow_start`, `tb_activity_complete`,
+ * `tb_batch_wait`, ...) are shorthands for this. `request_json` is that
+ * operation's request object; every request also accepts `"call_timeout"`
+ * (a duration such as `"5s"` or seconds as a number), the call's overall
+ * deadline. `cancel` (may be NULL) abandons the call when cancelled from
+ * another thread.
+ *
+ * On success writes the response JSON to `*response_out` (free it with
+ * `tb_string_free`; pass NULL to discard it). On failure writes the JSON
+ * error object to `*error_out` (free with `tb_string_free`; NULL to discard).
+ * The other output parameter is left untouched.
+ */
+TbStatus tb_client_call(const TbClient *client,
+                        const char *operation,
+                        const char *request_json,
+                        const TbCancelToken *cancel,
+                        char **response_out,
+                        char **error_out);
+
+/**
+ * Async form of `tb_client_call`: returns at once and calls `callback`
+ * exactly once, later, from a library thread (never from inside this
+ * function), with the response or the error. `operation` and `request_json`
+ * are copied and the call holds its own reference to the client and token,
+ * so all four may be freed as soon as this returns (freeing the client
+ * cancels the call). `user_data` is passed through untouched.
+ *
+ * Returns `TB_STATUS_OK` when the callback is scheduled. Any other status
+ * means the callback will never be called: `TB_STATUS_INVALID_ARGUMENT` if
+ * `callback` is NULL, `TB_STATUS_INTERNAL` if the library could not start
+ * its runtime. Every other failure, bad arguments included, reaches the
+ * callback.
+ */
+TbStatus tb_client_call_async(const TbClient *client,
+                              const char *operation,
+                              const char *request_json,
+                              const TbCancelToken *cancel,
+                              TbCallCallback callback,
+                              void *user_data);
+
+/**
+ * Starts a workflow by its type name (`start_workflow`). Request:
+ * `{"workflow_type", "task_queue", "workflow_id"?, "args"?: [JSON values],
+ * "execution_timeout"?, "run_timeout"?, "task_timeout"?, "id_reuse_policy"?,
+ * "id_conflict_policy"?, "retry_policy"?, "memo"?, "search_attributes"?,
+ * "start_delay"?, "cron_schedule"?, "request_id"?, "raw_args"?}`.
+ * Response: `{"workflow_id", "run_id", "started"}`. Errors include
+ * `TB_STATUS_ALREADY_STARTED`.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_workflow_start(const TbClient *client,
+                           const char *request_json,
+                           const TbCancelToken *cancel,
+                           char **response_out,
+                           char **error_out);
+
+/**
+ * Async form of `tb_workflow_start`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_workflow_start_async(const TbClient *client,
+                                 const char *request_json,
+                                 const TbCancelToken *cancel,
+                                 TbCallCallback callback,
+                                 void *user_data);
+
+/**
+ * Waits for a workflow's outcome (`get_workflow_result`), from any process,
+ * knowing only its ID. Request: `{"workflow_id", "run_id"?, "follow_runs"?
+ * (default true), "raw"?}`. Response: `{"workflow_id", "run_id", "result"}`
+ * (`"payloads"` instead of `"result"` in raw mode). A workflow that did not
+ * complete gives `TB_STATUS_WORKFLOW_FAILED`, `_CANCELED`, `_TERMINATED`,
+ * `_TIMED_OUT` or `_CONTINUED_AS_NEW`, with the details in the JSON error.
+ * Waits as long as the workflow runs unless `call_timeout` or `cancel` ends
+ * the wait; abandoning the wait never affects the workflow.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_workflow_get_result(const TbClient *client,
+                                const char *request_json,
+                                const TbCancelToken *cancel,
+                                char **response_out,
+                                char **error_out);
+
+/**
+ * Async form of `tb_workflow_get_result`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_workflow_get_result_async(const TbClient *client,
+                                      const char *request_json,
+                                      const TbCancelToken *cancel,
+                                      TbCallCallback callback,
+                                      void *user_data);
+
+/**
+ * Requests cancellation of a workflow execution (`cancel_workflow`); the
+ * workflow decides how to react, and `tb_workflow_get_result` then reports
+ * how it ended (typically `TB_STATUS_WORKFLOW_CANCELED`). Request:
+ * `{"workflow_id", "run_id"?, "first_execution_run_id"?, "reason"?,
+ * "request_id"?}`. Response: `{}`. (To abandon a *call* instead, use a
+ * cancel token.)
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_workflow_cancel(const TbClient *client,
+                            const char *request_json,
+                            const TbCancelToken *cancel,
+                            char **response_out,
+                            char **error_out);
+
+/**
+ * Async form of `tb_workflow_cancel`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_workflow_cancel_async(const TbClient *client,
+                                  const char *request_json,
+                                  const TbCancelToken *cancel,
+                                  TbCallCallback callback,
+                                  void *user_data);
+
+/**
+ * Terminates a workflow execution at once, without running its cleanup
+ * (`terminate_workflow`). Request: `{"workflow_id", "run_id"?,
+ * "first_execution_run_id"?, "reason"?, "details"?: [JSON values]}`.
+ * Response: `{}`.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_workflow_terminate(const TbClient *client,
+                               const char *request_json,
+                               const TbCancelToken *cancel,
+                               char **response_out,
+                               char **error_out);
+
+/**
+ * Async form of `tb_workflow_terminate`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_workflow_terminate_async(const TbClient *client,
+                                     const char *request_json,
+                                     const TbCancelToken *cancel,
+                                     TbCallCallback callback,
+                                     void *user_data);
+
+/**
+ * Describes a workflow execution (`describe_workflow`). Request:
+ * `{"workflow_id", "run_id"?, "raw"?}`. Response: `{"workflow_id",
+ * "run_id", "workflow_type", "status"` (e.g. `"running"`, `"completed"`,
+ * `"canceled"`), `"task_queue", "start_time", "pending_activities", ...}`.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_workflow_describe(const TbClient *client,
+                              const char *request_json,
+                              const TbCancelToken *cancel,
+                              char **response_out,
+                              char **error_out);
+
+/**
+ * Async form of `tb_workflow_describe`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_workflow_describe_async(const TbClient *client,
+                                    const char *request_json,
+                                    const TbCancelToken *cancel,
+                                    TbCallCallback callback,
+                                    void *user_data);
+
+/**
+ * Sends a signal to a workflow (`signal_workflow`). Request:
+ * `{"workflow_id", "run_id"?, "signal_name", "args"?: [JSON values],
+ * "raw_args"?, "request_id"?}`. Response: `{}`.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_workflow_signal(const TbClient *client,
+                            const char *request_json,
+                            const TbCancelToken *cancel,
+                            char **response_out,
+                            char **error_out);
+
+/**
+ * Async form of `tb_workflow_signal`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_workflow_signal_async(const TbClient *client,
+                                  const char *request_json,
+                                  const TbCancelToken *cancel,
+                                  TbCallCallback callback,
+                                  void *user_data);
+
+/**
+ * Queries a workflow (`query_workflow`). Request: `{"workflow_id",
+ * "run_id"?, "query_type", "args"?: [JSON values], "raw_args"?,
+ * "reject_condition"?, "raw"?}`. Response: `{"result"}` (`"payloads"` in
+ * raw mode). Errors include `TB_STATUS_QUERY_FAILED` and
+ * `TB_STATUS_QUERY_REJECTED`.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_workflow_query(const TbClient *client,
+                           const char *request_json,
+                           const TbCancelToken *cancel,
+                           char **response_out,
+                           char **error_out);
+
+/**
+ * Async form of `tb_workflow_query`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_workflow_query_async(const TbClient *client,
+                                 const char *request_json,
+                                 const TbCancelToken *cancel,
+                                 TbCallCallback callback,
+                                 void *user_data);
+
+/**
+ * Sends an update to a workflow and waits for it (`execute_update`).
+ * Request: `{"workflow_id", "run_id"?, "first_execution_run_id"?,
+ * "update_name", "args"?: [JSON values], "raw_args"?, "update_id"?,
+ * "wait_for_stage"? ("accepted" or "completed", the default), "raw"?}`.
+ * Response: `{"update_id", "run_id", "result"}`. Errors include
+ * `TB_STATUS_UPDATE_FAILED`.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_workflow_execute_update(const TbClient *client,
+                                    const char *request_json,
+                                    const TbCancelToken *cancel,
+                                    char **response_out,
+                                    char **error_out);
+
+/**
+ * Async form of `tb_workflow_execute_update`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_workflow_execute_update_async(const TbClient *client,
+                                          const char *request_json,
+                                          const TbCancelToken *cancel,
+                                          TbCallCallback callback,
+                                          void *user_data);
+
+/**
+ * Waits for the outcome of an update sent earlier (`get_update_result`).
+ * Request: `{"workflow_id", "run_id"?, "update_id", "raw"?}`. Response as
+ * `tb_workflow_execute_update`.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_workflow_get_update_result(const TbClient *client,
+                                       const char *request_json,
+                                       const TbCancelToken *cancel,
+                                       char **response_out,
+                                       char **error_out);
+
+/**
+ * Async form of `tb_workflow_get_update_result`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_workflow_get_update_result_async(const TbClient *client,
+                                             const char *request_json,
+                                             const TbCancelToken *cancel,
+                                             TbCallCallback callback,
+                                             void *user_data);
+
+/**
+ * Fetches a workflow run's event history (`fetch_history`). Request:
+ * `{"workflow_id", "run_id"?, "wait_for_close"?}`. Response: the history as
+ * JSON.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_workflow_fetch_history(const TbClient *client,
+                                   const char *request_json,
+                                   const TbCancelToken *cancel,
+                                   char **response_out,
+                                   char **error_out);
+
+/**
+ * Async form of `tb_workflow_fetch_history`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_workflow_fetch_history_async(const TbClient *client,
+                                         const char *request_json,
+                                         const TbCancelToken *cancel,
+                                         TbCallCallback callback,
+                                         void *user_data);
+
+/**
+ * Lists workflow executions matching a visibility query, one page at a
+ * time (`list_workflows`). Request: `{"query"?, "page_size"?,
+ * "next_page_token"?, "raw"?}`. Response: `{"executions": [...],
+ * "next_page_token"}` (null on the last page).
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_workflows_list(const TbClient *client,
+                           const char *request_json,
+                           const TbCancelToken *cancel,
+                           char **response_out,
+                           char **error_out);
+
+/**
+ * Async form of `tb_workflows_list`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_workflows_list_async(const TbClient *client,
+                                 const char *request_json,
+                                 const TbCancelToken *cancel,
+                                 TbCallCallback callback,
+                                 void *user_data);
+
+/**
+ * Counts workflow executions matching a visibility query
+ * (`count_workflows`). Request: `{"query"?}`. Response: `{"count",
+ * "groups"}`.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_workflows_count(const TbClient *client,
+                            const char *request_json,
+                            const TbCancelToken *cancel,
+                            char **response_out,
+                            char **error_out);
+
+/**
+ * Async form of `tb_workflows_count`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_workflows_count_async(const TbClient *client,
+                                  const char *request_json,
+                                  const TbCancelToken *cancel,
+                                  TbCallCallback callback,
+                                  void *user_data);
+
+/**
+ * Completes an activity from outside its worker (`complete_activity`).
+ * Request: `{"task_token"}` (base64) or `{"workflow_id", "run_id"?,
+ * "activity_id"}`, plus `"result"?` (a JSON value) or `"raw_result"?`.
+ * Response: `{}`.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_activity_complete(const TbClient *client,
+                              const char *request_json,
+                              const TbCancelToken *cancel,
+                              char **response_out,
+                              char **error_out);
+
+/**
+ * Async form of `tb_activity_complete`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_activity_complete_async(const TbClient *client,
+                                    const char *request_json,
+                                    const TbCancelToken *cancel,
+                                    TbCallCallback callback,
+                                    void *user_data);
+
+/**
+ * Fails an activity from outside its worker (`fail_activity`). Request:
+ * the activity as for `tb_activity_complete`, plus `"failure"` and
+ * `"last_heartbeat_details"?: [JSON values]`. Response: `{}`.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_activity_fail(const TbClient *client,
+                          const char *request_json,
+                          const TbCancelToken *cancel,
+                          char **response_out,
+                          char **error_out);
+
+/**
+ * Async form of `tb_activity_fail`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_activity_fail_async(const TbClient *client,
+                                const char *request_json,
+                                const TbCancelToken *cancel,
+                                TbCallCallback callback,
+                                void *user_data);
+
+/**
+ * Reports an activity as cancelled, from outside its worker
+ * (`report_activity_cancellation`). Request: the activity as for
+ * `tb_activity_complete`, plus `"details"?: [JSON values]`. Response: `{}`.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_activity_report_cancellation(const TbClient *client,
+                                         const char *request_json,
+                                         const TbCancelToken *cancel,
+                                         char **response_out,
+                                         char **error_out);
+
+/**
+ * Async form of `tb_activity_report_cancellation`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_activity_report_cancellation_async(const TbClient *client,
+                                               const char *request_json,
+                                               const TbCancelToken *cancel,
+                                               TbCallCallback callback,
+                                               void *user_data);
+
+/**
+ * Records a heartbeat for an activity, from outside its worker
+ * (`heartbeat_activity`). Request: the activity as for
+ * `tb_activity_complete`, plus `"details"?: [JSON values]`. Response:
+ * `{"cancel_requested", "activity_paused", "activity_reset"}`.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_activity_heartbeat(const TbClient *client,
+                               const char *request_json,
+                               const TbCancelToken *cancel,
+                               char **response_out,
+                               char **error_out);
+
+/**
+ * Async form of `tb_activity_heartbeat`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_activity_heartbeat_async(const TbClient *client,
+                                     const char *request_json,
+                                     const TbCancelToken *cancel,
+                                     TbCallCallback callback,
+                                     void *user_data);
+
+/**
+ * Starts a batch job that cancels every workflow matching a visibility
+ * query (`batch_cancel_workflows`). Request: `{"query", "reason", "job_id"?}`.
+ * Response: `{"job_id"}`; follow the job with `tb_batch_wait`.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_batch_cancel_workflows(const TbClient *client,
+                                   const char *request_json,
+                                   const TbCancelToken *cancel,
+                                   char **response_out,
+                                   char **error_out);
+
+/**
+ * Async form of `tb_batch_cancel_workflows`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_batch_cancel_workflows_async(const TbClient *client,
+                                         const char *request_json,
+                                         const TbCancelToken *cancel,
+                                         TbCallCallback callback,
+                                         void *user_data);
+
+/**
+ * Starts a batch job that terminates every workflow matching a visibility
+ * query (`batch_terminate_workflows`). Request as
+ * `tb_batch_cancel_workflows`. Response: `{"job_id"}`.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_batch_terminate_workflows(const TbClient *client,
+                                      const char *request_json,
+                                      const TbCancelToken *cancel,
+                                      char **response_out,
+                                      char **error_out);
+
+/**
+ * Async form of `tb_batch_terminate_workflows`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_batch_terminate_workflows_async(const TbClient *client,
+                                            const char *request_json,
+                                            const TbCancelToken *cancel,
+                                            TbCallCallback callback,
+                                            void *user_data);
+
+/**
+ * Waits for a batch job to finish (`wait_batch_operation`). Request:
+ * `{"job_id"}`. Response: `{"job_id", "state", "operation_type",
+ * "total_operation_count", "complete_operation_count",
+ * "failure_operation_count", "start_time", "close_time", "reason",
+ * "query"}`.
+ * Arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_batch_wait(const TbClient *client,
+                       const char *request_json,
+                       const TbCancelToken *cancel,
+                       char **response_out,
+                       char **error_out);
+
+/**
+ * Async form of `tb_batch_wait`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_batch_wait_async(const TbClient *client,
+                             const char *request_json,
+                             const TbCancelToken *cancel,
+                             TbCallCallback callback,
+                             void *user_data);
+
+/**
+ * Creates a token that is not cancelled. Never returns NULL (allocation
+ * failure aborts, as in Rust). Free it with `tb_cancel_token_free`.
+ */
+TbCancelToken *tb_cancel_token_new(void);
+
+/**
+ * Cancels the token: every call that was given it and is still running ends
+ * promptly with `TB_STATUS_CANCELLED`, and calls given it later fail at once
+ * the same way. Idempotent and thread-safe. NULL is ignored.
+ */
+void tb_cancel_token_cancel(const TbCancelToken *token);
+
+/**
+ * Whether `tb_cancel_token_cancel` was called on the token (false for NULL).
+ */
+bool tb_cancel_token_is_cancelled(const TbCancelToken *token);
+
+/**
+ * Frees a token. Freeing does not cancel: calls already given the token hold
+ * their own reference and keep running; cancel first to abandon them. NULL
+ * is ignored.
+ */
+void tb_cancel_token_free(TbCancelToken *token);
+
+/**
+ * The name of a status: `"ok"`, or the JSON error `kind` it stands for
+ * (e.g. `"not_found"` for `TB_STATUS_NOT_FOUND`); `"unknown"` for a value
+ * that is no status. The string is static: never free it.
+ *
+ * Takes a plain integer so that any value, even one that is no status, is
+ * safe to pass.
+ */
+const char *tb_status_name(uint32_t status);
+
+/**
+ * Frees a string returned through an output parameter of this library
+ * (`response_out`, `error_out`). NULL is ignored. Never pass strings lent to
+ * callbacks, static strings (`tb_version`, `tb_status_name`) or strings from
+ * elsewhere.
+ */
+void tb_string_free(char *string);
+
+/**
+ * The library's version, e.g. `"0.1.0"`. Static: never free it.
+ */
+const char *tb_version(void);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif  // __cplusplus
+
+#endif  /* TEMPORAL_BRIDGE_H */

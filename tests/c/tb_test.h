@@ -1,0 +1,187 @@
+/* Shared helpers of the C and C++ tests: assertions that stop the program
+ * with file:line, the harness's environment (TB_TARGET, TB_TASK_QUEUE,
+ * TB_CLEANUP_DIR), unique workflow IDs, monotonic time, and just enough JSON
+ * reading (substring checks, one string field) for the tests' assertions.
+ * Header-only so that every test program stays a single file plus this. */
+#ifndef TB_TEST_H
+#define TB_TEST_H
+
+/* clock_gettime, nanosleep, getpid under -std=c11 */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include "temporal_bridge.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TB_FAIL(...)                                                            \
+    do {                                                                        \
+        fprintf(stderr, "%s:%d: FAILED: ", __FILE__, __LINE__);                 \
+        fprintf(stderr, __VA_ARGS__);                                           \
+        fputc('\n', stderr);                                                    \
+        exit(1);                                                                \
+    } while (0)
+
+#define CHECK(cond, ...)                                                        \
+    do {                                                                        \
+        if (!(cond)) {                                                          \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__,    \
+                    #cond);                                                     \
+            fprintf(stderr, __VA_ARGS__);                                       \
+            fputc('\n', stderr);                                                \
+            exit(1);                                                            \
+        }                                                                       \
+    } while (0)
+
+/* A call's outcome must be `want`; on failure shows the error JSON. */
+#define CHECK_STATUS(got, want, error_json)                                     \
+    CHECK((got) == (want), "status %s (%u), wanted %s; error: %s",              \
+          tb_status_name((uint32_t)(got)), (unsigned)(got),                     \
+          tb_status_name((uint32_t)(want)), or_none(error_json))
+
+/* Something printable for a string that may be NULL. */
+static inline const char *or_none(const char *text) { return text ? text : "(none)"; }
+
+/* Whether `json` contains `needle` (the library's JSON is compact). */
+static inline int json_has(const char *json, const char *needle) {
+    return json != NULL && strstr(json, needle) != NULL;
+}
+
+#define CHECK_HAS(json, needle)                                                 \
+    CHECK(json_has((json), (needle)), "expected %s in %s", (needle),            \
+          or_none(json))
+
+/* Checks an error object: `kind` is the status's name and the message or
+ * details contain `mention` (NULL: no check). */
+#define CHECK_ERROR(status, want, error_json, mention)                          \
+    do {                                                                        \
+        char kind_[96];                                                         \
+        CHECK_STATUS((status), (want), (error_json));                           \
+        CHECK((error_json) != NULL, "no error JSON for %s",                     \
+              tb_status_name((uint32_t)(want)));                                \
+        snprintf(kind_, sizeof kind_, "\"kind\":\"%s\"",                        \
+                 tb_status_name((uint32_t)(want)));                             \
+        CHECK_HAS((error_json), kind_);                                         \
+        CHECK_HAS((error_json), "\"message\":\"");                              \
+        CHECK_HAS((error_json), "\"details\":{");                               \
+        if ((mention) != NULL) CHECK_HAS((error_json), (const char *)(mention)); \
+    } while (0)
+
+/* Copies the string value of the first `"key":"..."` in `json` into `out`
+ * (no escape handling: the tests only read IDs and statuses). */
+static inline int json_string_field(const char *json, const char *key, char *out,
+                                    size_t size) {
+    char pattern[128];
+    const char *start;
+    const char *end;
+    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+    start = json ? strstr(json, pattern) : NULL;
+    if (start == NULL) return 0;
+    start += strlen(pattern);
+    end = strchr(start, '"');
+    if (end == NULL || (size_t)(end - start) >= size) return 0;
+    memcpy(out, start, (size_t)(end - start));
+    out[end - start] = '\0';
+    return 1;
+}
+
+static inline const char *test_env(const char *name) {
+    const char *value = getenv(name);
+    if (value == NULL || value[0] == '\0')
+        TB_FAIL("environment variable %s is not set; run tests/run_c_tests.sh, "
+                "which starts a dev server and worker", name);
+    return value;
+}
+
+static inline double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static inline void sleep_seconds(double seconds) {
+    struct timespec ts;
+    ts.tv_sec = (time_t)seconds;
+    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+    nanosleep(&ts, NULL);
+}
+
+/* A workflow ID no other test run uses (the sanitizer pass reuses the server). */
+static inline void unique_id(const char *what, char *out, size_t size) {
+    static unsigned counter = 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(out, size, "c-%s-%ld-%lld%09ld-%u", what, (long)getpid(),
+             (long long)ts.tv_sec, ts.tv_nsec, counter++);
+}
+
+/* Connects to the harness's server or fails the test. */
+static inline TbClient *test_connect(void) {
+    char options[512];
+    char *error = NULL;
+    TbClient *client = NULL;
+    TbStatus status;
+    const char *ns = getenv("TB_NAMESPACE");
+    snprintf(options, sizeof options, "{\"target\":\"%s\",\"namespace\":\"%s\"}",
+             test_env("TB_TARGET"), ns && ns[0] ? ns : "default");
+    status = tb_client_connect(options, &client, &error);
+    CHECK_STATUS(status, TB_STATUS_OK, error);
+    CHECK(client != NULL, "connect gave no client");
+    CHECK(error == NULL, "error_out written on success");
+    return client;
+}
+
+/* Runs a blocking call by operation name and returns its response, failing
+ * the test on any error. Free the result with tb_string_free. */
+static inline char *call_ok(const TbClient *client, const char *operation,
+                            const char *request) {
+    char *response = NULL;
+    char *error = NULL;
+    TbStatus status = tb_client_call(client, operation, request, NULL, &response, &error);
+    if (status != TB_STATUS_OK)
+        TB_FAIL("%s %s: %s: %s", operation, request, tb_status_name(status), error);
+    CHECK(response != NULL, "%s gave no response", operation);
+    CHECK(error == NULL, "error_out written on success");
+    return response;
+}
+
+/* The workflow's current status from describe_workflow, e.g. "running". */
+static inline void describe_status(const TbClient *client, const char *workflow_id,
+                                   char *out, size_t size) {
+    char request[256];
+    char *response;
+    snprintf(request, sizeof request, "{\"workflow_id\":\"%s\"}", workflow_id);
+    response = call_ok(client, "describe_workflow", request);
+    if (!json_string_field(response, "status", out, size))
+        TB_FAIL("no status in describe response %s", response);
+    tb_string_free(response);
+}
+
+/* Starts `workflow_type` with JSON array `args` under `workflow_id`. */
+static inline void start_workflow(const TbClient *client, const char *workflow_type,
+                                  const char *workflow_id, const char *args) {
+    char request[1024];
+    char *response;
+    snprintf(request, sizeof request,
+             "{\"workflow_type\":\"%s\",\"task_queue\":\"%s\",\"workflow_id\":\"%s\","
+             "\"args\":%s}",
+             workflow_type, test_env("TB_TASK_QUEUE"), workflow_id, args);
+    response = call_ok(client, "start_workflow", request);
+    tb_string_free(response);
+}
+
+/* Terminates a workflow a test left running (ignores "already closed"). */
+static inline void terminate_quietly(const TbClient *client, const char *workflow_id) {
+    char request[256];
+    snprintf(request, sizeof request,
+             "{\"workflow_id\":\"%s\",\"reason\":\"test cleanup\"}", workflow_id);
+    tb_client_call(client, "terminate_workflow", request, NULL, NULL, NULL);
+}
+
+#endif /* TB_TEST_H */

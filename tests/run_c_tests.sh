@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The C ABI's test command:
+#   1. builds the ffi crate and runs its Rust tests, which include the check
+#      that the committed include/temporal_bridge.h is not stale;
+#   2. installs the library into a staging prefix and builds tests/c twice
+#      against it with -Wall -Wextra -Werror: plainly, and with
+#      AddressSanitizer (+LeakSanitizer) and UBSan;
+#   3. starts one dev server + Python SDK worker (tests/harness/devenv.py),
+#      runs the tests with ctest against it (plain build, sanitizer build,
+#      plain build under valgrind), and stops it.
+# Exits non-zero if anything fails. Build output goes to target/c-tests.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+out="${CARGO_TARGET_DIR:-$repo/target}/c-tests"
+prefix="$out/prefix"
+say() { echo "run_c_tests: $*" >&2; }
+
+# The C toolchain pieces this needs; a new machine of the project's kind has
+# them, anything else gets them from Debian's packages.
+missing=()
+for tool in cmake:cmake cc:gcc c++:g++ pkg-config:pkg-config valgrind:valgrind; do
+    command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    say "installing ${missing[*]}"
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+cd "$repo"
+say "building the ffi crate and checking the committed header"
+cargo build -p temporal-bridge-ffi
+cargo test -p temporal-bridge-ffi
+
+say "installing into the staging prefix $prefix"
+rm -rf "$prefix"
+ffi/install.sh --profile debug --no-build --prefix "$prefix"
+
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+build_tests() { # <build dir> <cmake args...>
+    local dir="$1"; shift
+    cmake -S tests/c -B "$dir" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Debug "$@" >/dev/null
+    cmake --build "$dir" -j 2
+}
+say "building the C/C++ tests"
+build_tests "$out/plain" -DTB_SANITIZE=OFF
+build_tests "$out/sanitize" -DTB_SANITIZE=ON
+
+say "starting the dev server and worker"
+bash tests/setup.sh
+# devenv runs until its stdin closes: the coprocess pipe is held until we
+# exit, so even a killed test run stops the server.
+coproc DEVENV { exec "$repo/.venv/bin/python" tests/harness/devenv.py --task-queue c-tests; }
+devenv_pid=$DEVENV_PID
+stop_devenv() {
+    local fd="${DEVENV[1]:-}"
+    [[ -n "$fd" ]] && eval "exec $fd>&-"
+    for _ in $(seq 1 150); do
+        kill -0 "$devenv_pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -TERM "$devenv_pid" 2>/dev/null || true
+}
+trap stop_devenv EXIT
+if ! read -r -t 180 -u "${DEVENV[0]}" line; then
+    say "devenv did not start (see its stderr above)"
+    exit 1
+fi
+field() { "$repo/.venv/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$line" "$1"; }
+export TB_TARGET TB_TASK_QUEUE TB_CLEANUP_DIR TB_NAMESPACE
+TB_TARGET="$(field target)"
+TB_TASK_QUEUE="$(field task_queue)"
+TB_CLEANUP_DIR="$(field cleanup_dir)"
+TB_NAMESPACE="$(field namespace)"
+say "server $TB_TARGET, task queue $TB_TASK_QUEUE"
+
+status=0
+say "ctest (plain build)"
+ctest --test-dir "$out/plain" --output-on-failure --label-exclude valgrind || status=1
+
+say "ctest (AddressSanitizer + LeakSanitizer + UBSan build)"
+ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1" \
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+    ctest --test-dir "$out/sanitize" --output-on-failure || status=1
+
+# valgrind also sees invalid accesses inside the Rust library, which is not
+# ASan-instrumented (that would need a nightly compiler).
+say "ctest (plain build under valgrind memcheck)"
+ctest --test-dir "$out/plain" --output-on-failure --label-regex valgrind --no-tests=error || status=1
+
+if [[ $status == 0 ]]; then say "all C/C++ tests passed, plain and under sanitizers"; fi
+exit $status
