@@ -1,0 +1,652 @@
+//! `temporal_bridge._native`: the native half of the Python package. It is
+//! deliberately small and generic: it connects, runs one core operation from
+//! its JSON request (blocking, or finishing into a completion queue) and
+//! converts between Python values and JSON text. Every decision about requests,
+//! responses and errors belongs to the core; the Pythonic API (classes,
+//! exceptions, keyword arguments) lives in the pure-Python package.
+//!
+//! Blocking calls take owned inputs, then release the GIL and wait in short
+//! slices so that Ctrl-C (KeyboardInterrupt) is honoured promptly; an
+//! interrupted call is cancelled through its token (never the workflow).
+//!
+//! Calls for asyncio finish into a `CompletionQueue`: the runtime thread only
+//! stores the outcome and writes one byte to a socket that the event loop
+//! watches (`loop.add_reader`); the loop thread then drains the queue. Runtime
+//! threads never run Python code: a foreign thread holding the GIL while the
+//! interpreter finalizes is how extension modules crash at exit. (The queue
+//! uses a Unix socket pair, so the module builds for Unix only.)
+
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use serde_json::{Map, Number, Value};
+use std::future::Future;
+use std::io::{Read, Write};
+use std::os::unix::io::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use temporal_bridge_core::{
+    runtime, CallOptions, CancellationToken, Client, Error, ErrorKind, OPERATIONS,
+};
+
+create_exception!(
+    temporal_bridge._native,
+    NativeError,
+    PyException,
+    "An error from the core; `args[0]` is its JSON object {\"kind\", \"message\", \"details\"}."
+);
+
+/// How often a blocked call wakes up to run Python's signal handlers. Short
+/// enough that Ctrl-C feels immediate, long enough to cost nothing.
+const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Nesting limit of values converted to JSON. The core parses requests with
+/// serde_json's limit of 128 levels; this leaves room for the request's own.
+const MAX_JSON_DEPTH: usize = 100;
+
+fn native_error(error: &Error) -> PyErr {
+    NativeError::new_err(error.to_json())
+}
+
+/// Spawns a task on the process-wide runtime (fresh after fork).
+fn spawn(task: impl Future<Output = ()> + Send + 'static) -> PyResult<()> {
+    runtime::shared().map_err(|e| native_error(&e))?.spawn(task);
+    Ok(())
+}
+
+/// Counts a client's calls in flight; the guard lives in the call's task.
+struct PendingGuard(Arc<AtomicUsize>);
+
+impl PendingGuard {
+    fn new(counter: &Arc<AtomicUsize>) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        PendingGuard(Arc::clone(counter))
+    }
+}
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Spawns `future` on the shared runtime; its result arrives on the receiver.
+fn spawn_with_receiver<T, F>(future: F) -> PyResult<Receiver<Result<T, Error>>>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, Error>> + Send + 'static,
+{
+    let (sender, receiver) = sync_channel(1);
+    spawn(async move {
+        // The receiver is gone when the caller was interrupted: nothing to do.
+        let _ = sender.send(future.await);
+    })?;
+    Ok(receiver)
+}
+
+/// Waits for a spawned call without holding the GIL, running Python's signal
+/// handlers between slices. If one raises (KeyboardInterrupt), the call is
+/// cancelled through `token` and the exception propagates.
+fn wait_interruptibly<T: Send>(
+    py: Python<'_>,
+    token: &CancellationToken,
+    mut receiver: Receiver<Result<T, Error>>,
+) -> PyResult<T> {
+    loop {
+        // A receiver is Send but not Sync, so it moves into the detached
+        // closure and back out.
+        let (outcome, back) = py.detach(move || {
+            let outcome = receiver.recv_timeout(SIGNAL_CHECK_INTERVAL);
+            (outcome, receiver)
+        });
+        receiver = back;
+        match outcome {
+            Ok(result) => return result.map_err(|e| native_error(&e)),
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(interrupt) = py.check_signals() {
+                    token.cancel();
+                    return Err(interrupt);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(native_error(&Error::internal(
+                    "the call's task ended without a result",
+                )))
+            }
+        }
+    }
+}
+
+/// What a finished asynchronous call produced.
+enum Outcome {
+    Response(String),
+    Connected(Client),
+    Failed(Error),
+}
+
+impl From<Result<String, Error>> for Outcome {
+    fn from(result: Result<String, Error>) -> Self {
+        result.map_or_else(Outcome::Failed, Outcome::Response)
+    }
+}
+
+impl From<Result<Client, Error>> for Outcome {
+    fn from(result: Result<Client, Error>) -> Self {
+        result.map_or_else(Outcome::Failed, Outcome::Connected)
+    }
+}
+
+struct QueueShared {
+    finished: Mutex<Vec<(u64, Outcome)>>,
+    /// Set once a wake-up byte is on its way, so a burst of completions
+    /// costs the loop one wake-up.
+    signalled: AtomicBool,
+    waker: UnixStream,
+}
+
+impl QueueShared {
+    fn push(&self, key: u64, outcome: Outcome) {
+        self.finished
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push((key, outcome));
+        if !self.signalled.swap(true, Ordering::AcqRel) {
+            // Non-blocking: a full socket already holds a wake-up.
+            let _ = (&self.waker).write(&[1]);
+        }
+    }
+}
+
+/// A promise to put one outcome in a queue: if the call's task ends without
+/// delivering (a panic unwinds it), the awaiter still hears about it.
+struct Delivery {
+    queue: Option<Arc<QueueShared>>,
+    key: u64,
+}
+
+impl Delivery {
+    fn new(queue: &CompletionQueue, key: u64) -> Self {
+        Delivery {
+            queue: Some(Arc::clone(&queue.shared)),
+            key,
+        }
+    }
+
+    fn deliver(mut self, outcome: Outcome) {
+        if let Some(queue) = self.queue.take() {
+            queue.push(self.key, outcome);
+        }
+    }
+}
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        if let Some(queue) = self.queue.take() {
+            let error = Error::internal("the call's task ended without a result (panic?)");
+            queue.push(self.key, Outcome::Failed(error));
+        }
+    }
+}
+
+/// Where asynchronous calls deliver their outcomes, one per event loop. The
+/// loop watches `fileno()` for readability and then calls `drain()`.
+#[pyclass(frozen, module = "temporal_bridge._native")]
+struct CompletionQueue {
+    shared: Arc<QueueShared>,
+    readable: UnixStream,
+}
+
+#[pymethods]
+impl CompletionQueue {
+    #[new]
+    fn new() -> PyResult<Self> {
+        let (readable, waker) = UnixStream::pair()?;
+        readable.set_nonblocking(true)?;
+        waker.set_nonblocking(true)?;
+        Ok(CompletionQueue {
+            shared: Arc::new(QueueShared {
+                finished: Mutex::new(Vec::new()),
+                signalled: AtomicBool::new(false),
+                waker,
+            }),
+            readable,
+        })
+    }
+
+    /// The descriptor that becomes readable when outcomes are waiting.
+    fn fileno(&self) -> i32 {
+        self.readable.as_raw_fd()
+    }
+
+    /// Takes every outcome waiting: `(key, True, response_json)`,
+    /// `(key, True, NativeClient)` for a connect, or `(key, False, error_json)`.
+    fn drain<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        // Order matters: consume the wake-up bytes, then clear the flag, then
+        // take the outcomes. An outcome pushed after the flag is cleared sends
+        // a new byte (the loop comes back for it); one pushed before it is
+        // taken now. Clearing first would let a byte be consumed while the
+        // flag stays set, and the next outcome would never wake the loop.
+        let mut sink = [0u8; 64];
+        while matches!((&self.readable).read(&mut sink), Ok(n) if n > 0) {}
+        self.shared.signalled.swap(false, Ordering::AcqRel);
+        let finished = std::mem::take(
+            &mut *self
+                .shared
+                .finished
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        let list = PyList::empty(py);
+        for (key, outcome) in finished {
+            let item = match outcome {
+                Outcome::Response(text) => (key, true, text).into_pyobject(py)?,
+                Outcome::Connected(client) => {
+                    (key, true, NativeClient::new(client)).into_pyobject(py)?
+                }
+                Outcome::Failed(error) => (key, false, error.to_json()).into_pyobject(py)?,
+            };
+            list.append(item)?;
+        }
+        Ok(list)
+    }
+}
+
+/// A connected client. Thread-safe: calls from several threads run concurrently.
+#[pyclass(frozen, module = "temporal_bridge._native")]
+struct NativeClient {
+    client: Client,
+    pending: Arc<AtomicUsize>,
+}
+
+impl NativeClient {
+    fn new(client: Client) -> Self {
+        NativeClient {
+            client,
+            pending: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    fn run(
+        &self,
+        operation: String,
+        request_json: String,
+        token: CancellationToken,
+    ) -> impl Future<Output = Result<String, Error>> + Send + 'static {
+        let client = self.client.clone();
+        let guard = PendingGuard::new(&self.pending);
+        async move {
+            let _guard = guard;
+            let options = CallOptions {
+                timeout: None,
+                cancel: Some(token),
+            };
+            client.call_json(&operation, &request_json, &options).await
+        }
+    }
+}
+
+#[pymethods]
+impl NativeClient {
+    /// Runs one operation (see `OPERATIONS`) from its JSON request and returns
+    /// the JSON response. Blocks without holding the GIL; Ctrl-C cancels the call.
+    fn call(&self, py: Python<'_>, operation: String, request_json: String) -> PyResult<String> {
+        let token = CancellationToken::new();
+        let receiver = spawn_with_receiver(self.run(operation, request_json, token.clone()))?;
+        wait_interruptibly(py, &token, receiver)
+    }
+
+    /// Starts one operation and returns at once; its outcome arrives in
+    /// `queue` under `key`. `PendingCall.cancel()` abandons the call (never
+    /// the workflow).
+    fn call_async(
+        &self,
+        operation: String,
+        request_json: String,
+        queue: &CompletionQueue,
+        key: u64,
+    ) -> PyResult<PendingCall> {
+        let token = CancellationToken::new();
+        let call = self.run(operation, request_json, token.clone());
+        let delivery = Delivery::new(queue, key);
+        spawn(async move { delivery.deliver(call.await.into()) })?;
+        Ok(PendingCall { token })
+    }
+
+    /// Cancels every call in flight (they fail with kind `cancelled`) and
+    /// makes later calls fail the same way. Idempotent.
+    fn close(&self) {
+        self.client.close();
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    /// The namespace of every call.
+    #[getter]
+    fn namespace(&self) -> String {
+        self.client.namespace().to_owned()
+    }
+
+    /// The identity reported to the server.
+    #[getter]
+    fn identity(&self) -> String {
+        self.client.identity().to_owned()
+    }
+
+    /// The server's version, as reported when connecting.
+    #[getter]
+    fn server_version(&self) -> String {
+        self.client.server_version().to_owned()
+    }
+
+    /// Calls of this client still running (an abandoned call leaves promptly).
+    #[getter]
+    fn pending_calls(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "NativeClient(namespace={:?}, identity={:?})",
+            self.client.namespace(),
+            self.client.identity()
+        )
+    }
+}
+
+/// A call started by `call_async` or `connect_async`; `cancel()` abandons it.
+#[pyclass(frozen, module = "temporal_bridge._native")]
+struct PendingCall {
+    token: CancellationToken,
+}
+
+#[pymethods]
+impl PendingCall {
+    /// Abandons the call: it ends with kind `cancelled` unless it already ended.
+    fn cancel(&self) {
+        self.token.cancel();
+    }
+
+    /// Whether `cancel()` was called.
+    #[getter]
+    fn cancelled(&self) -> bool {
+        self.token.is_cancelled()
+    }
+}
+
+/// Connects (blocking, interruptible) from the JSON connect options.
+#[pyfunction]
+fn connect(py: Python<'_>, options_json: String) -> PyResult<NativeClient> {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    let receiver = spawn_with_receiver(async move {
+        unless_cancelled(cancel, Client::connect_json(&options_json)).await
+    })?;
+    wait_interruptibly(py, &token, receiver).map(NativeClient::new)
+}
+
+/// Connects in the background; the client (or the error) arrives in `queue`
+/// under `key`.
+#[pyfunction]
+fn connect_async(options_json: String, queue: &CompletionQueue, key: u64) -> PyResult<PendingCall> {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    let delivery = Delivery::new(queue, key);
+    spawn(async move {
+        let result = unless_cancelled(cancel, Client::connect_json(&options_json)).await;
+        delivery.deliver(result.into());
+    })?;
+    Ok(PendingCall { token })
+}
+
+/// Runs `work` unless `token` is cancelled first. Connecting has no call
+/// scope in the core; dropping its future abandons the attempt.
+async fn unless_cancelled<T>(
+    token: CancellationToken,
+    work: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let mut work = std::pin::pin!(work);
+    let mut cancelled = std::pin::pin!(token.cancelled());
+    std::future::poll_fn(|cx| {
+        if cancelled.as_mut().poll(cx).is_ready() {
+            return std::task::Poll::Ready(Err(Error::new(
+                ErrorKind::Cancelled,
+                "connecting was cancelled by the caller",
+            )));
+        }
+        work.as_mut().poll(cx)
+    })
+    .await
+}
+
+// ------------------------------------------------------------ Python ⇄ JSON
+
+/// Why a value cannot be carried as JSON, and where (path built while unwinding).
+struct Unsupported {
+    reversed_path: Vec<String>,
+    problem: String,
+}
+
+impl Unsupported {
+    fn new(problem: String) -> Self {
+        Unsupported {
+            reversed_path: Vec::new(),
+            problem,
+        }
+    }
+
+    fn at(mut self, segment: String) -> Self {
+        self.reversed_path.push(segment);
+        self
+    }
+
+    fn into_type_error(self) -> PyErr {
+        // Paths read like Python: `args[1]['key']`, the top-level key bare.
+        // A cycle makes a path of a hundred `[0]`s: the first few say enough.
+        const SHOWN: usize = 12;
+        let segments: Vec<&String> = self.reversed_path.iter().rev().collect();
+        let mut path = String::new();
+        for (i, segment) in segments.iter().take(SHOWN).enumerate() {
+            match segment
+                .strip_prefix("['")
+                .and_then(|s| s.strip_suffix("']"))
+            {
+                Some(name) if i == 0 => path.push_str(name),
+                _ => path.push_str(segment),
+            }
+        }
+        if segments.len() > SHOWN {
+            path.push_str("...");
+        }
+        if path.is_empty() {
+            path.push_str("value");
+        }
+        PyTypeError::new_err(format!("{path}: {}", self.problem))
+    }
+}
+
+/// A dict key as a Python subscript: `['key']`.
+fn key_segment(key: &str) -> String {
+    format!("['{}']", key.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+const JSON_TYPES_HINT: &str = "use None, bool, int, float, str, list, tuple or dict with str keys";
+
+fn short_repr(value: &Bound<'_, PyAny>) -> String {
+    let text = value
+        .repr()
+        .map(|r| r.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "<unrepresentable>".to_owned());
+    if text.chars().count() > 60 {
+        let cut: String = text.chars().take(57).collect();
+        format!("{cut}...")
+    } else {
+        text
+    }
+}
+
+fn type_name(value: &Bound<'_, PyAny>) -> String {
+    value
+        .get_type()
+        .name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "?".to_owned())
+}
+
+fn py_str(value: &Bound<'_, PyString>) -> Result<String, Unsupported> {
+    value.to_cow().map(|s| s.into_owned()).map_err(|_| {
+        Unsupported::new(format!(
+            "{} is a str with a lone surrogate, which JSON text cannot carry",
+            short_repr(value.as_any())
+        ))
+    })
+}
+
+fn py_to_json(value: &Bound<'_, PyAny>, depth: usize) -> Result<Value, Unsupported> {
+    if depth > MAX_JSON_DEPTH {
+        return Err(Unsupported::new(format!(
+            "nested deeper than {MAX_JSON_DEPTH} levels (a reference cycle?)"
+        )));
+    }
+    if value.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = value.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if let Ok(int) = value.cast::<PyInt>() {
+        if let Ok(i) = int.extract::<i64>() {
+            return Ok(Value::from(i));
+        }
+        if let Ok(u) = int.extract::<u64>() {
+            return Ok(Value::from(u));
+        }
+        return Err(Unsupported::new(format!(
+            "{} does not fit in 64 bits, so JSON peers would round it; pass it as a str",
+            short_repr(value)
+        )));
+    }
+    if let Ok(float) = value.cast::<PyFloat>() {
+        let f = float.value();
+        return Number::from_f64(f).map(Value::Number).ok_or_else(|| {
+            Unsupported::new(format!(
+                "{} is not a finite number, which JSON cannot carry",
+                short_repr(value)
+            ))
+        });
+    }
+    if let Ok(s) = value.cast::<PyString>() {
+        return py_str(s).map(Value::String);
+    }
+    if let Ok(list) = value.cast::<PyList>() {
+        let mut items = Vec::with_capacity(list.len());
+        for (i, item) in list.iter().enumerate() {
+            items.push(py_to_json(&item, depth + 1).map_err(|e| e.at(format!("[{i}]")))?);
+        }
+        return Ok(Value::Array(items));
+    }
+    if let Ok(tuple) = value.cast::<PyTuple>() {
+        let mut items = Vec::with_capacity(tuple.len());
+        for (i, item) in tuple.iter().enumerate() {
+            items.push(py_to_json(&item, depth + 1).map_err(|e| e.at(format!("[{i}]")))?);
+        }
+        return Ok(Value::Array(items));
+    }
+    if let Ok(dict) = value.cast::<PyDict>() {
+        let mut map = Map::new();
+        for (key, item) in dict.iter() {
+            let Ok(key_str) = key.cast::<PyString>() else {
+                return Err(Unsupported::new(format!(
+                    "dict key {} (type {}) is not a str, and JSON object keys are strings",
+                    short_repr(&key),
+                    type_name(&key)
+                )));
+            };
+            let key_text = py_str(key_str)?;
+            let converted =
+                py_to_json(&item, depth + 1).map_err(|e| e.at(key_segment(&key_text)))?;
+            map.insert(key_text, converted);
+        }
+        return Ok(Value::Object(map));
+    }
+    Err(Unsupported::new(format!(
+        "{} (type {}) cannot be carried as JSON; {JSON_TYPES_HINT}",
+        short_repr(value),
+        type_name(value)
+    )))
+}
+
+fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else {
+                PyFloat::new(py, n.as_f64().unwrap_or(f64::NAN)).into_any()
+            }
+        }
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(json_to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (key, item) in map {
+                dict.set_item(key, json_to_py(py, item)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}
+
+/// Converts a Python value to JSON text. Raises `TypeError` naming the first
+/// value JSON cannot carry exactly (path and repr), before anything is sent.
+#[pyfunction]
+fn to_json(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    let json = py_to_json(value, 0).map_err(Unsupported::into_type_error)?;
+    Ok(json.to_string())
+}
+
+/// Parses JSON text into Python values (dict, list, str, int, float, bool, None).
+#[pyfunction]
+fn from_json<'py>(py: Python<'py>, text: String) -> PyResult<Bound<'py, PyAny>> {
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| PyValueError::new_err(format!("invalid JSON: {e}")))?;
+    json_to_py(py, &value)
+}
+
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("OPERATIONS", PyTuple::new(py, OPERATIONS)?)?;
+    m.add(
+        "ERROR_KINDS",
+        PyTuple::new(py, ErrorKind::ALL.iter().map(|k| k.as_str()))?,
+    )?;
+    m.add("NativeError", py.get_type::<NativeError>())?;
+    m.add_class::<NativeClient>()?;
+    m.add_class::<PendingCall>()?;
+    m.add_class::<CompletionQueue>()?;
+    m.add_function(wrap_pyfunction!(connect, m)?)?;
+    m.add_function(wrap_pyfunction!(connect_async, m)?)?;
+    m.add_function(wrap_pyfunction!(to_json, m)?)?;
+    m.add_function(wrap_pyfunction!(from_json, m)?)?;
+    Ok(())
+}

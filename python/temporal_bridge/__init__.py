@@ -1,0 +1,125 @@
+"""temporal_bridge: a small, fast Temporal client for Python, built on a Rust
+core. Start workflows written with any Temporal SDK by type name, wait for
+their results from any process, cancel, terminate and describe them.
+
+    from temporal_bridge import Client
+
+    client = Client.connect("127.0.0.1:7233", namespace="default")
+    handle = client.start_workflow("MySimpleWorkflow", "World", id="wf-1", task_queue="q")
+    print(handle.id, handle.run_id, handle.result(timeout=30))
+
+``Client`` blocks (releasing the GIL; Ctrl-C interrupts any call);
+``AsyncClient`` offers the same methods as coroutines. Errors derive from
+``TemporalBridgeError``; values JSON cannot carry raise ``TypeError``.
+
+The asyncio client and the value types (policies, ``RetryPolicy``,
+``TLSConfig``...) load on first use, so ``import temporal_bridge`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from ._native import __version__
+from .client import Client, WorkflowHandle
+from .exceptions import (
+    CallCancelledError,
+    CallTimeoutError,
+    Failure,
+    InternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+    RPCError,
+    TemporalBridgeError,
+    UnavailableError,
+    WorkflowAlreadyStartedError,
+    WorkflowCanceledError,
+    WorkflowContinuedAsNewError,
+    WorkflowFailedError,
+    WorkflowFailureError,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowTerminatedError,
+    WorkflowTimedOutError,
+    WorkflowUpdateFailedError,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .aio import AsyncClient, AsyncWorkflowHandle
+    from .common import (
+        Payload,
+        RetryConfig,
+        RetryPolicy,
+        TLSConfig,
+        WorkflowExecutionDescription,
+        WorkflowExecutionStatus,
+        WorkflowIDConflictPolicy,
+        WorkflowIDReusePolicy,
+    )
+
+# Loaded on first access (PEP 562): asyncio and enum cost start-up time that
+# a script using only the blocking client should not pay.
+_LAZY = {
+    "AsyncClient": "aio",
+    "AsyncWorkflowHandle": "aio",
+    "Payload": "common",
+    "RetryConfig": "common",
+    "RetryPolicy": "common",
+    "TLSConfig": "common",
+    "WorkflowExecutionDescription": "common",
+    "WorkflowExecutionStatus": "common",
+    "WorkflowIDConflictPolicy": "common",
+    "WorkflowIDReusePolicy": "common",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'temporal_bridge' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = [
+    "__version__",
+    "Client",
+    "WorkflowHandle",
+    "AsyncClient",
+    "AsyncWorkflowHandle",
+    "Payload",
+    "RetryConfig",
+    "RetryPolicy",
+    "TLSConfig",
+    "WorkflowExecutionDescription",
+    "WorkflowExecutionStatus",
+    "WorkflowIDConflictPolicy",
+    "WorkflowIDReusePolicy",
+    "TemporalBridgeError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "WorkflowAlreadyStartedError",
+    "WorkflowFailureError",
+    "WorkflowFailedError",
+    "WorkflowCanceledError",
+    "WorkflowTerminatedError",
+    "WorkflowTimedOutError",
+    "WorkflowContinuedAsNewError",
+    "WorkflowQueryFailedError",
+    "WorkflowQueryRejectedError",
+    "WorkflowUpdateFailedError",
+    "RPCError",
+    "UnavailableError",
+    "PermissionDeniedError",
+    "CallCancelledError",
+    "CallTimeoutError",
+    "InternalError",
+    "Failure",
+]

@@ -1,0 +1,60 @@
+"""Stubs of the native module (python/src/lib.rs). Checked by
+``python -m mypy.stubtest temporal_bridge._native``."""
+
+from typing import Any, final
+
+__all__ = [
+    "__version__",
+    "OPERATIONS",
+    "ERROR_KINDS",
+    "NativeError",
+    "NativeClient",
+    "PendingCall",
+    "CompletionQueue",
+    "connect",
+    "connect_async",
+    "to_json",
+    "from_json",
+]
+
+__version__: str
+#: Every operation name ``NativeClient.call`` accepts.
+OPERATIONS: tuple[str, ...]
+#: Every error kind the core can report (the ``kind`` of an error object).
+ERROR_KINDS: tuple[str, ...]
+
+class NativeError(Exception):
+    """An error from the core; ``args[0]`` is its JSON object text."""
+
+@final
+class NativeClient:
+    def call(self, operation: str, request_json: str) -> str: ...
+    def call_async(self, operation: str, request_json: str, queue: CompletionQueue, key: int) -> PendingCall: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def identity(self) -> str: ...
+    @property
+    def server_version(self) -> str: ...
+    @property
+    def pending_calls(self) -> int: ...
+
+@final
+class CompletionQueue:
+    def __init__(self) -> None: ...
+    def fileno(self) -> int: ...
+    def drain(self) -> list[tuple[int, bool, Any]]: ...
+
+@final
+class PendingCall:
+    def cancel(self) -> None: ...
+    @property
+    def cancelled(self) -> bool: ...
+
+def connect(options_json: str) -> NativeClient: ...
+def connect_async(options_json: str, queue: CompletionQueue, key: int) -> PendingCall: ...
+def to_json(value: object) -> str: ...
+def from_json(text: str) -> Any: ...

@@ -1,0 +1,292 @@
+"""Value types shared by the sync and asyncio clients: policies (as enums,
+though plain strings work everywhere too), the workflow retry policy, TLS and
+connection retry settings, raw payloads and the description of an execution.
+
+Names and fields follow the official Temporal Python SDK where they overlap.
+This module is imported on first use, not with the package, to keep
+``import temporal_bridge`` cheap.
+"""
+
+from __future__ import annotations
+
+import binascii
+import enum
+from datetime import datetime, timedelta, timezone
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
+__all__ = [
+    "WorkflowIDReusePolicy",
+    "WorkflowIDConflictPolicy",
+    "WorkflowExecutionStatus",
+    "RetryPolicy",
+    "RetryConfig",
+    "TLSConfig",
+    "Payload",
+    "WorkflowExecutionDescription",
+]
+
+
+class _StrEnum(str, enum.Enum):
+    """An enum whose members are their string values (like 3.11's StrEnum),
+    also when printed: ``f"{status}"`` gives ``"running"``."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return str(self.value).__format__(spec)
+
+
+class WorkflowIDReusePolicy(_StrEnum):
+    """What to do when a *closed* workflow with the same ID exists."""
+
+    ALLOW_DUPLICATE = "allow_duplicate"
+    ALLOW_DUPLICATE_FAILED_ONLY = "allow_duplicate_failed_only"
+    REJECT_DUPLICATE = "reject_duplicate"
+    TERMINATE_IF_RUNNING = "terminate_if_running"
+
+
+class WorkflowIDConflictPolicy(_StrEnum):
+    """What to do when a *running* workflow with the same ID exists."""
+
+    FAIL = "fail"
+    USE_EXISTING = "use_existing"
+    TERMINATE_EXISTING = "terminate_existing"
+
+
+class WorkflowExecutionStatus(_StrEnum):
+    """Status of a workflow execution, as ``describe()`` reports it."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    TERMINATED = "terminated"
+    CONTINUED_AS_NEW = "continued_as_new"
+    TIMED_OUT = "timed_out"
+    UNSPECIFIED = "unspecified"
+
+
+class _Record:
+    """Equality and repr over ``__slots__`` (dataclasses cost start-up time)."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(getattr(self, s) == getattr(other, s) for s in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{s}={getattr(self, s)!r}" for s in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class RetryPolicy(_Record):
+    """Workflow retry policy (the server retries the whole workflow).
+
+    Unset fields take the server's defaults. Intervals are ``timedelta`` or
+    seconds; ``maximum_attempts=0`` means unlimited.
+    """
+
+    __slots__ = (
+        "initial_interval",
+        "backoff_coefficient",
+        "maximum_interval",
+        "maximum_attempts",
+        "non_retryable_error_types",
+    )
+
+    def __init__(
+        self,
+        initial_interval: timedelta | float | None = None,
+        backoff_coefficient: float | None = None,
+        maximum_interval: timedelta | float | None = None,
+        maximum_attempts: int | None = None,
+        non_retryable_error_types: Sequence[str] | None = None,
+    ) -> None:
+        self.initial_interval = initial_interval
+        self.backoff_coefficient = backoff_coefficient
+        self.maximum_interval = maximum_interval
+        self.maximum_attempts = maximum_attempts
+        self.non_retryable_error_types = list(non_retryable_error_types or [])
+
+
+class RetryConfig(_Record):
+    """How the client retries transient gRPC failures (``UNAVAILABLE``...).
+
+    Unset fields keep the core's defaults (100 ms initial backoff growing 2x
+    up to 5 s, 20 % jitter, 10 attempts within 30 s). Waiting for a result
+    is patient regardless: it retries for as long as its own timeout allows.
+    """
+
+    __slots__ = ("initial_interval", "max_interval", "multiplier", "jitter", "max_attempts", "max_elapsed")
+
+    def __init__(
+        self,
+        initial_interval: timedelta | float | None = None,
+        max_interval: timedelta | float | None = None,
+        multiplier: float | None = None,
+        jitter: float | None = None,
+        max_attempts: int | None = None,
+        max_elapsed: timedelta | float | None = None,
+    ) -> None:
+        self.initial_interval = initial_interval
+        self.max_interval = max_interval
+        self.multiplier = multiplier
+        self.jitter = jitter
+        self.max_attempts = max_attempts
+        self.max_elapsed = max_elapsed
+
+
+class TLSConfig(_Record):
+    """TLS settings: PEM text (``bytes`` or ``str``), not file paths.
+
+    ``server_root_ca_cert`` replaces the system roots; ``domain`` overrides the
+    server name checked; ``client_cert`` + ``client_private_key`` enable mTLS.
+    """
+
+    __slots__ = ("server_root_ca_cert", "domain", "client_cert", "client_private_key")
+
+    def __init__(
+        self,
+        server_root_ca_cert: bytes | str | None = None,
+        domain: str | None = None,
+        client_cert: bytes | str | None = None,
+        client_private_key: bytes | str | None = None,
+    ) -> None:
+        self.server_root_ca_cert = server_root_ca_cert
+        self.domain = domain
+        self.client_cert = client_cert
+        self.client_private_key = client_private_key
+
+    def __repr__(self) -> str:
+        # Never show key material.
+        key = None if self.client_private_key is None else "<redacted>"
+        return (
+            f"TLSConfig(server_root_ca_cert={'<set>' if self.server_root_ca_cert else None}, "
+            f"domain={self.domain!r}, client_cert={'<set>' if self.client_cert else None}, "
+            f"client_private_key={key})"
+        )
+
+
+class Payload(_Record):
+    """A Temporal payload, untouched: ``metadata`` (e.g. ``{"encoding":
+    b"json/plain"}``) and ``data`` bytes. Raw mode (``raw_args=``,
+    ``result(raw=True)``) passes these through for callers that run their own
+    data converter or codec."""
+
+    __slots__ = ("data", "metadata")
+
+    def __init__(self, data: bytes, metadata: Mapping[str, bytes] | None = None) -> None:
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"Payload.data must be bytes, got {type(data).__name__}")
+        self.data = bytes(data)
+        self.metadata: dict[str, bytes] = {}
+        for key, value in (metadata or {}).items():
+            if not isinstance(key, str) or not isinstance(value, (bytes, bytearray, memoryview)):
+                raise TypeError(f"Payload.metadata must map str to bytes, got {key!r}: {type(value).__name__}")
+            self.metadata[key] = bytes(value)
+
+    def _to_json(self) -> dict[str, Any]:
+        return {
+            "metadata": {k: _b64(v) for k, v in self.metadata.items()},
+            "data": _b64(self.data),
+        }
+
+    @classmethod
+    def _from_json(cls, raw: Mapping[str, Any]) -> Payload:
+        metadata = raw.get("metadata") or {}
+        return cls(
+            binascii.a2b_base64(raw.get("data") or ""),
+            {k: binascii.a2b_base64(v) for k, v in metadata.items()},
+        )
+
+
+def _b64(data: bytes) -> str:
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """RFC 3339 UTC as the core writes it (``2024-01-02T03:04:05.123456789Z``)."""
+    if not isinstance(value, str) or len(value) < 20:
+        return None
+    # fromisoformat before 3.11 takes neither "Z" nor nanoseconds.
+    text = value.rstrip("Z")
+    whole, _, fraction = text.partition(".")
+    parsed = datetime(
+        int(whole[0:4]), int(whole[5:7]), int(whole[8:10]),
+        int(whole[11:13]), int(whole[14:16]), int(whole[17:19]),
+        int((fraction + "000000")[:6]) if fraction else 0,
+        tzinfo=timezone.utc,
+    )
+    return parsed
+
+
+def _seconds(value: Any) -> timedelta | None:
+    return timedelta(seconds=value) if isinstance(value, (int, float)) else None
+
+
+class WorkflowExecutionDescription:
+    """What ``describe()`` returns. ``raw`` keeps the core's whole JSON
+    object (pending activities and children, extra fields)."""
+
+    __slots__ = (
+        "id",
+        "run_id",
+        "workflow_type",
+        "status",
+        "task_queue",
+        "start_time",
+        "execution_time",
+        "close_time",
+        "history_length",
+        "first_run_id",
+        "parent_id",
+        "parent_run_id",
+        "memo",
+        "search_attributes",
+        "cancel_requested",
+        "execution_timeout",
+        "run_timeout",
+        "task_timeout",
+        "pending_activities",
+        "raw",
+    )
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+        self.id: str = raw.get("workflow_id", "")
+        self.run_id: str = raw.get("run_id", "")
+        self.workflow_type: str | None = raw.get("workflow_type")
+        status = raw.get("status", "unspecified")
+        try:
+            self.status: WorkflowExecutionStatus | str = WorkflowExecutionStatus(status)
+        except ValueError:  # a status newer than this package: keep the string
+            self.status = status
+        self.task_queue: str = raw.get("task_queue", "")
+        self.start_time = _timestamp(raw.get("start_time"))
+        self.execution_time = _timestamp(raw.get("execution_time"))
+        self.close_time = _timestamp(raw.get("close_time"))
+        self.history_length: int = raw.get("history_length", 0)
+        self.first_run_id: str = raw.get("first_run_id", "")
+        parent = raw.get("parent") or {}
+        self.parent_id: str | None = parent.get("workflow_id")
+        self.parent_run_id: str | None = parent.get("run_id")
+        self.memo: dict[str, Any] = raw.get("memo") or {}
+        self.search_attributes: dict[str, Any] = raw.get("search_attributes") or {}
+        self.cancel_requested: bool = bool(raw.get("cancel_requested"))
+        self.execution_timeout = _seconds(raw.get("execution_timeout"))
+        self.run_timeout = _seconds(raw.get("run_timeout"))
+        self.task_timeout = _seconds(raw.get("task_timeout"))
+        self.pending_activities: list[dict[str, Any]] = raw.get("pending_activities") or []
+
+    def __repr__(self) -> str:
+        return (
+            f"WorkflowExecutionDescription(id={self.id!r}, run_id={self.run_id!r}, "
+            f"workflow_type={self.workflow_type!r}, status={self.status!r})"
+        )

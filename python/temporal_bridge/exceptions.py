@@ -1,0 +1,396 @@
+"""Exceptions of temporal_bridge: one base class, one subclass per error kind
+of the core's JSON contract, and the failure chain of a failed workflow.
+
+Every exception carries the core's error object unchanged: ``kind`` (a stable
+string), ``message`` and ``error_details`` (a dict). The subclasses add
+attributes for what a caller usually needs (``run_id``, ``failure``,
+``reason``, ``details``, ``grpc_code``...). Values that JSON cannot carry
+raise the built-in ``TypeError`` before anything is sent, so they are not in
+this hierarchy.
+"""
+
+from __future__ import annotations
+
+from . import _native
+
+# Not `from typing import TYPE_CHECKING`: importing typing costs start-up time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+__all__ = [
+    "TemporalBridgeError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "WorkflowAlreadyStartedError",
+    "WorkflowFailureError",
+    "WorkflowFailedError",
+    "WorkflowCanceledError",
+    "WorkflowTerminatedError",
+    "WorkflowTimedOutError",
+    "WorkflowContinuedAsNewError",
+    "WorkflowQueryFailedError",
+    "WorkflowQueryRejectedError",
+    "WorkflowUpdateFailedError",
+    "RPCError",
+    "UnavailableError",
+    "PermissionDeniedError",
+    "CallCancelledError",
+    "CallTimeoutError",
+    "InternalError",
+    "Failure",
+]
+
+
+class TemporalBridgeError(Exception):
+    """Base of every error raised by temporal_bridge (except ``TypeError``
+    for values JSON cannot carry, and ``asyncio.CancelledError``)."""
+
+    #: The core's error kind this class stands for (a stable string).
+    KIND = ""
+
+    def __init__(self, message: str, *, kind: str | None = None, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message: str = message
+        #: The stable error kind, e.g. ``"workflow_failed"`` (see ``ERROR_KINDS``).
+        self.kind: str = kind if kind is not None else self.KIND
+        #: Structured details from the core (gRPC code, IDs, failure chain...).
+        self.error_details: dict[str, Any] = dict(details or {})
+
+    @property
+    def workflow_id(self) -> str | None:
+        """The workflow the error is about, when known."""
+        value = self.error_details.get("workflow_id")
+        return value if isinstance(value, str) else None
+
+    @property
+    def grpc_code(self) -> str | None:
+        """The gRPC status code name (``"NOT_FOUND"``...) when the server answered with one."""
+        value = self.error_details.get("grpc_code")
+        return value if isinstance(value, str) else None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, kind={self.kind!r})"
+
+
+class InvalidArgumentError(TemporalBridgeError, ValueError):
+    """The request was invalid (bad value, unknown option, rejected by the
+    server as malformed). ``field`` names the field when known."""
+
+    KIND = "invalid_argument"
+
+    @property
+    def field(self) -> str | None:
+        value = self.error_details.get("field")
+        return value if isinstance(value, str) else None
+
+
+class NotFoundError(TemporalBridgeError):
+    """The workflow (or namespace) does not exist."""
+
+    KIND = "not_found"
+
+
+class WorkflowAlreadyStartedError(TemporalBridgeError):
+    """A workflow with this ID is already running; ``run_id`` is its run."""
+
+    KIND = "already_started"
+
+    @property
+    def run_id(self) -> str | None:
+        value = self.error_details.get("run_id")
+        return value if isinstance(value, str) else None
+
+    @property
+    def workflow_type(self) -> str | None:
+        value = self.error_details.get("workflow_type")
+        return value if isinstance(value, str) else None
+
+
+class WorkflowFailureError(TemporalBridgeError):
+    """Base of the ways a workflow can end without a result."""
+
+    #: Whether the call asked for raw payloads (details are then ``Payload``s).
+    _raw_payloads = False
+
+    @property
+    def run_id(self) -> str | None:
+        """The run that ended this way, when known."""
+        value = self.error_details.get("run_id")
+        return value if isinstance(value, str) else None
+
+
+class WorkflowFailedError(WorkflowFailureError):
+    """The workflow failed; ``failure`` is its failure chain."""
+
+    KIND = "workflow_failed"
+
+    @property
+    def failure(self) -> Failure | None:
+        """The failure and its causes (``failure.cause``...), or None if the server gave none."""
+        raw = self.error_details.get("failure")
+        return Failure._from_json(raw, self._raw_payloads) if isinstance(raw, dict) else None
+
+    @property
+    def cause(self) -> Failure | None:
+        """Same as ``failure`` (the name the official SDK uses)."""
+        return self.failure
+
+    @property
+    def retry_state(self) -> str | None:
+        value = self.error_details.get("retry_state")
+        return value if isinstance(value, str) else None
+
+
+class WorkflowCanceledError(WorkflowFailureError):
+    """The workflow ended as canceled (after any cleanup it ran)."""
+
+    KIND = "workflow_canceled"
+
+    @property
+    def details(self) -> list[Any]:
+        """The details the workflow gave when it ended canceled."""
+        return _payload_values(self.error_details.get("details"), self._raw_payloads)
+
+
+class WorkflowTerminatedError(WorkflowFailureError):
+    """The workflow was terminated."""
+
+    KIND = "workflow_terminated"
+
+    @property
+    def reason(self) -> str:
+        value = self.error_details.get("reason")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def details(self) -> list[Any]:
+        """The details given by whoever terminated the workflow."""
+        return _payload_values(self.error_details.get("details"), self._raw_payloads)
+
+    @property
+    def identity(self) -> str | None:
+        value = self.error_details.get("identity")
+        return value if isinstance(value, str) else None
+
+
+class WorkflowTimedOutError(WorkflowFailureError):
+    """The workflow timed out (execution or run timeout)."""
+
+    KIND = "workflow_timed_out"
+
+    @property
+    def retry_state(self) -> str | None:
+        value = self.error_details.get("retry_state")
+        return value if isinstance(value, str) else None
+
+
+class WorkflowContinuedAsNewError(WorkflowFailureError):
+    """The run continued as new and ``follow_runs=False`` was asked."""
+
+    KIND = "workflow_continued_as_new"
+
+    @property
+    def new_execution_run_id(self) -> str | None:
+        value = self.error_details.get("new_execution_run_id")
+        return value if isinstance(value, str) else None
+
+
+class WorkflowQueryFailedError(TemporalBridgeError):
+    """A query reached the workflow but failed there (no handler for the
+    query type, or the handler raised); ``failure`` is the worker's failure."""
+
+    KIND = "query_failed"
+
+    @property
+    def failure(self) -> Failure | None:
+        raw = self.error_details.get("failure")
+        return Failure._from_json(raw) if isinstance(raw, dict) else None
+
+
+class WorkflowQueryRejectedError(TemporalBridgeError):
+    """A query was not run because of its reject condition; ``status`` is
+    the workflow's status."""
+
+    KIND = "query_rejected"
+
+    @property
+    def status(self) -> str | None:
+        value = self.error_details.get("status")
+        return value if isinstance(value, str) else None
+
+
+class WorkflowUpdateFailedError(TemporalBridgeError):
+    """An update was rejected (validator, or no handler) or its handler
+    failed; ``failure`` is the failure chain."""
+
+    KIND = "update_failed"
+
+    @property
+    def failure(self) -> Failure | None:
+        raw = self.error_details.get("failure")
+        return Failure._from_json(raw) if isinstance(raw, dict) else None
+
+    @property
+    def update_id(self) -> str | None:
+        value = self.error_details.get("update_id")
+        return value if isinstance(value, str) else None
+
+
+class RPCError(TemporalBridgeError):
+    """The server answered with a gRPC error not covered by a more specific
+    class; ``grpc_code`` names the status code."""
+
+    KIND = "rpc"
+
+
+class UnavailableError(RPCError):
+    """The server could not be reached, or stayed unavailable past the retries."""
+
+    KIND = "unavailable"
+
+
+class PermissionDeniedError(RPCError):
+    """The server refused the call for lack of permission or credentials."""
+
+    KIND = "permission_denied"
+
+
+class CallCancelledError(TemporalBridgeError):
+    """The call was abandoned (client closed, or its token cancelled). The
+    workflow itself is untouched."""
+
+    KIND = "cancelled"
+
+
+class CallTimeoutError(TemporalBridgeError, TimeoutError):
+    """The call's own deadline (``timeout=`` / ``rpc_timeout=``) passed. The
+    workflow itself is untouched."""
+
+    KIND = "deadline_exceeded"
+
+
+class InternalError(TemporalBridgeError):
+    """A bug inside temporal_bridge. Please report it."""
+
+    KIND = "internal"
+
+
+class Failure:
+    """One link of a workflow's failure chain (see ``WorkflowFailedError``).
+
+    ``kind`` is ``"application"``, ``"timeout"``, ``"canceled"``,
+    ``"terminated"``, ``"activity"``, ``"child_workflow"``, ``"server"``...;
+    ``type`` is the application error type (e.g. ``"MyFailure"``);
+    ``details`` the decoded details; ``cause`` the next link or None.
+    ``raw`` is the whole JSON object from the core (kind-specific fields too).
+    """
+
+    __slots__ = ("message", "type", "kind", "source", "stack_trace", "non_retryable", "details", "cause", "raw")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        type: str | None = None,
+        kind: str = "unknown",
+        source: str = "",
+        stack_trace: str = "",
+        non_retryable: bool = False,
+        details: list[Any] | None = None,
+        cause: Failure | None = None,
+        raw: dict[str, Any] | None = None,
+    ) -> None:
+        self.message = message
+        self.type = type
+        self.kind = kind
+        self.source = source
+        self.stack_trace = stack_trace
+        self.non_retryable = non_retryable
+        self.details: list[Any] = details if details is not None else []
+        self.cause = cause
+        self.raw: dict[str, Any] = raw if raw is not None else {}
+
+    @classmethod
+    def _from_json(cls, raw: dict[str, Any], raw_payloads: bool = False) -> Failure:
+        cause = raw.get("cause")
+        return cls(
+            str(raw.get("message", "")),
+            type=raw.get("type"),
+            kind=str(raw.get("kind", "unknown")),
+            source=str(raw.get("source", "")),
+            stack_trace=str(raw.get("stack_trace", "")),
+            non_retryable=bool(raw.get("non_retryable", False)),
+            details=_payload_values(raw.get("details"), raw_payloads),
+            cause=cls._from_json(cause, raw_payloads) if isinstance(cause, dict) else None,
+            raw=raw,
+        )
+
+    def __repr__(self) -> str:
+        parts = [repr(self.message), f"kind={self.kind!r}"]
+        if self.type:
+            parts.append(f"type={self.type!r}")
+        if self.details:
+            parts.append(f"details={self.details!r}")
+        if self.cause is not None:
+            parts.append(f"cause={self.cause!r}")
+        return f"Failure({', '.join(parts)})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Failure) and self.raw == other.raw
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _payload_values(value: Any, raw_payloads: bool) -> list[Any]:
+    """Details lists: decoded values, or ``Payload``s in raw mode."""
+    if not isinstance(value, list):
+        return []
+    if raw_payloads:
+        from .common import Payload
+
+        return [Payload._from_json(v) for v in value]
+    return value
+
+
+_CLASSES: dict[str, type[TemporalBridgeError]] = {
+    cls.KIND: cls
+    for cls in (
+        InvalidArgumentError,
+        NotFoundError,
+        WorkflowAlreadyStartedError,
+        WorkflowFailedError,
+        WorkflowCanceledError,
+        WorkflowTerminatedError,
+        WorkflowTimedOutError,
+        WorkflowContinuedAsNewError,
+        WorkflowQueryFailedError,
+        WorkflowQueryRejectedError,
+        WorkflowUpdateFailedError,
+        RPCError,
+        UnavailableError,
+        PermissionDeniedError,
+        CallCancelledError,
+        CallTimeoutError,
+        InternalError,
+    )
+}
+
+
+def error_class(kind: str) -> type[TemporalBridgeError]:
+    """The exception class for an error kind (the base class for unknown kinds)."""
+    return _CLASSES.get(kind, TemporalBridgeError)
+
+
+def _from_error_json(text: str, raw_payloads: bool = False) -> TemporalBridgeError:
+    """Builds the exception for one core error object (``{"kind","message","details"}``)."""
+    try:
+        obj = _native.from_json(text)
+        kind, message, details = obj["kind"], obj["message"], obj.get("details") or {}
+    except (ValueError, KeyError, TypeError):
+        return InternalError(f"malformed error from the core: {text!r}")
+    error = error_class(kind)(message, kind=kind, details=details)
+    if raw_payloads and isinstance(error, WorkflowFailureError):
+        error._raw_payloads = True
+    return error

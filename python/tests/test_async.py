@@ -1,0 +1,208 @@
+"""AsyncClient against the real dev server: the same operations as
+coroutines; cancelling the awaiting task or timing out abandons the call
+(promptly, releasing it in the core) and never touches the workflow."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable
+from typing import Any, Callable, TypeVar
+
+import pytest
+from devenv import DevEnv
+from helpers import free_port, run_child
+
+from temporal_bridge import (
+    AsyncClient,
+    AsyncWorkflowHandle,
+    CallCancelledError,
+    CallTimeoutError,
+    UnavailableError,
+    WorkflowCanceledError,
+    WorkflowExecutionStatus,
+    WorkflowFailedError,
+)
+
+T = TypeVar("T")
+WfId = Callable[[str], str]
+
+
+def run(env: DevEnv, body: Callable[[AsyncClient], Awaitable[T]], timeout: float = 60) -> T:
+    """Runs `body` with a fresh AsyncClient on a fresh event loop."""
+
+    async def main() -> T:
+        async with await AsyncClient.connect(env.target, namespace=env.namespace) as client:
+            return await asyncio.wait_for(body(client), timeout)
+
+    return asyncio.run(main())
+
+
+async def pending_calls_drop_to(client: AsyncClient, count: int, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while client._native.pending_calls != count:
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.01)
+    return True
+
+
+def test_start_result_describe(env: DevEnv, wf_id: WfId) -> None:
+    async def body(client: AsyncClient) -> None:
+        handle = await client.start_workflow("MySimpleWorkflow", "async", id=wf_id(""), task_queue=env.task_queue)
+        assert isinstance(handle, AsyncWorkflowHandle)
+        assert await handle.result() == "Hello, async!"
+        assert (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
+        assert await client.execute_workflow("EchoWorkflow", [1, {"a": None}], id=wf_id(""), task_queue=env.task_queue) == [
+            1,
+            {"a": None},
+        ]
+
+    run(env, body)
+
+
+def test_outcomes_raise_the_same_exceptions(env: DevEnv, wf_id: WfId) -> None:
+    async def body(client: AsyncClient) -> None:
+        failing = await client.start_workflow("FailingWorkflow", "async boom", id=wf_id(""), task_queue=env.task_queue)
+        with pytest.raises(WorkflowFailedError) as caught:
+            await failing.result()
+        assert caught.value.failure is not None and caught.value.failure.type == "MyFailure"
+
+        workflow_id = wf_id("")
+        cancellable = await client.start_workflow("CancellableWorkflow", id=workflow_id, task_queue=env.task_queue)
+        while not (await cancellable.describe()).pending_activities:
+            await asyncio.sleep(0.05)
+        await cancellable.cancel()
+        with pytest.raises(WorkflowCanceledError):
+            await cancellable.result()
+        assert (env.cleanup_dir / workflow_id).read_text() == "cleanup done"
+
+    run(env, body)
+
+
+def test_task_cancel_abandons_the_wait_not_the_workflow(env: DevEnv, wf_id: WfId) -> None:
+    async def body(client: AsyncClient) -> None:
+        handle = await client.start_workflow("LongRunningWorkflow", 3600, id=wf_id(""), task_queue=env.task_queue)
+        waiter = asyncio.ensure_future(handle.result())
+        # The wait is in flight in the core once the client counts it.
+        assert await pending_calls_drop_to(client, 1)
+        cancelled_at = time.monotonic()
+        waiter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        assert time.monotonic() - cancelled_at < 0.5
+        # The core's call ended too (nothing left running for the dead task)...
+        assert await pending_calls_drop_to(client, 0)
+        # ...and the workflow did not notice.
+        description = await handle.describe()
+        assert description.status is WorkflowExecutionStatus.RUNNING
+        assert description.cancel_requested is False
+        await handle.terminate(reason="test cleanup")
+
+    run(env, body)
+
+
+def test_wait_for_timeout_and_timeout_argument_leave_the_workflow_running(env: DevEnv, wf_id: WfId) -> None:
+    async def body(client: AsyncClient) -> None:
+        handle = await client.start_workflow("LongRunningWorkflow", 3600, id=wf_id(""), task_queue=env.task_queue)
+        started = time.monotonic()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(handle.result(), 0.3)
+        assert time.monotonic() - started < 1.5
+        assert await pending_calls_drop_to(client, 0)
+
+        started = time.monotonic()
+        with pytest.raises(CallTimeoutError) as caught:
+            await handle.result(timeout=0.3)
+        assert isinstance(caught.value, TimeoutError)
+        assert caught.value.kind == "deadline_exceeded"
+        assert 0.25 < time.monotonic() - started < 1.5
+
+        description = await handle.describe()
+        assert description.status is WorkflowExecutionStatus.RUNNING
+        assert description.cancel_requested is False
+        await handle.terminate(reason="test cleanup")
+
+    run(env, body)
+
+
+def test_gather_many_concurrent_workflows(env: DevEnv, wf_id: WfId) -> None:
+    async def body(client: AsyncClient) -> list[Any]:
+        names = [f"n{i}" for i in range(40)]
+        return await asyncio.gather(
+            *(client.execute_workflow("MySimpleWorkflow", n, id=wf_id(n), task_queue=env.task_queue) for n in names)
+        )
+
+    assert run(env, body) == [f"Hello, n{i}!" for i in range(40)]
+
+
+def test_close_cancels_calls_in_flight(env: DevEnv, wf_id: WfId) -> None:
+    async def body(client: AsyncClient) -> None:
+        handle = await client.start_workflow("LongRunningWorkflow", 3600, id=wf_id(""), task_queue=env.task_queue)
+        waiter = asyncio.ensure_future(handle.result())
+        assert await pending_calls_drop_to(client, 1)
+        client.close()
+        with pytest.raises(CallCancelledError):
+            await waiter
+        with pytest.raises(CallCancelledError):
+            await handle.describe()
+        assert client.closed
+
+    run(env, body)
+
+
+def test_connect_errors_and_cancel(silent_server: str) -> None:
+    async def main() -> None:
+        with pytest.raises(UnavailableError):
+            await AsyncClient.connect(f"127.0.0.1:{free_port()}", connect_timeout=2)
+        # A server that accepts but never answers keeps connect waiting;
+        # cancelling the task abandons it promptly.
+        task = asyncio.ensure_future(AsyncClient.connect(silent_server, connect_timeout=30))
+        await asyncio.sleep(0.2)
+        assert not task.done()
+        cancelled_at = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - cancelled_at < 0.5
+
+    asyncio.run(main())
+
+
+def test_processes_exit_cleanly_right_after_async_calls(client: Any, env: DevEnv, wf_id: WfId) -> None:
+    # Outcomes reach the loop without running Python on the core's threads;
+    # a process that exits the moment its last call returns must not crash
+    # ("Fatal Python error" from a foreign thread holding the GIL at exit).
+    handle = client.start_workflow("LongRunningWorkflow", 3600, id=wf_id(""), task_queue=env.task_queue)
+    code = (
+        "import asyncio, sys\n"
+        "from temporal_bridge import AsyncClient\n"
+        "async def main():\n"
+        "    client = await AsyncClient.connect(sys.argv[1], namespace=sys.argv[2])\n"
+        "    handle = client.get_workflow_handle(sys.argv[3])\n"
+        "    for _ in range(30):\n"
+        "        await handle.describe()\n"
+        "    await asyncio.gather(*(handle.describe() for _ in range(30)))\n"
+        "asyncio.run(main())\n"
+    )
+    try:
+        for _ in range(4):
+            child = run_child(code, env.target, env.namespace, handle.id, timeout=60)
+            assert child.returncode == 0 and child.stderr == "", child.stderr
+    finally:
+        handle.terminate()
+
+
+def test_no_completion_is_lost_under_bursts(env: DevEnv, wf_id: WfId) -> None:
+    # Many calls finishing at once on the core's threads, drained by the
+    # loop while more finish: every awaiter must be woken.
+    async def body(client: AsyncClient) -> None:
+        handle = client.get_workflow_handle("no-such-workflow-for-bursts")
+        for _ in range(15):
+            outcomes = await asyncio.wait_for(
+                asyncio.gather(*(handle.describe() for _ in range(40)), return_exceptions=True), 20
+            )
+            assert [type(o).__name__ for o in outcomes] == ["NotFoundError"] * 40
+        assert await pending_calls_drop_to(client, 0)
+
+    run(env, body)
