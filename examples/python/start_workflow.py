@@ -1,0 +1,20 @@
+"""Example 1: start the Go worker's MySimpleWorkflow by its type name, with
+the ID myworkflow_<uuid> on TB_TASK_QUEUE, and print its IDs.
+
+Usage: python start_workflow.py [name]   (default name: World)
+"""
+
+import os
+import sys
+import uuid
+
+from temporal_bridge import Client
+
+client = Client.connect(os.environ.get("TB_TARGET", "127.0.0.1:7233"), namespace="default")
+handle = client.start_workflow(
+    "MySimpleWorkflow",
+    sys.argv[1] if len(sys.argv) > 1 else "World",
+    id=f"myworkflow_{uuid.uuid4()}",
+    task_queue=os.environ.get("TB_TASK_QUEUE", "mytaskqueue"),
+)
+print(f"Started workflow WorkflowID {handle.id} RunID {handle.run_id}")
