@@ -69,6 +69,18 @@ impl CallScope {
         )
     }
 
+    /// The error of a call whose deadline would pass before its next attempt:
+    /// the timeout, and what kept failing until then.
+    fn expired_after(&self, last: &Error) -> Error {
+        let expired = self.expired();
+        let message = format!(
+            "{}; last attempt failed: {}",
+            expired.message(),
+            last.message()
+        );
+        Error::new(expired.kind(), message).with_detail("last_error", last.to_json_value())
+    }
+
     fn has_expired(&self) -> bool {
         self.deadline.is_some_and(|at| Instant::now() >= at)
     }
@@ -212,6 +224,29 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+/// The error of one failed attempt. tonic reports a local transport failure
+/// (refused connection, TLS alert) as a status whose message is only
+/// "transport error"; the cause is in its source, and the caller needs it.
+fn attempt_error(status: &tonic::Status) -> Error {
+    let error = from_status(status);
+    let Some(source) = std::error::Error::source(status) else {
+        return error;
+    };
+    let cause = error_chain(source);
+    if error.message().contains(&cause) {
+        return error;
+    }
+    let message = if cause.starts_with(error.message()) {
+        cause
+    } else {
+        format!("{}: {cause}", error.message())
+    };
+    error.details().iter().fold(
+        Error::new(error.kind(), message),
+        |with_cause, (key, value)| with_cause.with_detail(key, value.clone()),
+    )
 }
 
 fn is_transient(code: tonic::Code) -> bool {
@@ -436,11 +471,22 @@ impl Client {
                 && (attempt >= retry.max_attempts
                     || started.elapsed() + backoff > retry.max_elapsed.0);
             if !retryable || out_of_budget {
-                let mut error = from_status(&status);
+                let mut error = attempt_error(&status);
                 if retryable {
                     error = error.with_detail("attempts", attempt);
                 }
                 return Err(error);
+            }
+            // An ordinary call whose next attempt would start past its deadline
+            // ends now and says what kept failing (e.g. a TLS alert), instead
+            // of sleeping into a bare timeout. Waits sleep on: see `Patient`.
+            if kind == RpcKind::Ordinary
+                && scope
+                    .deadline
+                    .is_some_and(|at| Instant::now() + backoff >= at)
+            {
+                let last = attempt_error(&status);
+                return Err(scope.expired_after(&last).with_detail("attempts", attempt));
             }
             tokio::time::sleep(backoff).await;
         }

@@ -1,0 +1,635 @@
+//! End-to-end TLS, mTLS and API-key tests. The dev server speaks plaintext
+//! gRPC only, so each test puts a TLS-terminating proxy of its own in front of
+//! it: a throwaway CA (rcgen) signs a server certificate for
+//! `localhost`/`127.0.0.1` and client certificates, and the proxy (tokio-rustls
+//! on ring, ALPN `h2`) forwards the decrypted bytes to the real dev server,
+//! where the real Python SDK worker runs the workflows. Handshakes,
+//! certificate checks and the server behind them are all real.
+
+mod common;
+
+use common::{devenv, none, unique_id};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use serde_json::json;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use temporal_bridge_core::{
+    Client, ConnectOptions, Error, ErrorKind, GetResultRequest, StartWorkflowRequest, TlsOptions,
+    TlsSetting,
+};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio_rustls::rustls::server::WebPkiClientVerifier;
+use tokio_rustls::rustls::{self, RootCertStore, ServerConfig};
+use tokio_rustls::TlsAcceptor;
+
+/// How long a failing connect may take before we call it a hang.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+// --- Throwaway PKI -------------------------------------------------------
+
+/// A self-signed CA that issues server and client certificates.
+struct TestCa {
+    cert_pem: String,
+    cert_der: CertificateDer<'static>,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+/// A certificate and its private key, in both the PEM form `TlsOptions` takes
+/// and the DER form rustls takes.
+struct IssuedCert {
+    cert_pem: String,
+    key_pem: String,
+    cert_der: CertificateDer<'static>,
+    key_der: PrivateKeyDer<'static>,
+}
+
+impl TestCa {
+    fn new(common_name: &str) -> TestCa {
+        let mut params = CertificateParams::new(Vec::new()).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let key = KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        TestCa {
+            cert_pem: cert.pem(),
+            cert_der: cert.der().clone(),
+            issuer: Issuer::new(params, key),
+        }
+    }
+
+    fn issue(
+        &self,
+        common_name: &str,
+        names: &[&str],
+        usage: ExtendedKeyUsagePurpose,
+    ) -> IssuedCert {
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let mut params = CertificateParams::new(names).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, common_name);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![usage];
+        let key = KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        IssuedCert {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+            cert_der: cert.der().clone(),
+            key_der: PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+        }
+    }
+
+    /// A server certificate valid for `localhost` and `127.0.0.1` only.
+    fn server_cert(&self) -> IssuedCert {
+        self.issue(
+            "temporal-bridge test server",
+            &["localhost", "127.0.0.1"],
+            ExtendedKeyUsagePurpose::ServerAuth,
+        )
+    }
+
+    fn client_cert(&self) -> IssuedCert {
+        self.issue(
+            "temporal-bridge test client",
+            &[],
+            ExtendedKeyUsagePurpose::ClientAuth,
+        )
+    }
+}
+
+// --- The TLS-terminating proxy ---------------------------------------------
+
+/// What the proxy does with a connection once TLS is terminated.
+#[derive(Clone)]
+enum Forward {
+    /// Copies the decrypted bytes both ways, untouched.
+    Bytes,
+    /// Speaks HTTP/2 itself and forwards only the requests that carry
+    /// `authorization: Bearer <key>`; the rest get `UNAUTHENTICATED`, as
+    /// Temporal Cloud answers a missing or wrong API key.
+    RequireApiKey(String),
+}
+
+/// A proxy on a free loopback port; dropping it stops it and every
+/// connection it holds.
+struct TlsProxy {
+    addr: SocketAddr,
+    /// Server-side handshake failures, as rustls reported them.
+    handshake_errors: Arc<Mutex<Vec<String>>>,
+    /// Requests that the API-key check let through.
+    authorized_requests: Arc<Mutex<u32>>,
+    accept_loop: JoinHandle<()>,
+}
+
+impl Drop for TlsProxy {
+    fn drop(&mut self) {
+        // The accept loop owns the connection tasks (a JoinSet): aborting it
+        // aborts them too.
+        self.accept_loop.abort();
+    }
+}
+
+impl TlsProxy {
+    /// Serves `server`'s certificate, requiring client certificates signed by
+    /// `client_ca` when given.
+    async fn start(server: &IssuedCert, client_ca: Option<&TestCa>, forward: Forward) -> TlsProxy {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap();
+        let builder = match client_ca {
+            Some(ca) => {
+                let mut roots = RootCertStore::empty();
+                roots.add(ca.cert_der.clone()).unwrap();
+                let verifier = WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
+                    .build()
+                    .unwrap();
+                builder.with_client_cert_verifier(verifier)
+            }
+            None => builder.with_no_client_auth(),
+        };
+        let mut config = builder
+            .with_single_cert(vec![server.cert_der.clone()], server.key_der.clone_key())
+            .unwrap();
+        // tonic refuses a TLS connection that did not negotiate HTTP/2.
+        config.alpn_protocols = vec![b"h2".to_vec()];
+        let acceptor = TlsAcceptor::from(Arc::new(config));
+
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let upstream = devenv().target.clone();
+        let handshake_errors = Arc::new(Mutex::new(Vec::new()));
+        let authorized_requests = Arc::new(Mutex::new(0));
+        let accept_loop = tokio::spawn({
+            let handshake_errors = handshake_errors.clone();
+            let authorized_requests = authorized_requests.clone();
+            async move {
+                let mut connections = JoinSet::new();
+                loop {
+                    let Ok((tcp, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    while connections.try_join_next().is_some() {}
+                    connections.spawn(serve_connection(
+                        acceptor.clone(),
+                        tcp,
+                        upstream.clone(),
+                        forward.clone(),
+                        handshake_errors.clone(),
+                        authorized_requests.clone(),
+                    ));
+                }
+            }
+        });
+        TlsProxy {
+            addr,
+            handshake_errors,
+            authorized_requests,
+            accept_loop,
+        }
+    }
+
+    /// `127.0.0.1:<port>`.
+    fn target(&self) -> String {
+        self.addr.to_string()
+    }
+
+    fn handshake_errors(&self) -> Vec<String> {
+        self.handshake_errors.lock().unwrap().clone()
+    }
+
+    fn authorized_requests(&self) -> u32 {
+        *self.authorized_requests.lock().unwrap()
+    }
+}
+
+async fn serve_connection(
+    acceptor: TlsAcceptor,
+    tcp: TcpStream,
+    upstream: String,
+    forward: Forward,
+    handshake_errors: Arc<Mutex<Vec<String>>>,
+    authorized_requests: Arc<Mutex<u32>>,
+) {
+    let mut tls = match acceptor.accept(tcp).await {
+        Ok(tls) => tls,
+        Err(e) => {
+            handshake_errors.lock().unwrap().push(e.to_string());
+            return;
+        }
+    };
+    let Ok(mut server) = TcpStream::connect(&upstream).await else {
+        return;
+    };
+    match forward {
+        Forward::Bytes => {
+            let _ = tokio::io::copy_bidirectional(&mut tls, &mut server).await;
+        }
+        Forward::RequireApiKey(key) => {
+            let Ok((sender, upstream_connection)) =
+                hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(server))
+                    .await
+            else {
+                return;
+            };
+            tokio::spawn(upstream_connection);
+            let expected = format!("Bearer {key}");
+            let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+                let mut sender = sender.clone();
+                let authorized = request
+                    .headers()
+                    .get("authorization")
+                    .is_some_and(|value| value.as_bytes() == expected.as_bytes());
+                let authorized_requests = authorized_requests.clone();
+                async move {
+                    if !authorized {
+                        let status = tonic::Status::unauthenticated("missing or wrong API key");
+                        return Ok::<_, Infallible>(status.into_http::<tonic::body::Body>());
+                    }
+                    *authorized_requests.lock().unwrap() += 1;
+                    Ok(match sender.send_request(request).await {
+                        Ok(response) => response.map(tonic::body::Body::new),
+                        Err(e) => {
+                            tonic::Status::unavailable(format!("proxy upstream: {e}")).into_http()
+                        }
+                    })
+                }
+            });
+            let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(tls), service)
+                .await;
+        }
+    }
+}
+
+// --- Helpers ---------------------------------------------------------------
+
+fn tls_options(ca: &TestCa) -> TlsOptions {
+    TlsOptions {
+        server_root_ca_cert: Some(ca.cert_pem.clone()),
+        ..Default::default()
+    }
+}
+
+fn options(target: String, tls: TlsOptions) -> ConnectOptions {
+    let mut options = ConnectOptions::new(target);
+    options.namespace = devenv().namespace.clone();
+    options.tls = Some(TlsSetting::Options(tls));
+    options.connect_timeout = Some(CONNECT_TIMEOUT.into());
+    options
+}
+
+/// Starts `MySimpleWorkflow` (run by the Python worker) and waits for its
+/// result, all through `client`.
+async fn round_trip(client: &Client) {
+    let request = StartWorkflowRequest {
+        workflow_type: "MySimpleWorkflow".into(),
+        task_queue: devenv().task_queue.clone(),
+        args: vec![json!("TLS")],
+        workflow_id: Some(unique_id("tls")),
+        ..Default::default()
+    };
+    let started = client.start_workflow(&request, &none()).await.unwrap();
+    assert!(!started.run_id.is_empty());
+    let outcome = client
+        .get_workflow_result(&GetResultRequest::new(&started.workflow_id), &none())
+        .await
+        .unwrap();
+    assert_eq!(outcome.result, Some(json!("Hello, TLS!")));
+}
+
+/// Connects, expecting a failure, and checks that it came promptly.
+async fn connect_fails(options: ConnectOptions) -> Error {
+    let begun = Instant::now();
+    let err = Client::connect(options)
+        .await
+        .expect_err("connect should fail");
+    assert!(
+        begun.elapsed() < CONNECT_TIMEOUT + Duration::from_secs(3),
+        "a failed handshake is reported, not waited out: took {:?}: {err}",
+        begun.elapsed()
+    );
+    err
+}
+
+/// `err` in every form a caller can see: message, JSON, Display, Debug.
+fn every_rendering(err: &Error) -> String {
+    format!("{}\n{}\n{err}\n{err:?}", err.message(), err.to_json())
+}
+
+/// Whether `text` shows any line of the base64 body of `pem` (the secret part
+/// of a private key).
+fn shows_pem_body(text: &str, pem: &str) -> bool {
+    pem.lines()
+        .filter(|line| !line.starts_with("-----"))
+        .any(|line| text.contains(line))
+}
+
+fn assert_mentions_tls(err: &Error, expected: &[&str]) {
+    let message = err.message().to_lowercase();
+    assert!(
+        expected.iter().any(|word| message.contains(word)),
+        "{err} should say what went wrong (one of {expected:?})"
+    );
+}
+
+// --- Tests -------------------------------------------------------------------
+
+#[tokio::test]
+async fn tls_with_a_custom_ca_runs_a_workflow() {
+    let ca = TestCa::new("temporal-bridge test CA");
+    let proxy = TlsProxy::start(&ca.server_cert(), None, Forward::Bytes).await;
+
+    // By IP: the certificate's IP SAN matches, no domain needed.
+    let client = Client::connect(options(proxy.target(), tls_options(&ca)))
+        .await
+        .unwrap();
+    assert!(!client.server_version().is_empty());
+    round_trip(&client).await;
+
+    // By IP, verifying the certificate's DNS name instead.
+    let mut tls = tls_options(&ca);
+    tls.domain = Some("localhost".into());
+    let client = Client::connect(options(proxy.target(), tls)).await.unwrap();
+    round_trip(&client).await;
+
+    // The JSON form the bindings use, with `https://` in the target.
+    let request = json!({
+        "target": format!("https://localhost:{}", proxy.addr.port()),
+        "namespace": devenv().namespace,
+        "tls": {"server_root_ca_cert": ca.cert_pem},
+        "connect_timeout": CONNECT_TIMEOUT.as_secs_f64(),
+    });
+    let client = Client::connect_json(&request.to_string()).await.unwrap();
+    round_trip(&client).await;
+
+    assert!(
+        proxy.handshake_errors().is_empty(),
+        "{:?}",
+        proxy.handshake_errors()
+    );
+}
+
+#[tokio::test]
+async fn plaintext_or_system_roots_against_the_tls_proxy_fail_clearly() {
+    let ca = TestCa::new("temporal-bridge test CA");
+    let proxy = TlsProxy::start(&ca.server_cert(), None, Forward::Bytes).await;
+
+    // System roots do not know the throwaway CA.
+    let mut options = options(proxy.target(), TlsOptions::default());
+    options.tls = Some(TlsSetting::Enabled(true));
+    let err = connect_fails(options.clone()).await;
+    match err.kind() {
+        ErrorKind::Unavailable => assert_mentions_tls(&err, &["certificate", "unknownissuer"]),
+        // A machine without system roots says so before connecting.
+        ErrorKind::InvalidArgument => assert_mentions_tls(&err, &["certificate", "root"]),
+        _ => panic!("{err}"),
+    }
+
+    // Plaintext HTTP/2 to a TLS port.
+    options.tls = Some(TlsSetting::Enabled(false));
+    let err = connect_fails(options).await;
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert!(err.message().contains(&proxy.target()), "{err}");
+}
+
+#[tokio::test]
+async fn mtls_with_a_client_certificate_runs_a_workflow() {
+    let ca = TestCa::new("temporal-bridge test CA");
+    let proxy = TlsProxy::start(&ca.server_cert(), Some(&ca), Forward::Bytes).await;
+    let client_cert = ca.client_cert();
+
+    let mut tls = tls_options(&ca);
+    tls.client_cert = Some(client_cert.cert_pem.clone());
+    tls.client_private_key = Some(client_cert.key_pem.clone());
+    let client = Client::connect(options(proxy.target(), tls)).await.unwrap();
+    round_trip(&client).await;
+
+    // The same through the JSON form the bindings use.
+    let request = json!({
+        "target": proxy.target(),
+        "namespace": devenv().namespace,
+        "tls": {
+            "server_root_ca_cert": ca.cert_pem,
+            "domain": "localhost",
+            "client_cert": client_cert.cert_pem,
+            "client_private_key": client_cert.key_pem,
+        },
+    });
+    let client = Client::connect_json(&request.to_string()).await.unwrap();
+    round_trip(&client).await;
+
+    assert!(
+        proxy.handshake_errors().is_empty(),
+        "{:?}",
+        proxy.handshake_errors()
+    );
+}
+
+#[tokio::test]
+async fn mtls_without_a_client_certificate_fails_clearly() {
+    let ca = TestCa::new("temporal-bridge test CA");
+    let proxy = TlsProxy::start(&ca.server_cert(), Some(&ca), Forward::Bytes).await;
+
+    let err = connect_fails(options(proxy.target(), tls_options(&ca))).await;
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert!(err.message().contains(&proxy.target()), "{err}");
+    assert_mentions_tls(&err, &["certificate"]);
+    assert!(
+        proxy
+            .handshake_errors()
+            .iter()
+            .any(|e| e.to_lowercase().contains("certificate")),
+        "the proxy refused the handshake: {:?}",
+        proxy.handshake_errors()
+    );
+}
+
+#[tokio::test]
+async fn mtls_with_a_certificate_from_another_ca_fails_clearly() {
+    let ca = TestCa::new("temporal-bridge test CA");
+    let proxy = TlsProxy::start(&ca.server_cert(), Some(&ca), Forward::Bytes).await;
+    let stranger = TestCa::new("some other CA").client_cert();
+
+    let mut tls = tls_options(&ca);
+    tls.client_cert = Some(stranger.cert_pem);
+    tls.client_private_key = Some(stranger.key_pem);
+    let err = connect_fails(options(proxy.target(), tls)).await;
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    // The proxy's alert (unknown CA) reaches the caller.
+    assert_mentions_tls(&err, &["unknownca", "certificate"]);
+    assert!(
+        proxy
+            .handshake_errors()
+            .iter()
+            .any(|e| e.to_lowercase().contains("certificate")),
+        "the proxy refused the handshake: {:?}",
+        proxy.handshake_errors()
+    );
+}
+
+#[tokio::test]
+async fn wrong_ca_fails_clearly() {
+    let ca = TestCa::new("temporal-bridge test CA");
+    let proxy = TlsProxy::start(&ca.server_cert(), None, Forward::Bytes).await;
+    let other_ca = TestCa::new("some other CA");
+
+    let err = connect_fails(options(proxy.target(), tls_options(&other_ca))).await;
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert!(err.message().contains(&proxy.target()), "{err}");
+    assert_mentions_tls(&err, &["certificate", "unknownissuer"]);
+}
+
+#[tokio::test]
+async fn wrong_domain_fails_clearly() {
+    let ca = TestCa::new("temporal-bridge test CA");
+    let proxy = TlsProxy::start(&ca.server_cert(), None, Forward::Bytes).await;
+
+    let mut tls = tls_options(&ca);
+    tls.domain = Some("not-the-server.example".into());
+    let err = connect_fails(options(proxy.target(), tls)).await;
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert_mentions_tls(&err, &["certificate", "notvalidforname"]);
+
+    // `localhost` by name works, so the name (not the CA) was at fault above.
+    let target = format!("localhost:{}", proxy.addr.port());
+    let mut tls = tls_options(&ca);
+    tls.domain = Some("localhost".into());
+    let client = Client::connect(options(target, tls)).await.unwrap();
+    round_trip(&client).await;
+}
+
+#[tokio::test]
+async fn api_key_travels_over_tls_and_a_wrong_one_is_refused() {
+    let api_key = "tb-test-api-key-5b1c8e0f";
+    let ca = TestCa::new("temporal-bridge test CA");
+    let proxy = TlsProxy::start(
+        &ca.server_cert(),
+        None,
+        Forward::RequireApiKey(api_key.to_owned()),
+    )
+    .await;
+
+    let mut right = options(proxy.target(), tls_options(&ca));
+    right.api_key = Some(api_key.into());
+    let client = Client::connect(right).await.unwrap();
+    round_trip(&client).await;
+    assert!(
+        proxy.authorized_requests() >= 3,
+        "connect, start and result"
+    );
+
+    let wrong_key = "tb-wrong-api-key-77d2a9c4";
+    let mut wrong = options(proxy.target(), tls_options(&ca));
+    wrong.api_key = Some(wrong_key.into());
+    let err = connect_fails(wrong).await;
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+    assert!(err.message().contains("API key"), "{err}");
+    assert!(!every_rendering(&err).contains(wrong_key), "{err:?}");
+
+    let err = connect_fails(options(proxy.target(), tls_options(&ca))).await;
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+}
+
+#[tokio::test]
+async fn secrets_never_appear_in_debug_output_or_errors() {
+    let ca = TestCa::new("temporal-bridge test CA");
+    let proxy = TlsProxy::start(&ca.server_cert(), Some(&ca), Forward::Bytes).await;
+    let client_cert = ca.client_cert();
+    let api_key = "tb-secret-api-key-0c6f3a91";
+    let leaks = |text: &str| text.contains(api_key) || shows_pem_body(text, &client_cert.key_pem);
+
+    let mut tls = tls_options(&ca);
+    tls.client_cert = Some(client_cert.cert_pem.clone());
+    tls.client_private_key = Some(client_cert.key_pem.clone());
+    let mut options = options(proxy.target(), tls.clone());
+    options.api_key = Some(api_key.into());
+    options
+        .headers
+        .insert("x-extra".into(), "header-value-secret".into());
+    for rendering in [
+        format!("{options:?}"),
+        format!("{options:#?}"),
+        format!("{tls:?}"),
+    ] {
+        assert!(!leaks(&rendering), "{rendering}");
+        assert!(!rendering.contains("header-value-secret"), "{rendering}");
+    }
+
+    // Connected, the client shows none of them either.
+    let client = Client::connect(options.clone()).await.unwrap();
+    assert!(!leaks(&format!("{client:?}")));
+
+    // Failures with the secrets set: the wrong CA ...
+    let mut wrong_ca = options.clone();
+    let mut tls = tls.clone();
+    tls.server_root_ca_cert = Some(TestCa::new("some other CA").cert_pem);
+    wrong_ca.tls = Some(TlsSetting::Options(tls.clone()));
+    let err = connect_fails(wrong_ca).await;
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert!(!leaks(&every_rendering(&err)), "{err:?}");
+
+    // ... a server that refuses the handshake until the connect timeout ...
+    let mut no_client_cert = options.clone();
+    no_client_cert.tls = Some(TlsSetting::Options(tls_options(&ca)));
+    let err = connect_fails(no_client_cert).await;
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert!(!leaks(&every_rendering(&err)), "{err:?}");
+
+    // ... a JSON request that puts them in the wrong places ...
+    let request = json!({
+        "target": proxy.target(),
+        "api_key": [api_key],
+        "tls": {"client_private_key_pem": client_cert.key_pem},
+    });
+    let err = Client::connect_json(&request.to_string())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    assert!(!leaks(&every_rendering(&err)), "{err:?}");
+
+    // ... a private key that is PEM but not a key ...
+    let mut bad_key = options.clone();
+    let mut tls = tls_options(&ca);
+    tls.client_cert = Some(client_cert.cert_pem.clone());
+    let garbage = "c2VjcmV0LWJ1dC1ub3QtYS1rZXktMTIzNDU2Nzg5MA==";
+    tls.client_private_key = Some(format!(
+        "-----BEGIN PRIVATE KEY-----\n{garbage}\n-----END PRIVATE KEY-----\n"
+    ));
+    bad_key.tls = Some(TlsSetting::Options(tls));
+    let err = connect_fails(bad_key).await;
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    assert!(err.message().contains("private key"), "{err}");
+    assert!(!every_rendering(&err).contains(garbage), "{err:?}");
+    assert!(!leaks(&every_rendering(&err)), "{err:?}");
+
+    // ... and a valid key that does not belong to the certificate.
+    let mut mismatched = options.clone();
+    let other_key = ca.client_cert().key_pem;
+    let mut tls = tls_options(&ca);
+    tls.client_cert = Some(client_cert.cert_pem.clone());
+    tls.client_private_key = Some(other_key.clone());
+    mismatched.tls = Some(TlsSetting::Options(tls));
+    let err = connect_fails(mismatched).await;
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    let rendered = every_rendering(&err);
+    assert!(!leaks(&rendered), "{err:?}");
+    assert!(!shows_pem_body(&rendered, &other_key), "{err:?}");
+}
