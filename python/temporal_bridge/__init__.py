@@ -1,6 +1,9 @@
 """temporal_bridge: a small, fast Temporal client for Python, built on a Rust
 core. Start workflows written with any Temporal SDK by type name, wait for
-their results from any process, cancel, terminate and describe them.
+their results from any process, cancel, terminate and describe them; signal,
+query and update them; list, count and batch-cancel or -terminate them by
+visibility query; fetch their histories; complete activities from outside
+their workers.
 
     from temporal_bridge import Client
 
@@ -19,7 +22,7 @@ The asyncio client and the value types (policies, ``RetryPolicy``,
 from __future__ import annotations
 
 from ._native import __version__
-from .client import Client, WorkflowHandle
+from .client import ActivityHandle, Client, WorkflowExecutionIterator, WorkflowHandle, WorkflowUpdateHandle
 from .exceptions import (
     CallCancelledError,
     CallTimeoutError,
@@ -45,16 +48,29 @@ from .exceptions import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .aio import AsyncClient, AsyncWorkflowHandle
+    from .aio import (
+        AsyncActivityHandle,
+        AsyncClient,
+        AsyncWorkflowHandle,
+        AsyncWorkflowUpdateHandle,
+        WorkflowExecutionAsyncIterator,
+    )
     from .common import (
+        ActivityHeartbeatResponse,
+        BatchOperationResult,
         Payload,
+        QueryRejectCondition,
         RetryConfig,
         RetryPolicy,
         TLSConfig,
+        WorkflowExecution,
+        WorkflowExecutionCount,
+        WorkflowExecutionCountAggregationGroup,
         WorkflowExecutionDescription,
         WorkflowExecutionStatus,
         WorkflowIDConflictPolicy,
         WorkflowIDReusePolicy,
+        WorkflowUpdateStage,
     )
 
 # Loaded on first access (PEP 562): asyncio and enum cost start-up time that
@@ -62,14 +78,24 @@ if TYPE_CHECKING:
 _LAZY = {
     "AsyncClient": "aio",
     "AsyncWorkflowHandle": "aio",
+    "AsyncWorkflowUpdateHandle": "aio",
+    "AsyncActivityHandle": "aio",
+    "WorkflowExecutionAsyncIterator": "aio",
+    "ActivityHeartbeatResponse": "common",
+    "BatchOperationResult": "common",
     "Payload": "common",
+    "QueryRejectCondition": "common",
     "RetryConfig": "common",
     "RetryPolicy": "common",
     "TLSConfig": "common",
+    "WorkflowExecution": "common",
+    "WorkflowExecutionCount": "common",
+    "WorkflowExecutionCountAggregationGroup": "common",
     "WorkflowExecutionDescription": "common",
     "WorkflowExecutionStatus": "common",
     "WorkflowIDConflictPolicy": "common",
     "WorkflowIDReusePolicy": "common",
+    "WorkflowUpdateStage": "common",
 }
 
 
@@ -92,16 +118,29 @@ __all__ = [
     "__version__",
     "Client",
     "WorkflowHandle",
+    "WorkflowUpdateHandle",
+    "ActivityHandle",
+    "WorkflowExecutionIterator",
     "AsyncClient",
     "AsyncWorkflowHandle",
+    "AsyncWorkflowUpdateHandle",
+    "AsyncActivityHandle",
+    "WorkflowExecutionAsyncIterator",
+    "ActivityHeartbeatResponse",
+    "BatchOperationResult",
     "Payload",
+    "QueryRejectCondition",
     "RetryConfig",
     "RetryPolicy",
     "TLSConfig",
+    "WorkflowExecution",
+    "WorkflowExecutionCount",
+    "WorkflowExecutionCountAggregationGroup",
     "WorkflowExecutionDescription",
     "WorkflowExecutionStatus",
     "WorkflowIDConflictPolicy",
     "WorkflowIDReusePolicy",
+    "WorkflowUpdateStage",
     "TemporalBridgeError",
     "InvalidArgumentError",
     "NotFoundError",

@@ -97,6 +97,33 @@ def json_map(name: str, value: object) -> Mapping[str, Any] | None:
     return value
 
 
+def opt_int(name: str, value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    return value
+
+
+def values(name: str, value: object) -> list[Any] | tuple[Any, ...]:
+    """A list of values (details, signal arguments): each becomes one payload.
+    A str is refused: it would read as a list of characters elsewhere."""
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list or tuple, got {type(value).__name__} {value!r}")
+    return value
+
+
+def token_text(name: str, value: object) -> str | None:
+    """Opaque bytes (task token, page token) as the core's base64 text."""
+    if value is None:
+        return None
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError(f"{name} must be bytes, got {type(value).__name__} {value!r}")
+    import binascii
+
+    return binascii.b2a_base64(bytes(value), newline=False).decode("ascii")
+
+
 def drop_none(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
@@ -206,6 +233,8 @@ def start_workflow(
     request_id: str | None,
     raw_args: Sequence[Payload] | None,
     rpc_timeout: Duration | None,
+    start_signal: str | None = None,
+    start_signal_args: Sequence[Any] = (),
 ) -> dict[str, Any]:
     request = drop_none(
         {
@@ -224,12 +253,216 @@ def start_workflow(
             "start_delay": duration("start_delay", start_delay),
             "request_id": opt_str("request_id", request_id),
             "call_timeout": duration("rpc_timeout", rpc_timeout),
+            "start_signal": opt_str("start_signal", start_signal),
         }
     )
+    if values("start_signal_args", start_signal_args):
+        request["start_signal_args"] = start_signal_args
+    return put_args(request, "workflow", args, raw_args)
+
+
+def put_args(
+    request: dict[str, Any], what: str, args: Sequence[Any], raw_args: Sequence[Payload] | None
+) -> dict[str, Any]:
+    """Adds positional arguments (``args``) or raw payloads (``raw_args``)."""
     if raw_args is not None:
         if args:
-            raise ValueError("pass workflow arguments either positionally or as raw_args, not both")
+            raise ValueError(f"pass {what} arguments either positionally or as raw_args, not both")
         request["raw_args"] = raw_payloads("raw_args", raw_args)
     elif args:
         request["args"] = args
     return request
+
+
+# ------------------------------------------------------------ handle messages
+
+
+def signal(
+    workflow_id: str,
+    run_id: str | None,
+    name: str,
+    args: Sequence[Any],
+    raw_args: Sequence[Payload] | None,
+    rpc_timeout: Duration | None,
+) -> dict[str, Any]:
+    request = drop_none(
+        {
+            "workflow_id": workflow_id,
+            "run_id": run_id,
+            "signal_name": check_str("signal", name),
+            "call_timeout": duration("rpc_timeout", rpc_timeout),
+        }
+    )
+    return put_args(request, "signal", args, raw_args)
+
+
+def query(
+    workflow_id: str,
+    run_id: str | None,
+    name: str,
+    args: Sequence[Any],
+    reject_condition: object,
+    raw_args: Sequence[Payload] | None,
+    raw: bool,
+    rpc_timeout: Duration | None,
+) -> dict[str, Any]:
+    request = drop_none(
+        {
+            "workflow_id": workflow_id,
+            "run_id": run_id,
+            "query_type": check_str("query", name),
+            "reject_condition": policy("reject_condition", reject_condition),
+            "raw": bool(raw),
+            "call_timeout": duration("rpc_timeout", rpc_timeout),
+        }
+    )
+    return put_args(request, "query", args, raw_args)
+
+
+def update(
+    workflow_id: str,
+    run_id: str | None,
+    first_execution_run_id: str | None,
+    name: str,
+    args: Sequence[Any],
+    id: str | None,
+    wait_for_stage: object,
+    raw_args: Sequence[Payload] | None,
+    raw: bool,
+    rpc_timeout: Duration | None,
+) -> dict[str, Any]:
+    request = drop_none(
+        {
+            "workflow_id": workflow_id,
+            "run_id": run_id,
+            "first_execution_run_id": first_execution_run_id,
+            "update_name": check_str("update", name),
+            "update_id": opt_str("id", id),
+            "wait_for_stage": policy("wait_for_stage", wait_for_stage),
+            "raw": bool(raw),
+            "call_timeout": duration("rpc_timeout", rpc_timeout),
+        }
+    )
+    return put_args(request, "update", args, raw_args)
+
+
+def update_result(
+    workflow_id: str, run_id: str | None, update_id: str, raw: bool, timeout: Duration | None
+) -> dict[str, Any]:
+    return drop_none(
+        {
+            "workflow_id": workflow_id,
+            "run_id": run_id,
+            "update_id": update_id,
+            "raw": bool(raw),
+            "call_timeout": duration("timeout", timeout),
+        }
+    )
+
+
+def fetch_history(workflow_id: str, run_id: str | None, follow: bool, timeout: Duration | None) -> dict[str, Any]:
+    return drop_none(
+        {
+            "workflow_id": workflow_id,
+            "run_id": run_id,
+            "wait_for_close": bool(follow),
+            "call_timeout": duration("timeout", timeout),
+        }
+    )
+
+
+# ------------------------------------------------------------------ visibility
+
+
+def list_workflows(query: str | None, rpc_timeout: Duration | None) -> dict[str, Any]:
+    """The part of every page's request that stays the same."""
+    return drop_none(
+        {
+            "query": opt_str("query", query) or "",
+            "call_timeout": duration("rpc_timeout", rpc_timeout),
+        }
+    )
+
+
+def count_workflows(query: str | None, rpc_timeout: Duration | None) -> dict[str, Any]:
+    return drop_none(
+        {
+            "query": opt_str("query", query),
+            "call_timeout": duration("rpc_timeout", rpc_timeout),
+        }
+    )
+
+
+# -------------------------------------------------------------- async activity
+
+
+def activity_target(
+    task_token: bytes | None, workflow_id: str | None, run_id: str | None, activity_id: str | None
+) -> dict[str, Any]:
+    """How activity-completion requests address the activity. Which
+    combinations make sense is the core's to say (it names the field)."""
+    return drop_none(
+        {
+            "task_token": token_text("task_token", task_token),
+            "workflow_id": opt_str("workflow_id", workflow_id),
+            "run_id": opt_str("run_id", run_id),
+            "activity_id": opt_str("activity_id", activity_id),
+        }
+    )
+
+
+def activity_failure(
+    error: BaseException | str, type: str | None, non_retryable: bool | None, details: Sequence[Any] | None
+) -> dict[str, Any]:
+    """An application failure from an exception or a message. An exception
+    that looks like ``temporalio.exceptions.ApplicationError`` lends its
+    ``message`` (its ``str()`` prefixes the type), ``type``,
+    ``non_retryable`` and ``details``; other exceptions their ``str()`` and
+    class name. Explicit arguments win."""
+    if isinstance(error, str):
+        message = error
+    elif isinstance(error, BaseException):
+        own_message = getattr(error, "message", None)
+        message = own_message if isinstance(own_message, str) else str(error)
+        if type is None:
+            own_type = getattr(error, "type", None)
+            type = own_type if isinstance(own_type, str) else error.__class__.__name__
+        if non_retryable is None:
+            own = getattr(error, "non_retryable", None)
+            non_retryable = own if isinstance(own, bool) else None
+        if details is None:
+            own_details = getattr(error, "details", None)
+            details = own_details if isinstance(own_details, (list, tuple)) else None
+    else:
+        raise TypeError(f"error must be an exception or a str, got {error.__class__.__name__} {error!r}")
+    return drop_none(
+        {
+            "message": message,
+            "type": opt_str("type", type),
+            "non_retryable": None if non_retryable is None else bool(non_retryable),
+            "details": None if details is None else values("details", details) or None,
+        }
+    )
+
+
+# ----------------------------------------------------------------------- batch
+
+
+def batch(query: str, reason: str, job_id: str | None, rpc_timeout: Duration | None) -> dict[str, Any]:
+    return drop_none(
+        {
+            "query": check_str("query", query),
+            "reason": check_str("reason", reason),
+            "job_id": opt_str("job_id", job_id),
+            "call_timeout": duration("rpc_timeout", rpc_timeout),
+        }
+    )
+
+
+def wait_batch(job_id: str, timeout: Duration | None) -> dict[str, Any]:
+    return drop_none(
+        {
+            "job_id": check_str("job_id", job_id),
+            "call_timeout": duration("timeout", timeout),
+        }
+    )

@@ -1,5 +1,7 @@
-"""The asyncio client: ``AsyncClient`` and ``AsyncWorkflowHandle``, the same
-methods as the blocking ones, as coroutines.
+"""The asyncio client: ``AsyncClient``, ``AsyncWorkflowHandle``,
+``AsyncWorkflowUpdateHandle``, ``AsyncActivityHandle`` and
+``WorkflowExecutionAsyncIterator``: the same methods as the blocking ones, as
+coroutines (and ``async for`` over visibility lists).
 
 A call runs on the core's runtime; its outcome goes to a completion queue
 that the event loop watches (``loop.add_reader``), so a selector-based loop
@@ -15,7 +17,19 @@ import functools
 import weakref
 
 from . import _native, _requests
-from .client import _description, _handle_args, _HandleBase, _result_value
+from .client import (
+    _ActivityHandleBase,
+    _batch_result,
+    _description,
+    _execution_count,
+    _ExecutionPages,
+    _handle_args,
+    _HandleBase,
+    _heartbeat_response,
+    _list_request,
+    _result_value,
+    _UpdateHandleBase,
+)
 from .exceptions import _from_error_json
 
 TYPE_CHECKING = False
@@ -26,16 +40,28 @@ if TYPE_CHECKING:
 
     from ._requests import Duration
     from .common import (
+        ActivityHeartbeatResponse,
+        BatchOperationResult,
         Payload,
+        QueryRejectCondition,
         RetryConfig,
         RetryPolicy,
         TLSConfig,
+        WorkflowExecution,
+        WorkflowExecutionCount,
         WorkflowExecutionDescription,
         WorkflowIDConflictPolicy,
         WorkflowIDReusePolicy,
+        WorkflowUpdateStage,
     )
 
-__all__ = ["AsyncClient", "AsyncWorkflowHandle"]
+__all__ = [
+    "AsyncClient",
+    "AsyncWorkflowHandle",
+    "AsyncWorkflowUpdateHandle",
+    "AsyncActivityHandle",
+    "WorkflowExecutionAsyncIterator",
+]
 
 
 class _LoopCompletions:
@@ -121,6 +147,146 @@ class AsyncWorkflowHandle(_HandleBase):
         """Status, type, times, memo, search attributes, pending activities."""
         return _description(await _call(self._native, "describe_workflow", self._describe_request(rpc_timeout)))
 
+    async def signal(
+        self,
+        signal: str,
+        *args: Any,
+        raw_args: Sequence[Payload] | None = None,
+        rpc_timeout: Duration | None = None,
+    ) -> None:
+        """Sends a signal (see ``WorkflowHandle.signal``)."""
+        await _call(self._native, "signal_workflow", self._signal_request(signal, args, raw_args, rpc_timeout))
+
+    async def query(
+        self,
+        query: str,
+        *args: Any,
+        reject_condition: QueryRejectCondition | str | None = None,
+        raw_args: Sequence[Payload] | None = None,
+        raw: bool = False,
+        rpc_timeout: Duration | None = None,
+    ) -> Any:
+        """Queries the workflow (see ``WorkflowHandle.query``)."""
+        request = self._query_request(query, args, reject_condition, raw_args, raw, rpc_timeout)
+        return _result_value(await _call(self._native, "query_workflow", request), raw)
+
+    async def execute_update(
+        self,
+        update: str,
+        *args: Any,
+        id: str | None = None,
+        raw_args: Sequence[Payload] | None = None,
+        raw: bool = False,
+        rpc_timeout: Duration | None = None,
+    ) -> Any:
+        """Sends an update and waits for its result (see
+        ``WorkflowHandle.execute_update``). Cancelling the awaiting task
+        abandons the wait, not the update."""
+        request = self._update_request(update, args, id, "completed", raw_args, raw, rpc_timeout)
+        return _result_value(await _call(self._native, "execute_update", request, raw), raw)
+
+    async def start_update(
+        self,
+        update: str,
+        *args: Any,
+        id: str | None = None,
+        wait_for_stage: WorkflowUpdateStage | str | None = None,
+        raw_args: Sequence[Payload] | None = None,
+        raw: bool = False,
+        rpc_timeout: Duration | None = None,
+    ) -> AsyncWorkflowUpdateHandle:
+        """Sends an update and returns its handle once accepted (see
+        ``WorkflowHandle.start_update``)."""
+        stage = "accepted" if wait_for_stage is None else wait_for_stage
+        request = self._update_request(update, args, id, stage, raw_args, raw, rpc_timeout)
+        response = await _call(self._native, "execute_update", request, raw)
+        return self._sent_update(AsyncWorkflowUpdateHandle, update, response, raw)
+
+    def get_update_handle(self, id: str, *, workflow_run_id: str | None = None) -> AsyncWorkflowUpdateHandle:
+        """A handle for an update sent earlier; no call is made."""
+        _requests.check_str("id", id)
+        _requests.opt_str("workflow_run_id", workflow_run_id)
+        return AsyncWorkflowUpdateHandle(self._native, id, self.id, workflow_run_id or self._target_run_id)
+
+    async def fetch_history(self, *, follow: bool = False, timeout: Duration | None = None) -> dict[str, Any]:
+        """The run's history as proto-JSON (see ``WorkflowHandle.fetch_history``)."""
+        result: dict[str, Any] = await _call(self._native, "fetch_history", self._history_request(follow, timeout))
+        return result
+
+
+class AsyncWorkflowUpdateHandle(_UpdateHandleBase):
+    """``WorkflowUpdateHandle`` for asyncio."""
+
+    __slots__ = ()
+
+    async def result(self, *, timeout: Duration | None = None, raw: bool = False) -> Any:
+        """Waits for the update's outcome (see ``WorkflowUpdateHandle.result``).
+        Cancelling the awaiting task abandons the wait, not the update."""
+        if self._outcome is not None and self._outcome[0] == raw:
+            return self._outcome[1]
+        response = await _call(self._native, "get_update_result", self._result_request(timeout, raw), raw)
+        value = _result_value(response, raw)
+        self._outcome = (raw, value)
+        return value
+
+
+class AsyncActivityHandle(_ActivityHandleBase):
+    """``ActivityHandle`` for asyncio: an activity completed from outside its worker."""
+
+    __slots__ = ()
+
+    async def heartbeat(self, *details: Any, rpc_timeout: Duration | None = None) -> ActivityHeartbeatResponse:
+        """Records a heartbeat; check ``.cancel_requested`` on the response
+        (see ``ActivityHandle.heartbeat``)."""
+        response = await _call(self._native, "heartbeat_activity", self._details_request(details, rpc_timeout))
+        return _heartbeat_response(response)
+
+    async def complete(self, result: Any = None, *, rpc_timeout: Duration | None = None) -> None:
+        """Completes the activity with ``result``."""
+        await _call(self._native, "complete_activity", self._complete_request(result, rpc_timeout))
+
+    async def fail(
+        self,
+        error: BaseException | str,
+        *,
+        type: str | None = None,
+        non_retryable: bool | None = None,
+        details: Sequence[Any] | None = None,
+        last_heartbeat_details: Sequence[Any] = (),
+        rpc_timeout: Duration | None = None,
+    ) -> None:
+        """Fails the activity (see ``ActivityHandle.fail``)."""
+        request = self._fail_request(error, type, non_retryable, details, last_heartbeat_details, rpc_timeout)
+        await _call(self._native, "fail_activity", request)
+
+    async def report_cancellation(self, *details: Any, rpc_timeout: Duration | None = None) -> None:
+        """Reports the activity as cancelled."""
+        await _call(self._native, "report_activity_cancellation", self._details_request(details, rpc_timeout))
+
+
+class WorkflowExecutionAsyncIterator(_ExecutionPages):
+    """``WorkflowExecutionIterator`` for asyncio: ``async for execution in
+    client.list_workflows(...)``, fetching pages as iteration reaches them."""
+
+    __slots__ = ()
+
+    def __aiter__(self) -> WorkflowExecutionAsyncIterator:
+        return self
+
+    async def __anext__(self) -> WorkflowExecution:
+        while True:
+            ready, execution = self._step()
+            if not ready:
+                await self.fetch_next_page()
+                continue
+            if execution is None:
+                raise StopAsyncIteration
+            return execution
+
+    async def fetch_next_page(self, *, page_size: int | None = None) -> None:
+        """Fetches the next page into ``current_page``."""
+        self._take_page(await _call(self._native, "list_workflows", self._page_request(page_size)))
+
 
 class AsyncClient:
     """``Client`` for asyncio. Safe to share between tasks (and threads)."""
@@ -185,12 +351,15 @@ class AsyncClient:
         request_id: str | None = None,
         raw_args: Sequence[Payload] | None = None,
         rpc_timeout: Duration | None = None,
+        start_signal: str | None = None,
+        start_signal_args: Sequence[Any] = (),
     ) -> AsyncWorkflowHandle:
-        """Starts a workflow by type name (see ``Client.start_workflow``)."""
+        """Starts a workflow by type name, or signals-with-start it (see
+        ``Client.start_workflow``)."""
         request = _requests.start_workflow(
             workflow, args, id, task_queue, execution_timeout, run_timeout, task_timeout, id_reuse_policy,
             id_conflict_policy, retry_policy, cron_schedule, memo, search_attributes, start_delay, request_id,
-            raw_args, rpc_timeout,
+            raw_args, rpc_timeout, start_signal, start_signal_args,
         )  # fmt: skip
         workflow_id, run_id, first = _handle_args(await _call(self._native, "start_workflow", request))
         return AsyncWorkflowHandle(self._native, workflow_id, run_id, first, None)
@@ -214,6 +383,8 @@ class AsyncClient:
         request_id: str | None = None,
         raw_args: Sequence[Payload] | None = None,
         rpc_timeout: Duration | None = None,
+        start_signal: str | None = None,
+        start_signal_args: Sequence[Any] = (),
         result_timeout: Duration | None = None,
     ) -> Any:
         """``await start_workflow(...)`` then ``await result(timeout=result_timeout)``."""
@@ -222,7 +393,8 @@ class AsyncClient:
             run_timeout=run_timeout, task_timeout=task_timeout, id_reuse_policy=id_reuse_policy,
             id_conflict_policy=id_conflict_policy, retry_policy=retry_policy, cron_schedule=cron_schedule,
             memo=memo, search_attributes=search_attributes, start_delay=start_delay, request_id=request_id,
-            raw_args=raw_args, rpc_timeout=rpc_timeout,
+            raw_args=raw_args, rpc_timeout=rpc_timeout, start_signal=start_signal,
+            start_signal_args=start_signal_args,
         )  # fmt: skip
         return await handle.result(timeout=result_timeout)
 
@@ -234,6 +406,62 @@ class AsyncClient:
         _requests.opt_str("run_id", run_id)
         _requests.opt_str("first_execution_run_id", first_execution_run_id)
         return AsyncWorkflowHandle(self._native, workflow_id, run_id, first_execution_run_id, run_id)
+
+    def list_workflows(
+        self,
+        query: str | None = None,
+        *,
+        page_size: int | None = None,
+        next_page_token: bytes | None = None,
+        limit: int | None = None,
+        rpc_timeout: Duration | None = None,
+    ) -> WorkflowExecutionAsyncIterator:
+        """The executions matching a visibility query, for ``async for``
+        (see ``Client.list_workflows``). Not a coroutine: pages are fetched
+        as iteration reaches them."""
+        request = _list_request(query, page_size, next_page_token, limit, rpc_timeout)
+        return WorkflowExecutionAsyncIterator(self._native, request, page_size, next_page_token, limit)
+
+    async def count_workflows(
+        self, query: str | None = None, *, rpc_timeout: Duration | None = None
+    ) -> WorkflowExecutionCount:
+        """How many executions match a visibility query (see ``Client.count_workflows``)."""
+        request = _requests.count_workflows(query, rpc_timeout)
+        return _execution_count(await _call(self._native, "count_workflows", request))
+
+    def get_async_activity_handle(
+        self,
+        *,
+        task_token: bytes | None = None,
+        workflow_id: str | None = None,
+        run_id: str | None = None,
+        activity_id: str | None = None,
+    ) -> AsyncActivityHandle:
+        """A handle on an activity completed from outside its worker (see
+        ``Client.get_async_activity_handle``); no call is made."""
+        target = _requests.activity_target(task_token, workflow_id, run_id, activity_id)
+        return AsyncActivityHandle(self._native, target)
+
+    async def batch_cancel_workflows(
+        self, query: str, *, reason: str, job_id: str | None = None, rpc_timeout: Duration | None = None
+    ) -> str:
+        """Starts a batch job cancelling what ``query`` matches; returns its ID."""
+        request = _requests.batch(query, reason, job_id, rpc_timeout)
+        response = await _call(self._native, "batch_cancel_workflows", request)
+        return str(response["job_id"])
+
+    async def batch_terminate_workflows(
+        self, query: str, *, reason: str, job_id: str | None = None, rpc_timeout: Duration | None = None
+    ) -> str:
+        """Starts a batch job terminating what ``query`` matches; returns its ID."""
+        request = _requests.batch(query, reason, job_id, rpc_timeout)
+        response = await _call(self._native, "batch_terminate_workflows", request)
+        return str(response["job_id"])
+
+    async def wait_batch_operation(self, job_id: str, *, timeout: Duration | None = None) -> BatchOperationResult:
+        """Waits until a batch job has finished (see ``Client.wait_batch_operation``)."""
+        response = await _call(self._native, "wait_batch_operation", _requests.wait_batch(job_id, timeout))
+        return _batch_result(response)
 
     def close(self) -> None:
         """Cancels the calls in flight (``CallCancelledError``) and refuses new ones."""

@@ -1,9 +1,12 @@
-"""The blocking client: ``Client`` and ``WorkflowHandle``.
+"""The blocking client: ``Client``, ``WorkflowHandle``,
+``WorkflowUpdateHandle``, ``ActivityHandle`` (async activity completion) and
+``WorkflowExecutionIterator`` (visibility lists, a page at a time).
 
 Each method builds the core's JSON request, runs it through the native
 module (which releases the GIL and stays interruptible by Ctrl-C) and turns
 the JSON response or error back into Python values or exceptions. The
-asyncio flavour (``temporal_bridge.aio``) shares the request building here.
+asyncio flavour (``temporal_bridge.aio``) shares the request building and
+the bookkeeping here (the ``_...Base`` classes); only the calls differ.
 """
 
 from __future__ import annotations
@@ -15,20 +18,28 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from types import TracebackType
-    from typing import Any
+    from typing import Any, TypeVar
 
     from ._requests import Duration
     from .common import (
+        ActivityHeartbeatResponse,
+        BatchOperationResult,
         Payload,
+        QueryRejectCondition,
         RetryConfig,
         RetryPolicy,
         TLSConfig,
+        WorkflowExecution,
+        WorkflowExecutionCount,
         WorkflowExecutionDescription,
         WorkflowIDConflictPolicy,
         WorkflowIDReusePolicy,
+        WorkflowUpdateStage,
     )
 
-__all__ = ["Client", "WorkflowHandle"]
+    _UpdateHandle = TypeVar("_UpdateHandle", bound="_UpdateHandleBase")
+
+__all__ = ["Client", "WorkflowHandle", "WorkflowUpdateHandle", "ActivityHandle", "WorkflowExecutionIterator"]
 
 
 def _call(native: _native.NativeClient, operation: str, request: Mapping[str, Any], raw: bool = False) -> Any:
@@ -51,6 +62,24 @@ def _description(response: dict[str, Any]) -> WorkflowExecutionDescription:
     from .common import WorkflowExecutionDescription
 
     return WorkflowExecutionDescription(response)
+
+
+def _execution_count(response: dict[str, Any]) -> WorkflowExecutionCount:
+    from .common import WorkflowExecutionCount
+
+    return WorkflowExecutionCount._from_json(response)
+
+
+def _heartbeat_response(response: dict[str, Any]) -> ActivityHeartbeatResponse:
+    from .common import ActivityHeartbeatResponse
+
+    return ActivityHeartbeatResponse._from_json(response)
+
+
+def _batch_result(response: dict[str, Any]) -> BatchOperationResult:
+    from .common import BatchOperationResult
+
+    return BatchOperationResult(response)
 
 
 class _HandleBase:
@@ -122,6 +151,216 @@ class _HandleBase:
             }
         )
 
+    # Signals, queries, updates and histories address the same run as
+    # describe: the pinned run, else the chain's current one.
+
+    def _signal_request(
+        self, signal: str, args: Sequence[Any], raw_args: Sequence[Payload] | None, rpc_timeout: Duration | None
+    ) -> dict[str, Any]:
+        return _requests.signal(self.id, self._target_run_id, signal, args, raw_args, rpc_timeout)
+
+    def _query_request(
+        self,
+        query: str,
+        args: Sequence[Any],
+        reject_condition: object,
+        raw_args: Sequence[Payload] | None,
+        raw: bool,
+        rpc_timeout: Duration | None,
+    ) -> dict[str, Any]:
+        return _requests.query(self.id, self._target_run_id, query, args, reject_condition, raw_args, raw, rpc_timeout)
+
+    def _update_request(
+        self,
+        update: str,
+        args: Sequence[Any],
+        id: str | None,
+        wait_for_stage: object,
+        raw_args: Sequence[Payload] | None,
+        raw: bool,
+        rpc_timeout: Duration | None,
+    ) -> dict[str, Any]:
+        return _requests.update(
+            self.id, self._target_run_id, self.first_execution_run_id, update, args, id, wait_for_stage, raw_args,
+            raw, rpc_timeout,
+        )  # fmt: skip
+
+    def _sent_update(
+        self, handle_class: type[_UpdateHandle], update: str, response: Mapping[str, Any], raw: bool
+    ) -> _UpdateHandle:
+        """The handle of an update this handle sent (``response`` of ``execute_update``)."""
+        # The run that took the update, when the server said.
+        run_id = response.get("run_id") or self._target_run_id
+        handle = handle_class(self._native, response["update_id"], self.id, run_id, update)
+        if "result" in response or "payloads" in response:  # waited for completion
+            handle._outcome = (raw, _result_value(response, raw))
+        return handle
+
+    def _history_request(self, follow: bool, timeout: Duration | None) -> dict[str, Any]:
+        return _requests.fetch_history(self.id, self._target_run_id, follow, timeout)
+
+
+class _UpdateHandleBase:
+    """What an update handle knows (no RPC here)."""
+
+    __slots__ = ("_native", "id", "workflow_id", "workflow_run_id", "name", "_outcome")
+
+    def __init__(
+        self,
+        native: _native.NativeClient,
+        id: str,
+        workflow_id: str,
+        workflow_run_id: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        self._native = native
+        #: The update's ID (generated by the core unless given).
+        self.id: str = id
+        #: The workflow the update was sent to.
+        self.workflow_id: str = workflow_id
+        #: The run that took the update, when known.
+        self.workflow_run_id: str | None = workflow_run_id
+        #: The update's name, when this handle sent it.
+        self.name: str | None = name
+        # (raw, value) once the outcome is known (start_update to COMPLETED).
+        self._outcome: tuple[bool, Any] | None = None
+
+    def _result_request(self, timeout: Duration | None, raw: bool) -> dict[str, Any]:
+        return _requests.update_result(self.workflow_id, self.workflow_run_id, self.id, raw, timeout)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r}, workflow_id={self.workflow_id!r}, name={self.name!r})"
+
+
+class _ActivityHandleBase:
+    """Which async activity a handle addresses, and its requests (no RPC here)."""
+
+    __slots__ = ("_native", "_target")
+
+    def __init__(self, native: _native.NativeClient, target: dict[str, Any]) -> None:
+        self._native = native
+        self._target = target
+
+    def _request(self, rpc_timeout: Duration | None, **fields: Any) -> dict[str, Any]:
+        request = dict(self._target)
+        request.update(_requests.drop_none(fields))
+        call_timeout = _requests.duration("rpc_timeout", rpc_timeout)
+        if call_timeout is not None:
+            request["call_timeout"] = call_timeout
+        return request
+
+    def _details_request(self, details: Sequence[Any], rpc_timeout: Duration | None) -> dict[str, Any]:
+        return self._request(rpc_timeout, details=list(details) or None)
+
+    def _complete_request(self, result: Any, rpc_timeout: Duration | None) -> dict[str, Any]:
+        return self._request(rpc_timeout, result=result)
+
+    def _fail_request(
+        self,
+        error: BaseException | str,
+        type: str | None,
+        non_retryable: bool | None,
+        details: Sequence[Any] | None,
+        last_heartbeat_details: Sequence[Any],
+        rpc_timeout: Duration | None,
+    ) -> dict[str, Any]:
+        failure = _requests.activity_failure(error, type, non_retryable, details)
+        heartbeat = _requests.values("last_heartbeat_details", last_heartbeat_details)
+        return self._request(rpc_timeout, failure=failure, last_heartbeat_details=list(heartbeat) or None)
+
+    def __repr__(self) -> str:
+        target = dict(self._target)
+        if "task_token" in target:
+            target["task_token"] = "<set>"
+        fields = ", ".join(f"{k}={v!r}" for k, v in target.items())
+        return f"{type(self).__name__}({fields})"
+
+
+def _list_request(
+    query: str | None,
+    page_size: int | None,
+    next_page_token: bytes | None,
+    limit: int | None,
+    rpc_timeout: Duration | None,
+) -> dict[str, Any]:
+    """Checks ``list_workflows``' arguments at once, though nothing is
+    fetched yet, and gives the part of every page's request that stays."""
+    request = _requests.list_workflows(query, rpc_timeout)
+    _requests.opt_int("page_size", page_size)
+    if (_requests.opt_int("limit", limit) or 0) < 0:
+        raise ValueError(f"limit must not be negative, got {limit!r}")
+    _requests.token_text("next_page_token", next_page_token)
+    return request
+
+
+class _ExecutionPages:
+    """The state of a visibility listing: the page in hand, where in it the
+    iteration is, and the token of the next page (``None`` after the last)."""
+
+    __slots__ = ("_native", "_request", "_page_size", "_limit", "_yielded", "_started", "current_page",
+                 "current_page_index", "next_page_token")  # fmt: skip
+
+    def __init__(
+        self,
+        native: _native.NativeClient,
+        request: dict[str, Any],
+        page_size: int | None,
+        next_page_token: bytes | None,
+        limit: int | None,
+    ) -> None:
+        self._native = native
+        self._request = request
+        self._page_size = page_size
+        self._limit = limit
+        self._yielded = 0
+        self._started = False
+        #: The page fetched last (``None`` before the first fetch).
+        self.current_page: list[WorkflowExecution] | None = None
+        #: Index in ``current_page`` of the next execution to return.
+        self.current_page_index = 0
+        #: Token of the next page, or ``None`` once the last page was fetched.
+        self.next_page_token: bytes | None = next_page_token
+
+    def _page_request(self, page_size: int | None) -> dict[str, Any]:
+        if _requests.opt_int("page_size", page_size) is None:
+            page_size = self._page_size
+        if self._limit is not None:
+            remaining = self._limit - self._yielded
+            page_size = remaining if page_size is None else min(page_size, remaining)
+        request = dict(self._request)
+        if page_size is not None:
+            request["page_size"] = page_size
+        token = _requests.token_text("next_page_token", self.next_page_token)
+        if token is not None:
+            request["next_page_token"] = token
+        return request
+
+    def _take_page(self, response: Mapping[str, Any]) -> None:
+        from binascii import a2b_base64
+
+        from .common import WorkflowExecution
+
+        self._started = True
+        self.current_page = [WorkflowExecution(e) for e in response.get("executions") or []]
+        self.current_page_index = 0
+        token = response.get("next_page_token")
+        self.next_page_token = a2b_base64(token) if token else None
+
+    def _step(self) -> tuple[bool, WorkflowExecution | None]:
+        """``(True, execution)`` or ``(True, None)`` at the end; ``(False,
+        None)`` when the next page must be fetched first."""
+        if self._limit is not None and self._yielded >= self._limit:
+            return True, None
+        page = self.current_page
+        if page is not None and self.current_page_index < len(page):
+            execution = page[self.current_page_index]
+            self.current_page_index += 1
+            self._yielded += 1
+            return True, execution
+        if self._started and self.next_page_token is None:
+            return True, None
+        return False, None
+
 
 def _handle_args(started: Mapping[str, Any]) -> tuple[str, str, str | None]:
     """(workflow_id, run_id, first_execution_run_id guard) of a start response."""
@@ -168,6 +407,186 @@ class WorkflowHandle(_HandleBase):
     def describe(self, *, rpc_timeout: Duration | None = None) -> WorkflowExecutionDescription:
         """Status, type, times, memo, search attributes, pending activities."""
         return _description(_call(self._native, "describe_workflow", self._describe_request(rpc_timeout)))
+
+    def signal(
+        self,
+        signal: str,
+        *args: Any,
+        raw_args: Sequence[Payload] | None = None,
+        rpc_timeout: Duration | None = None,
+    ) -> None:
+        """Sends the signal ``signal`` with ``args``. Returns once the server
+        recorded it (not once the workflow handled it); a retried signal is
+        delivered once. Raises ``NotFoundError`` if the workflow is not
+        running. A signal the workflow has no handler for is not an error
+        here (SDKs buffer or drop it)."""
+        _call(self._native, "signal_workflow", self._signal_request(signal, args, raw_args, rpc_timeout))
+
+    def query(
+        self,
+        query: str,
+        *args: Any,
+        reject_condition: QueryRejectCondition | str | None = None,
+        raw_args: Sequence[Payload] | None = None,
+        raw: bool = False,
+        rpc_timeout: Duration | None = None,
+    ) -> Any:
+        """Asks the workflow's worker to run the query handler ``query`` and
+        returns its answer (also for a closed workflow: a worker replays it).
+
+        Raises ``WorkflowQueryFailedError`` when there is no such handler or
+        it raised, ``WorkflowQueryRejectedError`` (``.status``) when
+        ``reject_condition`` (``QueryRejectCondition`` or its name) refused
+        it. ``raw=True`` returns the answer's payloads as a list of ``Payload``.
+        """
+        request = self._query_request(query, args, reject_condition, raw_args, raw, rpc_timeout)
+        return _result_value(_call(self._native, "query_workflow", request), raw)
+
+    def execute_update(
+        self,
+        update: str,
+        *args: Any,
+        id: str | None = None,
+        raw_args: Sequence[Payload] | None = None,
+        raw: bool = False,
+        rpc_timeout: Duration | None = None,
+    ) -> Any:
+        """Sends the update ``update`` and waits for its handler's result.
+
+        ``id`` defaults to a random UUID; sending the same ID again refers to
+        the same update (it is not run twice). Raises
+        ``WorkflowUpdateFailedError`` (``.failure``) when the validator
+        rejected it, no handler exists, or the handler failed. ``rpc_timeout``
+        bounds the whole call, the wait for the handler included.
+        """
+        request = self._update_request(update, args, id, "completed", raw_args, raw, rpc_timeout)
+        return _result_value(_call(self._native, "execute_update", request, raw), raw)
+
+    def start_update(
+        self,
+        update: str,
+        *args: Any,
+        id: str | None = None,
+        wait_for_stage: WorkflowUpdateStage | str | None = None,
+        raw_args: Sequence[Payload] | None = None,
+        raw: bool = False,
+        rpc_timeout: Duration | None = None,
+    ) -> WorkflowUpdateHandle:
+        """Sends the update ``update`` and returns its handle once a worker
+        accepted it (``wait_for_stage=WorkflowUpdateStage.ACCEPTED``, the
+        default) or once it completed (``COMPLETED``). ``handle.result()``
+        waits for the outcome. A rejected update raises
+        ``WorkflowUpdateFailedError`` here already."""
+        stage = "accepted" if wait_for_stage is None else wait_for_stage
+        request = self._update_request(update, args, id, stage, raw_args, raw, rpc_timeout)
+        response = _call(self._native, "execute_update", request, raw)
+        return self._sent_update(WorkflowUpdateHandle, update, response, raw)
+
+    def get_update_handle(self, id: str, *, workflow_run_id: str | None = None) -> WorkflowUpdateHandle:
+        """A handle for an update sent earlier (by any process) with ID
+        ``id``; no call is made."""
+        _requests.check_str("id", id)
+        _requests.opt_str("workflow_run_id", workflow_run_id)
+        return WorkflowUpdateHandle(self._native, id, self.id, workflow_run_id or self._target_run_id)
+
+    def fetch_history(self, *, follow: bool = False, timeout: Duration | None = None) -> dict[str, Any]:
+        """Every event of the run so far, as the canonical proto-JSON that
+        ``temporal workflow show --output json`` prints (``{"events": [...]}``:
+        camelCase fields, enum names, 64-bit integers as strings).
+
+        ``follow=True`` keeps waiting for new events until the run closes,
+        bounded by ``timeout`` (``CallTimeoutError``); Ctrl-C interrupts it.
+        """
+        result: dict[str, Any] = _call(self._native, "fetch_history", self._history_request(follow, timeout))
+        return result
+
+
+class WorkflowUpdateHandle(_UpdateHandleBase):
+    """An update sent to a workflow (``start_update``, ``get_update_handle``):
+    ``id`` and ``result()``."""
+
+    __slots__ = ()
+
+    def result(self, *, timeout: Duration | None = None, raw: bool = False) -> Any:
+        """Waits for the update's outcome and returns its result (at once if
+        it is known already). Raises ``WorkflowUpdateFailedError`` if the
+        handler failed. ``timeout`` bounds the wait (``CallTimeoutError``),
+        which never touches the update."""
+        if self._outcome is not None and self._outcome[0] == raw:
+            return self._outcome[1]
+        value = _result_value(_call(self._native, "get_update_result", self._result_request(timeout, raw), raw), raw)
+        self._outcome = (raw, value)
+        return value
+
+
+class ActivityHandle(_ActivityHandleBase):
+    """An activity that its worker left to be completed from outside
+    (``activity.raise_complete_async()`` in Python, ``ErrResultPending`` in
+    Go), by task token or by workflow/run/activity ID. Creating one makes no
+    call."""
+
+    __slots__ = ()
+
+    def heartbeat(self, *details: Any, rpc_timeout: Duration | None = None) -> ActivityHeartbeatResponse:
+        """Records a heartbeat with ``details``. The response says whether
+        cancellation was requested (``.cancel_requested``): that is how an
+        async activity learns it; nothing is raised for it."""
+        response = _call(self._native, "heartbeat_activity", self._details_request(details, rpc_timeout))
+        return _heartbeat_response(response)
+
+    def complete(self, result: Any = None, *, rpc_timeout: Duration | None = None) -> None:
+        """Completes the activity with ``result`` (one ``json/plain``
+        payload; ``None``: no result)."""
+        _call(self._native, "complete_activity", self._complete_request(result, rpc_timeout))
+
+    def fail(
+        self,
+        error: BaseException | str,
+        *,
+        type: str | None = None,
+        non_retryable: bool | None = None,
+        details: Sequence[Any] | None = None,
+        last_heartbeat_details: Sequence[Any] = (),
+        rpc_timeout: Duration | None = None,
+    ) -> None:
+        """Fails the activity with an application failure: ``error``'s
+        message, and as its type ``type`` or else the exception's own ``type``
+        (``temporalio``'s ``ApplicationError``) or class name. The workflow
+        sees it as the cause of an activity failure unless the activity's
+        retry policy retries it (``non_retryable=True`` prevents that)."""
+        request = self._fail_request(error, type, non_retryable, details, last_heartbeat_details, rpc_timeout)
+        _call(self._native, "fail_activity", request)
+
+    def report_cancellation(self, *details: Any, rpc_timeout: Duration | None = None) -> None:
+        """Reports the activity as cancelled, normally after a heartbeat said
+        ``cancel_requested``."""
+        _call(self._native, "report_activity_cancellation", self._details_request(details, rpc_timeout))
+
+
+class WorkflowExecutionIterator(_ExecutionPages):
+    """The executions a visibility query matches, fetched a page at a time as
+    iteration reaches them (``for execution in client.list_workflows(...)``).
+    """
+
+    __slots__ = ()
+
+    def __iter__(self) -> WorkflowExecutionIterator:
+        return self
+
+    def __next__(self) -> WorkflowExecution:
+        while True:
+            ready, execution = self._step()
+            if not ready:
+                self.fetch_next_page()
+                continue
+            if execution is None:
+                raise StopIteration
+            return execution
+
+    def fetch_next_page(self, *, page_size: int | None = None) -> None:
+        """Fetches the next page into ``current_page`` (iteration does this
+        on its own)."""
+        self._take_page(_call(self._native, "list_workflows", self._page_request(page_size)))
 
 
 class Client:
@@ -244,6 +663,8 @@ class Client:
         request_id: str | None = None,
         raw_args: Sequence[Payload] | None = None,
         rpc_timeout: Duration | None = None,
+        start_signal: str | None = None,
+        start_signal_args: Sequence[Any] = (),
     ) -> WorkflowHandle:
         """Starts a workflow by its type name (written with any Temporal SDK)
         on ``task_queue`` and returns its handle (``handle.id``,
@@ -256,11 +677,16 @@ class Client:
         policies are enum members or their names. ``rpc_timeout`` bounds
         this call. Raises ``WorkflowAlreadyStartedError`` (with ``run_id``)
         if the ID is taken.
+
+        Signal-with-start: with ``start_signal`` (and ``start_signal_args``)
+        the signal is sent along with the start; a workflow already running
+        with this ID is signaled instead of started (the handle then
+        addresses that run).
         """
         request = _requests.start_workflow(
             workflow, args, id, task_queue, execution_timeout, run_timeout, task_timeout, id_reuse_policy,
             id_conflict_policy, retry_policy, cron_schedule, memo, search_attributes, start_delay, request_id,
-            raw_args, rpc_timeout,
+            raw_args, rpc_timeout, start_signal, start_signal_args,
         )  # fmt: skip
         workflow_id, run_id, first = _handle_args(_call(self._native, "start_workflow", request))
         return WorkflowHandle(self._native, workflow_id, run_id, first, None)
@@ -284,6 +710,8 @@ class Client:
         request_id: str | None = None,
         raw_args: Sequence[Payload] | None = None,
         rpc_timeout: Duration | None = None,
+        start_signal: str | None = None,
+        start_signal_args: Sequence[Any] = (),
         result_timeout: Duration | None = None,
     ) -> Any:
         """``start_workflow(...)`` then ``result(timeout=result_timeout)``."""
@@ -292,7 +720,8 @@ class Client:
             run_timeout=run_timeout, task_timeout=task_timeout, id_reuse_policy=id_reuse_policy,
             id_conflict_policy=id_conflict_policy, retry_policy=retry_policy, cron_schedule=cron_schedule,
             memo=memo, search_attributes=search_attributes, start_delay=start_delay, request_id=request_id,
-            raw_args=raw_args, rpc_timeout=rpc_timeout,
+            raw_args=raw_args, rpc_timeout=rpc_timeout, start_signal=start_signal,
+            start_signal_args=start_signal_args,
         )  # fmt: skip
         return handle.result(timeout=result_timeout)
 
@@ -306,6 +735,81 @@ class Client:
         _requests.opt_str("run_id", run_id)
         _requests.opt_str("first_execution_run_id", first_execution_run_id)
         return WorkflowHandle(self._native, workflow_id, run_id, first_execution_run_id, run_id)
+
+    def list_workflows(
+        self,
+        query: str | None = None,
+        *,
+        page_size: int | None = None,
+        next_page_token: bytes | None = None,
+        limit: int | None = None,
+        rpc_timeout: Duration | None = None,
+    ) -> WorkflowExecutionIterator:
+        """The workflow executions matching the visibility ``query`` (e.g.
+        ``"WorkflowType = 'X' AND ExecutionStatus = 'Running'"``; all of the
+        namespace when ``None``), as an iterator of ``WorkflowExecution``.
+
+        Nothing is fetched until iteration starts; pages of ``page_size``
+        (the server's default when ``None``) follow as needed, each call
+        bounded by ``rpc_timeout``. ``limit`` stops after that many;
+        ``next_page_token`` resumes a listing (``iterator.next_page_token``).
+        Visibility is eventually consistent: a workflow started a moment ago
+        may not be listed yet. A malformed query raises
+        ``InvalidArgumentError`` when the first page is fetched.
+        """
+        request = _list_request(query, page_size, next_page_token, limit, rpc_timeout)
+        return WorkflowExecutionIterator(self._native, request, page_size, next_page_token, limit)
+
+    def count_workflows(
+        self, query: str | None = None, *, rpc_timeout: Duration | None = None
+    ) -> WorkflowExecutionCount:
+        """How many executions match the visibility ``query`` (all of the
+        namespace when ``None``). With ``GROUP BY ExecutionStatus`` the
+        result's ``groups`` count each group."""
+        request = _requests.count_workflows(query, rpc_timeout)
+        return _execution_count(_call(self._native, "count_workflows", request))
+
+    def get_async_activity_handle(
+        self,
+        *,
+        task_token: bytes | None = None,
+        workflow_id: str | None = None,
+        run_id: str | None = None,
+        activity_id: str | None = None,
+    ) -> ActivityHandle:
+        """A handle to heartbeat, complete, fail or report cancelled an
+        activity completed from outside its worker: by ``task_token`` (the
+        attempt's token, bytes), or by ``workflow_id`` + ``activity_id``
+        (+ ``run_id``, else the latest run). No call is made; giving both
+        or neither is an ``InvalidArgumentError`` on the first call."""
+        return ActivityHandle(self._native, _requests.activity_target(task_token, workflow_id, run_id, activity_id))
+
+    def batch_cancel_workflows(
+        self, query: str, *, reason: str, job_id: str | None = None, rpc_timeout: Duration | None = None
+    ) -> str:
+        """Starts a server-side batch job that requests cancellation of every
+        workflow the visibility ``query`` matches; returns the job's ID
+        (``job_id``, else a random UUID) once it started. See
+        ``wait_batch_operation``."""
+        request = _requests.batch(query, reason, job_id, rpc_timeout)
+        response = _call(self._native, "batch_cancel_workflows", request)
+        return str(response["job_id"])
+
+    def batch_terminate_workflows(
+        self, query: str, *, reason: str, job_id: str | None = None, rpc_timeout: Duration | None = None
+    ) -> str:
+        """Starts a server-side batch job that terminates every workflow the
+        visibility ``query`` matches; returns the job's ID once it started."""
+        request = _requests.batch(query, reason, job_id, rpc_timeout)
+        response = _call(self._native, "batch_terminate_workflows", request)
+        return str(response["job_id"])
+
+    def wait_batch_operation(self, job_id: str, *, timeout: Duration | None = None) -> BatchOperationResult:
+        """Waits until the batch job ``job_id`` has finished and returns what
+        it did. ``timeout`` bounds the wait (``CallTimeoutError``), which
+        never touches the job."""
+        response = _call(self._native, "wait_batch_operation", _requests.wait_batch(job_id, timeout))
+        return _batch_result(response)
 
     def close(self) -> None:
         """Cancels the calls in flight (``CallCancelledError``) and refuses

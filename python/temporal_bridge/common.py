@@ -1,6 +1,8 @@
 """Value types shared by the sync and asyncio clients: policies (as enums,
 though plain strings work everywhere too), the workflow retry policy, TLS and
-connection retry settings, raw payloads and the description of an execution.
+connection retry settings, raw payloads, and what calls return: the
+description of an execution, listed executions and counts, heartbeat
+responses and finished batch jobs.
 
 Names and fields follow the official Temporal Python SDK where they overlap.
 This module is imported on first use, not with the package, to keep
@@ -22,11 +24,18 @@ __all__ = [
     "WorkflowIDReusePolicy",
     "WorkflowIDConflictPolicy",
     "WorkflowExecutionStatus",
+    "QueryRejectCondition",
+    "WorkflowUpdateStage",
     "RetryPolicy",
     "RetryConfig",
     "TLSConfig",
     "Payload",
+    "WorkflowExecution",
     "WorkflowExecutionDescription",
+    "WorkflowExecutionCount",
+    "WorkflowExecutionCountAggregationGroup",
+    "ActivityHeartbeatResponse",
+    "BatchOperationResult",
 ]
 
 
@@ -69,6 +78,27 @@ class WorkflowExecutionStatus(_StrEnum):
     CONTINUED_AS_NEW = "continued_as_new"
     TIMED_OUT = "timed_out"
     UNSPECIFIED = "unspecified"
+
+
+class QueryRejectCondition(_StrEnum):
+    """When the server refuses a query instead of running it
+    (``WorkflowQueryRejectedError``)."""
+
+    #: Never refuse (the server's default).
+    NONE = "none"
+    #: Refuse unless the workflow is running.
+    NOT_OPEN = "not_open"
+    #: Refuse unless the workflow is running or completed successfully.
+    NOT_COMPLETED_CLEANLY = "not_completed_cleanly"
+
+
+class WorkflowUpdateStage(_StrEnum):
+    """How far an update must get before ``start_update`` returns."""
+
+    #: A worker accepted it (its validator passed); the handler may still run.
+    ACCEPTED = "accepted"
+    #: Its handler finished; the handle already holds the result.
+    COMPLETED = "completed"
 
 
 class _Record:
@@ -231,9 +261,16 @@ def _seconds(value: Any) -> timedelta | None:
     return timedelta(seconds=value) if isinstance(value, (int, float)) else None
 
 
-class WorkflowExecutionDescription:
-    """What ``describe()`` returns. ``raw`` keeps the core's whole JSON
-    object (pending activities and children, extra fields)."""
+def _status(value: Any) -> WorkflowExecutionStatus | str:
+    try:
+        return WorkflowExecutionStatus(value)
+    except ValueError:  # a status newer than this package: keep the string
+        return str(value)
+
+
+class WorkflowExecution:
+    """One workflow run as ``list_workflows`` gives it. ``raw`` keeps the
+    core's whole JSON object."""
 
     __slots__ = (
         "id",
@@ -245,16 +282,10 @@ class WorkflowExecutionDescription:
         "execution_time",
         "close_time",
         "history_length",
-        "first_run_id",
         "parent_id",
         "parent_run_id",
         "memo",
         "search_attributes",
-        "cancel_requested",
-        "execution_timeout",
-        "run_timeout",
-        "task_timeout",
-        "pending_activities",
         "raw",
     )
 
@@ -263,30 +294,142 @@ class WorkflowExecutionDescription:
         self.id: str = raw.get("workflow_id", "")
         self.run_id: str = raw.get("run_id", "")
         self.workflow_type: str | None = raw.get("workflow_type")
-        status = raw.get("status", "unspecified")
-        try:
-            self.status: WorkflowExecutionStatus | str = WorkflowExecutionStatus(status)
-        except ValueError:  # a status newer than this package: keep the string
-            self.status = status
+        self.status: WorkflowExecutionStatus | str = _status(raw.get("status", "unspecified"))
         self.task_queue: str = raw.get("task_queue", "")
         self.start_time = _timestamp(raw.get("start_time"))
         self.execution_time = _timestamp(raw.get("execution_time"))
         self.close_time = _timestamp(raw.get("close_time"))
         self.history_length: int = raw.get("history_length", 0)
-        self.first_run_id: str = raw.get("first_run_id", "")
         parent = raw.get("parent") or {}
         self.parent_id: str | None = parent.get("workflow_id")
         self.parent_run_id: str | None = parent.get("run_id")
         self.memo: dict[str, Any] = raw.get("memo") or {}
         self.search_attributes: dict[str, Any] = raw.get("search_attributes") or {}
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(id={self.id!r}, run_id={self.run_id!r}, "
+            f"workflow_type={self.workflow_type!r}, status={self.status!r})"
+        )
+
+
+class WorkflowExecutionDescription(WorkflowExecution):
+    """What ``describe()`` returns: a ``WorkflowExecution`` plus the run's
+    configuration and pending work. ``raw`` keeps the core's whole JSON
+    object (pending children, extra fields)."""
+
+    __slots__ = (
+        "first_run_id",
+        "cancel_requested",
+        "execution_timeout",
+        "run_timeout",
+        "task_timeout",
+        "pending_activities",
+    )
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        super().__init__(raw)
+        self.first_run_id: str = raw.get("first_run_id", "")
         self.cancel_requested: bool = bool(raw.get("cancel_requested"))
         self.execution_timeout = _seconds(raw.get("execution_timeout"))
         self.run_timeout = _seconds(raw.get("run_timeout"))
         self.task_timeout = _seconds(raw.get("task_timeout"))
         self.pending_activities: list[dict[str, Any]] = raw.get("pending_activities") or []
 
+
+class WorkflowExecutionCountAggregationGroup(_Record):
+    """One group of a ``GROUP BY`` count: the grouped-by values (e.g.
+    ``["Running"]``) and how many executions have them."""
+
+    __slots__ = ("count", "group_values")
+
+    def __init__(self, count: int, group_values: list[Any]) -> None:
+        self.count = count
+        self.group_values = group_values
+
+
+class WorkflowExecutionCount(_Record):
+    """What ``count_workflows`` returns: the number of matching executions
+    and, for a ``GROUP BY`` query, one entry per group (else empty)."""
+
+    __slots__ = ("count", "groups")
+
+    def __init__(self, count: int, groups: Sequence[WorkflowExecutionCountAggregationGroup] = ()) -> None:
+        self.count = count
+        self.groups = list(groups)
+
+    @classmethod
+    def _from_json(cls, raw: Mapping[str, Any]) -> WorkflowExecutionCount:
+        groups = [
+            WorkflowExecutionCountAggregationGroup(int(g.get("count", 0)), list(g.get("group_values") or []))
+            for g in raw.get("groups") or []
+        ]
+        return cls(int(raw.get("count", 0)), groups)
+
+
+class ActivityHeartbeatResponse(_Record):
+    """What an async activity's ``heartbeat()`` learns from the server.
+
+    ``cancel_requested``: the workflow asked for the activity to be cancelled;
+    finish it with ``report_cancellation()`` (or complete or fail it anyway).
+    ``activity_paused`` / ``activity_reset``: an operator paused or reset it.
+    """
+
+    __slots__ = ("cancel_requested", "activity_paused", "activity_reset")
+
+    def __init__(self, cancel_requested: bool, activity_paused: bool = False, activity_reset: bool = False) -> None:
+        self.cancel_requested = cancel_requested
+        self.activity_paused = activity_paused
+        self.activity_reset = activity_reset
+
+    @classmethod
+    def _from_json(cls, raw: Mapping[str, Any]) -> ActivityHeartbeatResponse:
+        return cls(
+            bool(raw.get("cancel_requested")), bool(raw.get("activity_paused")), bool(raw.get("activity_reset"))
+        )
+
+
+class BatchOperationResult:
+    """A finished batch job, as ``wait_batch_operation`` returns it.
+
+    ``state`` is ``"completed"`` or ``"failed"`` (the job itself failed, not
+    some workflows); ``operation_type`` is ``"cancel_workflow"`` or
+    ``"terminate_workflow"``; the counts say how many workflows the job found,
+    acted on, and failed to act on (e.g. already closed). ``raw`` keeps the
+    core's whole JSON object.
+    """
+
+    __slots__ = (
+        "job_id",
+        "state",
+        "operation_type",
+        "total_operation_count",
+        "complete_operation_count",
+        "failure_operation_count",
+        "start_time",
+        "close_time",
+        "reason",
+        "query",
+        "raw",
+    )
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+        self.job_id: str = raw.get("job_id", "")
+        self.state: str = raw.get("state", "")
+        self.operation_type: str = raw.get("operation_type", "")
+        self.total_operation_count: int = raw.get("total_operation_count", 0)
+        self.complete_operation_count: int = raw.get("complete_operation_count", 0)
+        self.failure_operation_count: int = raw.get("failure_operation_count", 0)
+        self.start_time = _timestamp(raw.get("start_time"))
+        self.close_time = _timestamp(raw.get("close_time"))
+        self.reason: str = raw.get("reason", "")
+        self.query: str = raw.get("query", "")
+
     def __repr__(self) -> str:
         return (
-            f"WorkflowExecutionDescription(id={self.id!r}, run_id={self.run_id!r}, "
-            f"workflow_type={self.workflow_type!r}, status={self.status!r})"
+            f"BatchOperationResult(job_id={self.job_id!r}, state={self.state!r}, "
+            f"operation_type={self.operation_type!r}, total_operation_count={self.total_operation_count}, "
+            f"complete_operation_count={self.complete_operation_count}, "
+            f"failure_operation_count={self.failure_operation_count})"
         )

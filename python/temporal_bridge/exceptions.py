@@ -199,7 +199,8 @@ class WorkflowContinuedAsNewError(WorkflowFailureError):
 
 class WorkflowQueryFailedError(TemporalBridgeError):
     """A query reached the workflow but failed there (no handler for the
-    query type, or the handler raised); ``failure`` is the worker's failure."""
+    query type, or the handler raised); ``failure`` is the worker's failure
+    when its SDK sent one."""
 
     KIND = "query_failed"
 
@@ -208,16 +209,28 @@ class WorkflowQueryFailedError(TemporalBridgeError):
         raw = self.error_details.get("failure")
         return Failure._from_json(raw) if isinstance(raw, dict) else None
 
+    @property
+    def query_type(self) -> str | None:
+        """The name of the query that failed."""
+        value = self.error_details.get("query_type")
+        return value if isinstance(value, str) else None
+
 
 class WorkflowQueryRejectedError(TemporalBridgeError):
     """A query was not run because of its reject condition; ``status`` is
-    the workflow's status."""
+    the workflow's status (``"completed"``, ``"failed"``...)."""
 
     KIND = "query_rejected"
 
     @property
     def status(self) -> str | None:
         value = self.error_details.get("status")
+        return value if isinstance(value, str) else None
+
+    @property
+    def query_type(self) -> str | None:
+        """The name of the query that was refused."""
+        value = self.error_details.get("query_type")
         return value if isinstance(value, str) else None
 
 
@@ -227,14 +240,23 @@ class WorkflowUpdateFailedError(TemporalBridgeError):
 
     KIND = "update_failed"
 
+    #: Whether the call asked for raw payloads (details are then ``Payload``s).
+    _raw_payloads = False
+
     @property
     def failure(self) -> Failure | None:
         raw = self.error_details.get("failure")
-        return Failure._from_json(raw) if isinstance(raw, dict) else None
+        return Failure._from_json(raw, self._raw_payloads) if isinstance(raw, dict) else None
 
     @property
     def update_id(self) -> str | None:
         value = self.error_details.get("update_id")
+        return value if isinstance(value, str) else None
+
+    @property
+    def update_name(self) -> str | None:
+        """The update's name, when the failing call sent it."""
+        value = self.error_details.get("update_name")
         return value if isinstance(value, str) else None
 
 
@@ -391,6 +413,6 @@ def _from_error_json(text: str, raw_payloads: bool = False) -> TemporalBridgeErr
     except (ValueError, KeyError, TypeError):
         return InternalError(f"malformed error from the core: {text!r}")
     error = error_class(kind)(message, kind=kind, details=details)
-    if raw_payloads and isinstance(error, WorkflowFailureError):
+    if raw_payloads and isinstance(error, (WorkflowFailureError, WorkflowUpdateFailedError)):
         error._raw_payloads = True
     return error
