@@ -74,10 +74,10 @@ def interrupt_child(code: str, *args: str) -> tuple[float, int, str, str]:
     try:
         assert child.stdout is not None
         assert child.stdout.readline() == "waiting\n"
-        # Blocked means asleep in the kernel for a while, not just between two lines.
+        # Blocked means asleep in the kernel (the wait wakes briefly to check
+        # for signals, so one sample in S state is what can be asked for);
+        # the traceback the child prints proves where the interrupt landed.
         assert wait_until(lambda: main_thread_sleeping(child.pid), 10)
-        time.sleep(0.3)
-        assert main_thread_sleeping(child.pid)
         sent = time.monotonic()
         child.send_signal(signal.SIGINT)
         child.wait(10)
