@@ -82,7 +82,7 @@ fn parse_value<T: DeserializeOwned>(value: Value, what: &str) -> Result<T> {
     })
 }
 
-fn json_type_name(value: &Value) -> &'static str {
+pub(crate) fn json_type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -81,26 +81,26 @@ pub fn parse_duration_str(text: &str) -> Result<Duration, String> {
 
 impl<'de> Deserialize<'de> for JsonDuration {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl de::Visitor<'_> for Visitor {
-            type Value = JsonDuration;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a duration: seconds as a number, or a string like \"1h30m\"")
+        // Through a `Value`, so that every number form the contract's JSON
+        // parser keeps (exact text: `1.50`, `2e1`, ...) reads the same way.
+        let expected = "a duration: seconds as a number, or a string like \"1h30m\"";
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::Number(n) => {
+                let seconds = n.as_f64().ok_or_else(|| {
+                    de::Error::custom(format!("duration {n} is not a number of seconds"))
+                })?;
+                from_seconds(seconds)
+                    .map(JsonDuration)
+                    .map_err(de::Error::custom)
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<JsonDuration, E> {
-                from_seconds(v).map(JsonDuration).map_err(E::custom)
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<JsonDuration, E> {
-                self.visit_f64(v as f64)
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<JsonDuration, E> {
-                self.visit_f64(v as f64)
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<JsonDuration, E> {
-                parse_duration_str(v).map(JsonDuration).map_err(E::custom)
-            }
+            serde_json::Value::String(s) => parse_duration_str(&s)
+                .map(JsonDuration)
+                .map_err(de::Error::custom),
+            other => Err(de::Error::custom(format!(
+                "invalid type: {}, expected {expected}",
+                crate::contract::json_type_name(&other)
+            ))),
         }
-        deserializer.deserialize_any(Visitor)
     }
 }
 
@@ -167,6 +167,14 @@ mod tests {
         assert_eq!(d.0, Duration::from_millis(250));
         let d: JsonDuration = serde_json::from_str("10").unwrap();
         assert_eq!(d.0, Duration::from_secs(10));
+        // Numbers keep their text in the contract; every spelling reads the same.
+        for text in ["1.50", "15e-1", "1.5E0"] {
+            let d: JsonDuration = serde_json::from_str(text).unwrap();
+            assert_eq!(d.0, Duration::from_millis(1500), "{text}");
+            let d: JsonDuration =
+                serde_json::from_value(serde_json::from_str(text).unwrap()).unwrap();
+            assert_eq!(d.0, Duration::from_millis(1500), "{text}");
+        }
     }
 
     #[test]
@@ -179,6 +187,9 @@ mod tests {
             "true",
             "\"1e400s\"",
             "1e300",
+            "1e400",
+            "null",
+            "[1]",
         ] {
             assert!(
                 serde_json::from_str::<JsonDuration>(bad).is_err(),

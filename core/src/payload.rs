@@ -336,6 +336,17 @@ mod tests {
     }
 
     #[test]
+    fn numbers_cross_exactly() {
+        // Beyond 64 bits, long decimals, exponents: the payload carries the
+        // exact text the caller wrote, and decoding gives it back unchanged.
+        let text = r#"[123456789012345678901234567890,-98765432109876543210,0.1000000000000000055511151231257827,1.50,2e+400]"#;
+        let value: Value = serde_json::from_str(text).unwrap();
+        let payload = encode_value(&value);
+        assert_eq!(std::str::from_utf8(&payload.data).unwrap(), text);
+        assert_eq!(decode_payload(&payload).to_string(), text);
+    }
+
+    #[test]
     fn binary_null_is_null() {
         let payload = Payload {
             metadata: HashMap::from([(ENCODING_KEY.to_owned(), BINARY_NULL.to_vec())]),
