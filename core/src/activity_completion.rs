@@ -147,93 +147,94 @@ impl ActivityFailure {
     }
 }
 
-/// Request of `complete_activity`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CompleteActivityRequest {
-    /// Task token (base64); or else `workflow_id` + `activity_id`.
-    #[serde(default)]
-    pub task_token: Option<String>,
-    /// Workflow ID (with `activity_id`, instead of `task_token`).
-    #[serde(default)]
-    pub workflow_id: Option<String>,
-    /// Run ID; the latest run when absent.
-    #[serde(default)]
-    pub run_id: Option<String>,
-    /// Activity ID (with `workflow_id`, instead of `task_token`).
-    #[serde(default)]
-    pub activity_id: Option<String>,
-    /// The activity's result, one `json/plain` payload; no result when absent.
-    #[serde(default)]
-    pub result: Option<Value>,
-    /// The result as a raw payload (instead of `result`), passed through untouched.
-    #[serde(default)]
-    pub raw_result: Option<RawPayload>,
+/// Declares one activity-completion request: the addressing fields every one
+/// of them shares (read by its `target()`), then its own fields. A macro rather
+/// than a `#[serde(flatten)]`ed common struct because `flatten` does not work
+/// with `deny_unknown_fields`, and an unknown field must stay an error.
+macro_rules! activity_request {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[$field_meta:meta])*
+                pub $field:ident: $type:ty,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            /// Task token (base64); or else `workflow_id` + `activity_id`.
+            #[serde(default)]
+            pub task_token: Option<String>,
+            /// Workflow ID (with `activity_id`, instead of `task_token`).
+            #[serde(default)]
+            pub workflow_id: Option<String>,
+            /// Run ID; the latest run when absent.
+            #[serde(default)]
+            pub run_id: Option<String>,
+            /// Activity ID (with `workflow_id`, instead of `task_token`).
+            #[serde(default)]
+            pub activity_id: Option<String>,
+            $(
+                $(#[$field_meta])*
+                pub $field: $type,
+            )*
+        }
+
+        impl $name {
+            fn target(&self) -> Result<ActivityTarget> {
+                ActivityTarget::from_fields(
+                    self.task_token.as_deref(),
+                    self.workflow_id.as_deref(),
+                    self.run_id.as_deref(),
+                    self.activity_id.as_deref(),
+                )
+            }
+        }
+    };
 }
 
-/// Request of `fail_activity`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FailActivityRequest {
-    /// Task token (base64); or else `workflow_id` + `activity_id`.
-    #[serde(default)]
-    pub task_token: Option<String>,
-    /// Workflow ID (with `activity_id`, instead of `task_token`).
-    #[serde(default)]
-    pub workflow_id: Option<String>,
-    /// Run ID; the latest run when absent.
-    #[serde(default)]
-    pub run_id: Option<String>,
-    /// Activity ID (with `workflow_id`, instead of `task_token`).
-    #[serde(default)]
-    pub activity_id: Option<String>,
-    /// The failure.
-    pub failure: ActivityFailure,
-    /// Heartbeat details recorded with the failure (seen by the next attempt).
-    #[serde(default)]
-    pub last_heartbeat_details: Vec<Value>,
+activity_request! {
+    /// Request of `complete_activity`.
+    pub struct CompleteActivityRequest {
+        /// The activity's result, one `json/plain` payload; no result when absent.
+        #[serde(default)]
+        pub result: Option<Value>,
+        /// The result as a raw payload (instead of `result`), passed through untouched.
+        #[serde(default)]
+        pub raw_result: Option<RawPayload>,
+    }
 }
 
-/// Request of `report_activity_cancellation`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReportActivityCancellationRequest {
-    /// Task token (base64); or else `workflow_id` + `activity_id`.
-    #[serde(default)]
-    pub task_token: Option<String>,
-    /// Workflow ID (with `activity_id`, instead of `task_token`).
-    #[serde(default)]
-    pub workflow_id: Option<String>,
-    /// Run ID; the latest run when absent.
-    #[serde(default)]
-    pub run_id: Option<String>,
-    /// Activity ID (with `workflow_id`, instead of `task_token`).
-    #[serde(default)]
-    pub activity_id: Option<String>,
-    /// Cancellation details; each becomes one `json/plain` payload.
-    #[serde(default)]
-    pub details: Vec<Value>,
+activity_request! {
+    /// Request of `fail_activity`.
+    pub struct FailActivityRequest {
+        /// The failure.
+        pub failure: ActivityFailure,
+        /// Heartbeat details recorded with the failure (seen by the next attempt).
+        #[serde(default)]
+        pub last_heartbeat_details: Vec<Value>,
+    }
 }
 
-/// Request of `heartbeat_activity`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HeartbeatActivityRequest {
-    /// Task token (base64); or else `workflow_id` + `activity_id`.
-    #[serde(default)]
-    pub task_token: Option<String>,
-    /// Workflow ID (with `activity_id`, instead of `task_token`).
-    #[serde(default)]
-    pub workflow_id: Option<String>,
-    /// Run ID; the latest run when absent.
-    #[serde(default)]
-    pub run_id: Option<String>,
-    /// Activity ID (with `workflow_id`, instead of `task_token`).
-    #[serde(default)]
-    pub activity_id: Option<String>,
-    /// Progress details; each becomes one `json/plain` payload.
-    #[serde(default)]
-    pub details: Vec<Value>,
+activity_request! {
+    /// Request of `report_activity_cancellation`.
+    pub struct ReportActivityCancellationRequest {
+        /// Cancellation details; each becomes one `json/plain` payload.
+        #[serde(default)]
+        pub details: Vec<Value>,
+    }
+}
+
+activity_request! {
+    /// Request of `heartbeat_activity`.
+    pub struct HeartbeatActivityRequest {
+        /// Progress details; each becomes one `json/plain` payload.
+        #[serde(default)]
+        pub details: Vec<Value>,
+    }
 }
 
 /// Response of `heartbeat_activity`.
@@ -246,17 +247,6 @@ pub struct HeartbeatActivityResponse {
     pub activity_paused: bool,
     /// The activity was reset (by an operator).
     pub activity_reset: bool,
-}
-
-macro_rules! target_of {
-    ($request:expr) => {
-        ActivityTarget::from_fields(
-            $request.task_token.as_deref(),
-            $request.workflow_id.as_deref(),
-            $request.run_id.as_deref(),
-            $request.activity_id.as_deref(),
-        )
-    };
 }
 
 /// A handle on one asynchronously completed activity; no RPC until used.
@@ -282,7 +272,7 @@ impl Client {
         request: &CompleteActivityRequest,
         call: &CallOptions,
     ) -> Result<()> {
-        let target = target_of!(request)?;
+        let target = request.target()?;
         let result = match (&request.result, &request.raw_result) {
             (Some(_), Some(_)) => {
                 return Err(Error::invalid_argument(
@@ -307,7 +297,7 @@ impl Client {
         request: &FailActivityRequest,
         call: &CallOptions,
     ) -> Result<()> {
-        let target = target_of!(request)?;
+        let target = request.target()?;
         self.async_activity_handle(target)
             .fail(&request.failure, &request.last_heartbeat_details, call)
             .await
@@ -320,7 +310,7 @@ impl Client {
         request: &ReportActivityCancellationRequest,
         call: &CallOptions,
     ) -> Result<()> {
-        let target = target_of!(request)?;
+        let target = request.target()?;
         self.async_activity_handle(target)
             .report_cancellation(&request.details, call)
             .await
@@ -332,22 +322,76 @@ impl Client {
         request: &HeartbeatActivityRequest,
         call: &CallOptions,
     ) -> Result<HeartbeatActivityResponse> {
-        let target = target_of!(request)?;
+        let target = request.target()?;
         self.async_activity_handle(target)
             .heartbeat(&request.details, call)
             .await
     }
 }
 
+/// Sends one activity RPC in the form the handle's target calls for: the
+/// by-token request, or the by-ID one. Both forms take the payload fields given
+/// here; the macro fills in the addressing, namespace and identity, maps either
+/// response with `map`, and names the activity in errors.
+macro_rules! send_to_target {
+    (
+        $handle:expr, $call:expr,
+        $by_token:ident => $token_rpc:ident,
+        $by_id:ident => $id_rpc:ident,
+        { $($field:ident: $value:expr),* $(,)? },
+        map: $map:expr $(,)?
+    ) => {{
+        let handle: &AsyncActivityHandle = $handle;
+        let client = &handle.client;
+        let namespace = client.namespace().to_owned();
+        let identity = client.identity().to_owned();
+        let outcome = match &handle.target {
+            ActivityTarget::TaskToken(token) => {
+                let message = $by_token {
+                    task_token: token.clone(),
+                    namespace,
+                    identity,
+                    $($field: $value,)*
+                    ..Default::default()
+                };
+                client
+                    .scoped($call, |scope| {
+                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                            s.$token_rpc(r).await
+                        })
+                    })
+                    .await
+                    .map($map)
+            }
+            ActivityTarget::Id {
+                workflow_id,
+                run_id,
+                activity_id,
+            } => {
+                let message = $by_id {
+                    namespace,
+                    workflow_id: workflow_id.clone(),
+                    run_id: run_id.clone().unwrap_or_default(),
+                    activity_id: activity_id.clone(),
+                    identity,
+                    $($field: $value,)*
+                    ..Default::default()
+                };
+                client
+                    .scoped($call, |scope| {
+                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
+                            s.$id_rpc(r).await
+                        })
+                    })
+                    .await
+                    .map($map)
+            }
+        };
+        outcome.map_err(handle.target.about())
+    }};
+}
+
 impl AsyncActivityHandle {
-    fn namespace(&self) -> String {
-        self.client.namespace().to_owned()
-    }
-
-    fn identity(&self) -> String {
-        self.client.identity().to_owned()
-    }
-
     /// Completes the activity with a result (`None`: no result payload).
     pub async fn complete(&self, result: Option<&Value>, call: &CallOptions) -> Result<()> {
         let result = result.map(|v| Payloads {
@@ -357,50 +401,13 @@ impl AsyncActivityHandle {
     }
 
     async fn complete_payloads(&self, result: Option<Payloads>, call: &CallOptions) -> Result<()> {
-        let client = &self.client;
-        let outcome = match &self.target {
-            ActivityTarget::TaskToken(token) => {
-                let message = RespondActivityTaskCompletedRequest {
-                    task_token: token.clone(),
-                    result,
-                    identity: self.identity(),
-                    namespace: self.namespace(),
-                    ..Default::default()
-                };
-                client
-                    .scoped(call, |scope| {
-                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                            s.respond_activity_task_completed(r).await
-                        })
-                    })
-                    .await
-                    .map(|_| ())
-            }
-            ActivityTarget::Id {
-                workflow_id,
-                run_id,
-                activity_id,
-            } => {
-                let message = RespondActivityTaskCompletedByIdRequest {
-                    namespace: self.namespace(),
-                    workflow_id: workflow_id.clone(),
-                    run_id: run_id.clone().unwrap_or_default(),
-                    activity_id: activity_id.clone(),
-                    result,
-                    identity: self.identity(),
-                    ..Default::default()
-                };
-                client
-                    .scoped(call, |scope| {
-                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                            s.respond_activity_task_completed_by_id(r).await
-                        })
-                    })
-                    .await
-                    .map(|_| ())
-            }
-        };
-        outcome.map_err(self.target.about())
+        send_to_target!(
+            self, call,
+            RespondActivityTaskCompletedRequest => respond_activity_task_completed,
+            RespondActivityTaskCompletedByIdRequest => respond_activity_task_completed_by_id,
+            { result: result },
+            map: |_| (),
+        )
     }
 
     /// Fails the activity.
@@ -410,103 +417,27 @@ impl AsyncActivityHandle {
         last_heartbeat_details: &[Value],
         call: &CallOptions,
     ) -> Result<()> {
-        let client = &self.client;
-        let failure = Some(failure.to_proto());
-        let last_heartbeat_details = encode_values(last_heartbeat_details);
-        let outcome = match &self.target {
-            ActivityTarget::TaskToken(token) => {
-                let message = RespondActivityTaskFailedRequest {
-                    task_token: token.clone(),
-                    failure,
-                    identity: self.identity(),
-                    namespace: self.namespace(),
-                    last_heartbeat_details,
-                    ..Default::default()
-                };
-                client
-                    .scoped(call, |scope| {
-                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                            s.respond_activity_task_failed(r).await
-                        })
-                    })
-                    .await
-                    .map(|_| ())
-            }
-            ActivityTarget::Id {
-                workflow_id,
-                run_id,
-                activity_id,
-            } => {
-                let message = RespondActivityTaskFailedByIdRequest {
-                    namespace: self.namespace(),
-                    workflow_id: workflow_id.clone(),
-                    run_id: run_id.clone().unwrap_or_default(),
-                    activity_id: activity_id.clone(),
-                    failure,
-                    identity: self.identity(),
-                    last_heartbeat_details,
-                    ..Default::default()
-                };
-                client
-                    .scoped(call, |scope| {
-                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                            s.respond_activity_task_failed_by_id(r).await
-                        })
-                    })
-                    .await
-                    .map(|_| ())
-            }
-        };
-        outcome.map_err(self.target.about())
+        send_to_target!(
+            self, call,
+            RespondActivityTaskFailedRequest => respond_activity_task_failed,
+            RespondActivityTaskFailedByIdRequest => respond_activity_task_failed_by_id,
+            {
+                failure: Some(failure.to_proto()),
+                last_heartbeat_details: encode_values(last_heartbeat_details),
+            },
+            map: |_| (),
+        )
     }
 
     /// Reports the activity as cancelled.
     pub async fn report_cancellation(&self, details: &[Value], call: &CallOptions) -> Result<()> {
-        let client = &self.client;
-        let details = encode_values(details);
-        let outcome = match &self.target {
-            ActivityTarget::TaskToken(token) => {
-                let message = RespondActivityTaskCanceledRequest {
-                    task_token: token.clone(),
-                    details,
-                    identity: self.identity(),
-                    namespace: self.namespace(),
-                    ..Default::default()
-                };
-                client
-                    .scoped(call, |scope| {
-                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                            s.respond_activity_task_canceled(r).await
-                        })
-                    })
-                    .await
-                    .map(|_| ())
-            }
-            ActivityTarget::Id {
-                workflow_id,
-                run_id,
-                activity_id,
-            } => {
-                let message = RespondActivityTaskCanceledByIdRequest {
-                    namespace: self.namespace(),
-                    workflow_id: workflow_id.clone(),
-                    run_id: run_id.clone().unwrap_or_default(),
-                    activity_id: activity_id.clone(),
-                    details,
-                    identity: self.identity(),
-                    ..Default::default()
-                };
-                client
-                    .scoped(call, |scope| {
-                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                            s.respond_activity_task_canceled_by_id(r).await
-                        })
-                    })
-                    .await
-                    .map(|_| ())
-            }
-        };
-        outcome.map_err(self.target.about())
+        send_to_target!(
+            self, call,
+            RespondActivityTaskCanceledRequest => respond_activity_task_canceled,
+            RespondActivityTaskCanceledByIdRequest => respond_activity_task_canceled_by_id,
+            { details: encode_values(details) },
+            map: |_| (),
+        )
     }
 
     /// Records a heartbeat; the response says whether cancellation was requested.
@@ -515,59 +446,17 @@ impl AsyncActivityHandle {
         details: &[Value],
         call: &CallOptions,
     ) -> Result<HeartbeatActivityResponse> {
-        let client = &self.client;
-        let details = encode_values(details);
-        let outcome = match &self.target {
-            ActivityTarget::TaskToken(token) => {
-                let message = RecordActivityTaskHeartbeatRequest {
-                    task_token: token.clone(),
-                    details,
-                    identity: self.identity(),
-                    namespace: self.namespace(),
-                    ..Default::default()
-                };
-                client
-                    .scoped(call, |scope| {
-                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                            s.record_activity_task_heartbeat(r).await
-                        })
-                    })
-                    .await
-                    .map(|r| HeartbeatActivityResponse {
-                        cancel_requested: r.cancel_requested,
-                        activity_paused: r.activity_paused,
-                        activity_reset: r.activity_reset,
-                    })
-            }
-            ActivityTarget::Id {
-                workflow_id,
-                run_id,
-                activity_id,
-            } => {
-                let message = RecordActivityTaskHeartbeatByIdRequest {
-                    namespace: self.namespace(),
-                    workflow_id: workflow_id.clone(),
-                    run_id: run_id.clone().unwrap_or_default(),
-                    activity_id: activity_id.clone(),
-                    details,
-                    identity: self.identity(),
-                    ..Default::default()
-                };
-                client
-                    .scoped(call, |scope| {
-                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                            s.record_activity_task_heartbeat_by_id(r).await
-                        })
-                    })
-                    .await
-                    .map(|r| HeartbeatActivityResponse {
-                        cancel_requested: r.cancel_requested,
-                        activity_paused: r.activity_paused,
-                        activity_reset: r.activity_reset,
-                    })
-            }
-        };
-        outcome.map_err(self.target.about())
+        send_to_target!(
+            self, call,
+            RecordActivityTaskHeartbeatRequest => record_activity_task_heartbeat,
+            RecordActivityTaskHeartbeatByIdRequest => record_activity_task_heartbeat_by_id,
+            { details: encode_values(details) },
+            map: |r| HeartbeatActivityResponse {
+                cancel_requested: r.cancel_requested,
+                activity_paused: r.activity_paused,
+                activity_reset: r.activity_reset,
+            },
+        )
     }
 }
 
@@ -597,5 +486,43 @@ mod tests {
         assert_eq!(err.detail("field").unwrap(), "workflow_id");
         let err = ActivityTarget::from_fields(None, Some("w"), None, Some(" ")).unwrap_err();
         assert_eq!(err.detail("field").unwrap(), "activity_id");
+    }
+
+    #[test]
+    fn every_request_reads_the_shared_fields_and_refuses_unknown_ones() {
+        let by_id = ActivityTarget::Id {
+            workflow_id: "w".into(),
+            run_id: Some("r".into()),
+            activity_id: "a".into(),
+        };
+        let address = r#""workflow_id": "w", "run_id": "r", "activity_id": "a""#;
+        let complete: CompleteActivityRequest =
+            serde_json::from_str(&format!(r#"{{{address}, "result": 1}}"#)).unwrap();
+        assert_eq!(complete.target().unwrap(), by_id);
+        let fail: FailActivityRequest =
+            serde_json::from_str(&format!(r#"{{{address}, "failure": {{"message": "m"}}}}"#))
+                .unwrap();
+        assert_eq!(fail.target().unwrap(), by_id);
+        let cancel: ReportActivityCancellationRequest =
+            serde_json::from_str(&format!(r#"{{{address}, "details": [1]}}"#)).unwrap();
+        assert_eq!(cancel.target().unwrap(), by_id);
+        let heartbeat: HeartbeatActivityRequest =
+            serde_json::from_str(r#"{"task_token": "AAE=", "details": [1]}"#).unwrap();
+        assert_eq!(
+            heartbeat.target().unwrap(),
+            ActivityTarget::TaskToken(vec![0, 1])
+        );
+
+        // Unknown fields are found before missing ones (`failure`).
+        let unknown = r#"{"task_token": "AAE=", "colour": 1}"#;
+        let errors = [
+            serde_json::from_str::<CompleteActivityRequest>(unknown).unwrap_err(),
+            serde_json::from_str::<FailActivityRequest>(unknown).unwrap_err(),
+            serde_json::from_str::<ReportActivityCancellationRequest>(unknown).unwrap_err(),
+            serde_json::from_str::<HeartbeatActivityRequest>(unknown).unwrap_err(),
+        ];
+        for err in errors {
+            assert!(err.to_string().contains("unknown field `colour`"), "{err}");
+        }
     }
 }

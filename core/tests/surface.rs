@@ -5,28 +5,20 @@
 
 mod common;
 
-use common::{client, devenv, none, unique_id};
+use common::{
+    call_json, call_json_refused, client, devenv, none, result_of, start_request, terminate,
+    unique_id,
+};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use temporal_bridge_core::{
     ActivityFailure, ActivityTarget, CallOptions, CancelWorkflowRequest, Client,
     CompleteActivityRequest, CountWorkflowsRequest, ErrorKind, ExecuteUpdateRequest,
-    FailActivityRequest, FetchHistoryRequest, GetResultRequest, GetUpdateResultRequest,
-    HeartbeatActivityRequest, ListWorkflowsRequest, QueryRejectConditionSetting,
-    QueryWorkflowRequest, ReportActivityCancellationRequest, SignalWorkflowRequest,
-    StartWorkflowRequest, WaitBatchOperationRequest,
+    FailActivityRequest, FetchHistoryRequest, GetUpdateResultRequest, HeartbeatActivityRequest,
+    ListWorkflowsRequest, QueryRejectConditionSetting, QueryWorkflowRequest,
+    ReportActivityCancellationRequest, SignalWorkflowRequest, WaitBatchOperationRequest,
 };
-
-fn start_request(workflow_type: &str, args: Vec<Value>) -> StartWorkflowRequest {
-    StartWorkflowRequest {
-        workflow_type: workflow_type.to_owned(),
-        task_queue: devenv().task_queue.clone(),
-        args,
-        workflow_id: Some(unique_id(workflow_type)),
-        ..Default::default()
-    }
-}
 
 async fn start(client: &Client, workflow_type: &str, args: Vec<Value>) -> String {
     client
@@ -36,14 +28,13 @@ async fn start(client: &Client, workflow_type: &str, args: Vec<Value>) -> String
         .workflow_id
 }
 
-async fn result_of(client: &Client, workflow_id: &str) -> temporal_bridge_core::Result<Value> {
+/// Lets a `SignalQueryWorkflow` or `HandlerFailuresWorkflow` end.
+async fn finish(client: &Client, workflow_id: &str) {
     client
-        .get_workflow_result(
-            &GetResultRequest::new(workflow_id),
-            &CallOptions::with_timeout(Duration::from_secs(60)),
-        )
+        .workflow_handle(workflow_id, None)
+        .signal("finish", vec![], &none())
         .await
-        .map(|r| r.result.unwrap())
+        .unwrap();
 }
 
 async fn query(
@@ -55,18 +46,6 @@ async fn query(
         .workflow_handle(workflow_id, None)
         .query(query_type, vec![], &none())
         .await
-}
-
-/// Calls a JSON operation and parses its response.
-async fn call_json(
-    client: &Client,
-    operation: &str,
-    request: Value,
-) -> temporal_bridge_core::Result<Value> {
-    client
-        .call_json(operation, &request.to_string(), &none())
-        .await
-        .map(|text| serde_json::from_str(&text).unwrap())
 }
 
 /// Retries `attempt` until it gives `Some`, for at most `limit` (visibility
@@ -116,7 +95,7 @@ async fn signal_then_query_then_result_and_queries_after_close() {
     .await;
     assert_eq!(values, json!([1, {"a": [2, "ü"]}]));
 
-    handle.signal("finish", vec![], &none()).await.unwrap();
+    finish(&client, &id).await;
     assert_eq!(result_of(&client, &id).await.unwrap(), values);
 
     // A closed workflow still answers queries (a worker replays it)...
@@ -188,11 +167,7 @@ async fn query_failures_are_distinct_from_bad_requests() {
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     assert!(err.message().contains(&missing), "{err}");
 
-    client
-        .workflow_handle(&id, None)
-        .signal("finish", vec![], &none())
-        .await
-        .unwrap();
+    finish(&client, &id).await;
     assert_eq!(result_of(&client, &id).await.unwrap(), "finished");
 }
 
@@ -235,11 +210,7 @@ async fn signal_with_start_starts_once_then_signals_the_running_workflow() {
     })
     .await;
     assert_eq!(values, json!(["first", "second", "third"]));
-    client
-        .workflow_handle(&id, None)
-        .signal("finish", vec![], &none())
-        .await
-        .unwrap();
+    finish(&client, &id).await;
     assert_eq!(result_of(&client, &id).await.unwrap(), values);
 
     let mut orphan_args = start_request("SignalQueryWorkflow", vec![]);
@@ -328,7 +299,7 @@ async fn update_returns_its_result_and_is_idempotent_by_id() {
         "1 as base64 JSON: {raw}"
     );
 
-    handle.signal("finish", vec![], &none()).await.unwrap();
+    finish(&client, &id).await;
     assert_eq!(result_of(&client, &id).await.unwrap(), json!([true]));
 }
 
@@ -374,7 +345,7 @@ async fn start_update_then_wait_for_its_result() {
     assert_eq!(by_json["result"], "slept 2.0");
     assert_eq!(by_json["update_id"], json!(accepted.update_id));
 
-    handle.signal("finish", vec![], &none()).await.unwrap();
+    finish(&client, &id).await;
     result_of(&client, &id).await.unwrap();
 }
 
@@ -447,11 +418,7 @@ async fn rejected_failed_and_unknown_updates_are_update_failed() {
     assert!(err.message().contains(&id), "{err}");
 
     for workflow_id in [&id, &failing] {
-        client
-            .workflow_handle(workflow_id, None)
-            .signal("finish", vec![], &none())
-            .await
-            .unwrap();
+        finish(&client, workflow_id).await;
     }
 }
 
@@ -609,11 +576,7 @@ async fn list_pages_and_count_with_groups() {
         .unwrap_err();
     assert_invalid(&err, "page_size");
 
-    client
-        .workflow_handle(running.workflow_id.unwrap(), None)
-        .terminate(None, vec![], &none())
-        .await
-        .unwrap();
+    terminate(&client, &running.workflow_id.unwrap()).await;
 }
 
 // ----------------------------------------------------------------- history
@@ -655,7 +618,7 @@ async fn history_is_the_same_proto_json_the_temporal_cli_prints() {
         .execute_update("set_values", vec![json!([1])], &none())
         .await
         .unwrap();
-    handle.signal("finish", vec![], &none()).await.unwrap();
+    finish(&client, &id).await;
     result_of(&client, &id).await.unwrap();
 
     let ours = handle.fetch_history(false, &none()).await.unwrap();
@@ -747,11 +710,7 @@ async fn history_wait_for_close_follows_new_events_until_the_close_event() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::DeadlineExceeded, "{err}");
     assert!(begun.elapsed() < Duration::from_secs(2));
-    client
-        .workflow_handle(&running, None)
-        .terminate(None, vec![], &none())
-        .await
-        .unwrap();
+    terminate(&client, &running).await;
 
     let missing = unique_id("missing");
     let err = client
@@ -945,11 +904,7 @@ async fn async_activity_errors_name_what_is_wrong() {
     .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     assert!(err.message().contains("no-such-activity"), "{err}");
-    client
-        .workflow_handle(&id, None)
-        .terminate(None, vec![], &none())
-        .await
-        .unwrap();
+    terminate(&client, &id).await;
 
     // A token the server cannot read.
     let err = call_json(&client, "complete_activity", json!({"task_token": "AAAA"}))
@@ -993,18 +948,7 @@ async fn async_activity_errors_name_what_is_wrong() {
         ),
     ];
     for (operation, request, needle) in cases {
-        let err = call_json(&client, operation, request.clone())
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err.kind(),
-            ErrorKind::InvalidArgument,
-            "{operation} {request}: {err}"
-        );
-        assert!(
-            err.message().contains(needle),
-            "{operation} {request}: {err} should name {needle}"
-        );
+        call_json_refused(&client, operation, &request.to_string(), needle).await;
     }
 }
 
@@ -1190,18 +1134,7 @@ async fn json_contract_of_the_new_operations_is_strict() {
         ("wait_batch_operation", json!({"job_id": ""}), "job_id"),
     ];
     for (operation, request, needle) in cases {
-        let err = call_json(&client, operation, request.clone())
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err.kind(),
-            ErrorKind::InvalidArgument,
-            "{operation} {request}: {err}"
-        );
-        assert!(
-            err.message().contains(needle),
-            "{operation} {request}: {err} should name {needle}"
-        );
+        call_json_refused(&client, operation, &request.to_string(), needle).await;
     }
     for operation in temporal_bridge_core::OPERATIONS {
         let err = client

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{devenv, none, unique_id};
+use common::{devenv, none, result_of, start_request};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rcgen::{
@@ -20,10 +20,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use temporal_bridge_core::{
-    Client, ConnectOptions, Error, ErrorKind, GetResultRequest, StartWorkflowRequest, TlsOptions,
-    TlsSetting,
-};
+use temporal_bridge_core::{Client, ConnectOptions, Error, ErrorKind, TlsOptions, TlsSetting};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -299,20 +296,13 @@ fn options(target: String, tls: TlsOptions) -> ConnectOptions {
 /// Starts `MySimpleWorkflow` (run by the Python worker) and waits for its
 /// result, all through `client`.
 async fn round_trip(client: &Client) {
-    let request = StartWorkflowRequest {
-        workflow_type: "MySimpleWorkflow".into(),
-        task_queue: devenv().task_queue.clone(),
-        args: vec![json!("TLS")],
-        workflow_id: Some(unique_id("tls")),
-        ..Default::default()
-    };
+    let request = start_request("MySimpleWorkflow", vec![json!("TLS")]);
     let started = client.start_workflow(&request, &none()).await.unwrap();
     assert!(!started.run_id.is_empty());
-    let outcome = client
-        .get_workflow_result(&GetResultRequest::new(&started.workflow_id), &none())
-        .await
-        .unwrap();
-    assert_eq!(outcome.result, Some(json!("Hello, TLS!")));
+    assert_eq!(
+        result_of(client, &started.workflow_id).await.unwrap(),
+        json!("Hello, TLS!")
+    );
 }
 
 /// Connects, expecting a failure, and checks that it came promptly.

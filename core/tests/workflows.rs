@@ -3,32 +3,17 @@
 
 mod common;
 
-use common::{client, devenv, none, unique_id, wait_for_description};
+use common::{
+    call_json, call_json_refused, client, devenv, none, result_of, start_request, terminate,
+    unique_id, wait_for_description,
+};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use temporal_bridge_core::payload::RawPayload;
 use temporal_bridge_core::{
     CallOptions, CancelWorkflowRequest, CancellationToken, Client, ConnectOptions, ErrorKind,
-    GetResultRequest, IdConflictPolicy, RetryPolicy, StartWorkflowRequest,
-    TerminateWorkflowRequest,
+    GetResultRequest, IdConflictPolicy, RetryPolicy, TerminateWorkflowRequest,
 };
-
-fn start_request(workflow_type: &str, args: Vec<Value>) -> StartWorkflowRequest {
-    StartWorkflowRequest {
-        workflow_type: workflow_type.to_owned(),
-        task_queue: devenv().task_queue.clone(),
-        args,
-        workflow_id: Some(unique_id(workflow_type)),
-        ..Default::default()
-    }
-}
-
-async fn result_of(client: &Client, workflow_id: &str) -> temporal_bridge_core::Result<Value> {
-    client
-        .get_workflow_result(&GetResultRequest::new(workflow_id), &none())
-        .await
-        .map(|r| r.result.unwrap())
-}
 
 #[tokio::test]
 async fn start_by_type_name_and_get_result() {
@@ -443,11 +428,7 @@ async fn describe_shows_status_type_queue_memo_and_timeouts() {
     // The start delay moves the execution time past the start time.
     assert!(description["execution_time"].as_str() > description["start_time"].as_str());
     assert!(description["history_length"].as_i64().unwrap() >= 1);
-    client
-        .workflow_handle(&started.workflow_id, None)
-        .terminate(None, vec![], &none())
-        .await
-        .unwrap();
+    terminate(&client, &started.workflow_id).await;
 }
 
 #[tokio::test]
@@ -489,11 +470,7 @@ async fn result_wait_abandoned_by_token_returns_promptly_and_leaves_workflow_run
         .unwrap();
     assert_eq!(description["status"], "running");
     assert_eq!(description["cancel_requested"], false);
-    client
-        .workflow_handle(&started.workflow_id, None)
-        .terminate(None, vec![], &none())
-        .await
-        .unwrap();
+    terminate(&client, &started.workflow_id).await;
 }
 
 #[tokio::test]
@@ -556,11 +533,7 @@ async fn result_wait_abandoned_by_deadline_and_by_client_close() {
         .await
         .unwrap();
     assert_eq!(description["status"], "running");
-    client
-        .workflow_handle(&started.workflow_id, None)
-        .terminate(None, vec![], &none())
-        .await
-        .unwrap();
+    terminate(&client, &started.workflow_id).await;
 }
 
 #[tokio::test]
@@ -575,24 +548,14 @@ async fn json_contract_roundtrip_and_strict_errors() {
         "execution_timeout": "1m",
         "id_reuse_policy": "reject_duplicate",
     });
-    let response: Value = serde_json::from_str(
-        &client
-            .call_json("start_workflow", &request.to_string(), &none())
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let response = call_json(&client, "start_workflow", request).await.unwrap();
     assert_eq!(response["workflow_id"], json!(id));
-    let result: Value = serde_json::from_str(
-        &client
-            .call_json(
-                "get_workflow_result",
-                &json!({"workflow_id": id, "call_timeout": 30}).to_string(),
-                &none(),
-            )
-            .await
-            .unwrap(),
+    let result = call_json(
+        &client,
+        "get_workflow_result",
+        json!({"workflow_id": id, "call_timeout": 30}),
     )
+    .await
     .unwrap();
     assert_eq!(result["result"], "Hello, JSON!");
 
@@ -647,19 +610,7 @@ async fn json_contract_roundtrip_and_strict_errors() {
         ("launch_rockets", "{}", "unknown operation"),
     ];
     for (operation, request, needle) in cases {
-        let err = client
-            .call_json(operation, request, &none())
-            .await
-            .unwrap_err();
-        assert_eq!(
-            err.kind(),
-            ErrorKind::InvalidArgument,
-            "{operation} {request}: {err}"
-        );
-        assert!(
-            err.message().contains(needle),
-            "{operation} {request}: {err} should name {needle}"
-        );
+        let err = call_json_refused(&client, operation, request, needle).await;
         let as_json: Value = serde_json::from_str(&err.to_json()).unwrap();
         assert_eq!(as_json["kind"], "invalid_argument");
     }

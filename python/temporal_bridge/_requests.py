@@ -277,97 +277,14 @@ def put_args(
 # ------------------------------------------------------------ handle messages
 
 
-def signal(
-    workflow_id: str,
-    run_id: str | None,
-    name: str,
-    args: Sequence[Any],
-    raw_args: Sequence[Payload] | None,
-    rpc_timeout: Duration | None,
+def workflow_request(
+    workflow_id: str, run_id: str | None, timeout_name: str, timeout: Duration | None, **fields: Any
 ) -> dict[str, Any]:
-    request = drop_none(
-        {
-            "workflow_id": workflow_id,
-            "run_id": run_id,
-            "signal_name": check_str("signal", name),
-            "call_timeout": duration("rpc_timeout", rpc_timeout),
-        }
-    )
-    return put_args(request, "signal", args, raw_args)
-
-
-def query(
-    workflow_id: str,
-    run_id: str | None,
-    name: str,
-    args: Sequence[Any],
-    reject_condition: object,
-    raw_args: Sequence[Payload] | None,
-    raw: bool,
-    rpc_timeout: Duration | None,
-) -> dict[str, Any]:
-    request = drop_none(
-        {
-            "workflow_id": workflow_id,
-            "run_id": run_id,
-            "query_type": check_str("query", name),
-            "reject_condition": policy("reject_condition", reject_condition),
-            "raw": bool(raw),
-            "call_timeout": duration("rpc_timeout", rpc_timeout),
-        }
-    )
-    return put_args(request, "query", args, raw_args)
-
-
-def update(
-    workflow_id: str,
-    run_id: str | None,
-    first_execution_run_id: str | None,
-    name: str,
-    args: Sequence[Any],
-    id: str | None,
-    wait_for_stage: object,
-    raw_args: Sequence[Payload] | None,
-    raw: bool,
-    rpc_timeout: Duration | None,
-) -> dict[str, Any]:
-    request = drop_none(
-        {
-            "workflow_id": workflow_id,
-            "run_id": run_id,
-            "first_execution_run_id": first_execution_run_id,
-            "update_name": check_str("update", name),
-            "update_id": opt_str("id", id),
-            "wait_for_stage": policy("wait_for_stage", wait_for_stage),
-            "raw": bool(raw),
-            "call_timeout": duration("rpc_timeout", rpc_timeout),
-        }
-    )
-    return put_args(request, "update", args, raw_args)
-
-
-def update_result(
-    workflow_id: str, run_id: str | None, update_id: str, raw: bool, timeout: Duration | None
-) -> dict[str, Any]:
+    """A request about one workflow: its ID, the run (``None``: the one the
+    core picks), the operation's ``fields`` and the call's timeout (the
+    argument ``timeout_name`` in errors). ``None`` values are left out."""
     return drop_none(
-        {
-            "workflow_id": workflow_id,
-            "run_id": run_id,
-            "update_id": update_id,
-            "raw": bool(raw),
-            "call_timeout": duration("timeout", timeout),
-        }
-    )
-
-
-def fetch_history(workflow_id: str, run_id: str | None, follow: bool, timeout: Duration | None) -> dict[str, Any]:
-    return drop_none(
-        {
-            "workflow_id": workflow_id,
-            "run_id": run_id,
-            "wait_for_close": bool(follow),
-            "call_timeout": duration("timeout", timeout),
-        }
+        {"workflow_id": workflow_id, "run_id": run_id, **fields, "call_timeout": duration(timeout_name, timeout)}
     )
 
 

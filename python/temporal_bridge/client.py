@@ -111,25 +111,20 @@ class _HandleBase:
         return f"{type(self).__name__}(id={self.id!r}, run_id={self.run_id!r})"
 
     def _result_request(self, timeout: Duration | None, follow_runs: bool, raw: bool) -> dict[str, Any]:
-        return _requests.drop_none(
-            {
-                "workflow_id": self.id,
-                "run_id": self.run_id,
-                "follow_runs": bool(follow_runs),
-                "raw": bool(raw),
-                "call_timeout": _requests.duration("timeout", timeout),
-            }
+        return _requests.workflow_request(
+            self.id, self.run_id, "timeout", timeout, follow_runs=bool(follow_runs), raw=bool(raw)
         )
 
+    # Everything else addresses the pinned run, else the chain's current one.
+
+    def _request(self, rpc_timeout: Duration | None, **fields: Any) -> dict[str, Any]:
+        return _requests.workflow_request(self.id, self._target_run_id, "rpc_timeout", rpc_timeout, **fields)
+
     def _cancel_request(self, reason: str | None, rpc_timeout: Duration | None) -> dict[str, Any]:
-        return _requests.drop_none(
-            {
-                "workflow_id": self.id,
-                "run_id": self._target_run_id,
-                "first_execution_run_id": self.first_execution_run_id,
-                "reason": _requests.opt_str("reason", reason),
-                "call_timeout": _requests.duration("rpc_timeout", rpc_timeout),
-            }
+        return self._request(
+            rpc_timeout,
+            first_execution_run_id=self.first_execution_run_id,
+            reason=_requests.opt_str("reason", reason),
         )
 
     def _terminate_request(
@@ -143,21 +138,13 @@ class _HandleBase:
         return request
 
     def _describe_request(self, rpc_timeout: Duration | None) -> dict[str, Any]:
-        return _requests.drop_none(
-            {
-                "workflow_id": self.id,
-                "run_id": self._target_run_id,
-                "call_timeout": _requests.duration("rpc_timeout", rpc_timeout),
-            }
-        )
-
-    # Signals, queries, updates and histories address the same run as
-    # describe: the pinned run, else the chain's current one.
+        return self._request(rpc_timeout)
 
     def _signal_request(
         self, signal: str, args: Sequence[Any], raw_args: Sequence[Payload] | None, rpc_timeout: Duration | None
     ) -> dict[str, Any]:
-        return _requests.signal(self.id, self._target_run_id, signal, args, raw_args, rpc_timeout)
+        request = self._request(rpc_timeout, signal_name=_requests.check_str("signal", signal))
+        return _requests.put_args(request, "signal", args, raw_args)
 
     def _query_request(
         self,
@@ -168,7 +155,13 @@ class _HandleBase:
         raw: bool,
         rpc_timeout: Duration | None,
     ) -> dict[str, Any]:
-        return _requests.query(self.id, self._target_run_id, query, args, reject_condition, raw_args, raw, rpc_timeout)
+        request = self._request(
+            rpc_timeout,
+            query_type=_requests.check_str("query", query),
+            reject_condition=_requests.policy("reject_condition", reject_condition),
+            raw=bool(raw),
+        )
+        return _requests.put_args(request, "query", args, raw_args)
 
     def _update_request(
         self,
@@ -180,10 +173,15 @@ class _HandleBase:
         raw: bool,
         rpc_timeout: Duration | None,
     ) -> dict[str, Any]:
-        return _requests.update(
-            self.id, self._target_run_id, self.first_execution_run_id, update, args, id, wait_for_stage, raw_args,
-            raw, rpc_timeout,
-        )  # fmt: skip
+        request = self._request(
+            rpc_timeout,
+            first_execution_run_id=self.first_execution_run_id,
+            update_name=_requests.check_str("update", update),
+            update_id=_requests.opt_str("id", id),
+            wait_for_stage=_requests.policy("wait_for_stage", wait_for_stage),
+            raw=bool(raw),
+        )
+        return _requests.put_args(request, "update", args, raw_args)
 
     def _sent_update(
         self, handle_class: type[_UpdateHandle], update: str, response: Mapping[str, Any], raw: bool
@@ -197,7 +195,7 @@ class _HandleBase:
         return handle
 
     def _history_request(self, follow: bool, timeout: Duration | None) -> dict[str, Any]:
-        return _requests.fetch_history(self.id, self._target_run_id, follow, timeout)
+        return _requests.workflow_request(self.id, self._target_run_id, "timeout", timeout, wait_for_close=bool(follow))
 
 
 class _UpdateHandleBase:
@@ -226,7 +224,9 @@ class _UpdateHandleBase:
         self._outcome: tuple[bool, Any] | None = None
 
     def _result_request(self, timeout: Duration | None, raw: bool) -> dict[str, Any]:
-        return _requests.update_result(self.workflow_id, self.workflow_run_id, self.id, raw, timeout)
+        return _requests.workflow_request(
+            self.workflow_id, self.workflow_run_id, "timeout", timeout, update_id=self.id, raw=bool(raw)
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id!r}, workflow_id={self.workflow_id!r}, name={self.name!r})"

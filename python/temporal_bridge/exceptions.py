@@ -61,17 +61,25 @@ class TemporalBridgeError(Exception):
     @property
     def workflow_id(self) -> str | None:
         """The workflow the error is about, when known."""
-        value = self.error_details.get("workflow_id")
-        return value if isinstance(value, str) else None
+        return self._str_detail("workflow_id")
 
     @property
     def grpc_code(self) -> str | None:
         """The gRPC status code name (``"NOT_FOUND"``...) when the server answered with one."""
-        value = self.error_details.get("grpc_code")
-        return value if isinstance(value, str) else None
+        return self._str_detail("grpc_code")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, kind={self.kind!r})"
+
+    def _str_detail(self, name: str) -> str | None:
+        """The detail ``name`` when the core gave it as a string."""
+        value = self.error_details.get(name)
+        return value if isinstance(value, str) else None
+
+    def _failure_detail(self, raw_payloads: bool = False) -> Failure | None:
+        """The ``failure`` detail as a ``Failure`` chain, when the core gave one."""
+        raw = self.error_details.get("failure")
+        return Failure._from_json(raw, raw_payloads) if isinstance(raw, dict) else None
 
 
 class InvalidArgumentError(TemporalBridgeError, ValueError):
@@ -82,8 +90,7 @@ class InvalidArgumentError(TemporalBridgeError, ValueError):
 
     @property
     def field(self) -> str | None:
-        value = self.error_details.get("field")
-        return value if isinstance(value, str) else None
+        return self._str_detail("field")
 
 
 class NotFoundError(TemporalBridgeError):
@@ -99,13 +106,11 @@ class WorkflowAlreadyStartedError(TemporalBridgeError):
 
     @property
     def run_id(self) -> str | None:
-        value = self.error_details.get("run_id")
-        return value if isinstance(value, str) else None
+        return self._str_detail("run_id")
 
     @property
     def workflow_type(self) -> str | None:
-        value = self.error_details.get("workflow_type")
-        return value if isinstance(value, str) else None
+        return self._str_detail("workflow_type")
 
 
 class WorkflowFailureError(TemporalBridgeError):
@@ -117,8 +122,7 @@ class WorkflowFailureError(TemporalBridgeError):
     @property
     def run_id(self) -> str | None:
         """The run that ended this way, when known."""
-        value = self.error_details.get("run_id")
-        return value if isinstance(value, str) else None
+        return self._str_detail("run_id")
 
 
 class WorkflowFailedError(WorkflowFailureError):
@@ -129,8 +133,7 @@ class WorkflowFailedError(WorkflowFailureError):
     @property
     def failure(self) -> Failure | None:
         """The failure and its causes (``failure.cause``...), or None if the server gave none."""
-        raw = self.error_details.get("failure")
-        return Failure._from_json(raw, self._raw_payloads) if isinstance(raw, dict) else None
+        return self._failure_detail(self._raw_payloads)
 
     @property
     def cause(self) -> Failure | None:
@@ -139,8 +142,7 @@ class WorkflowFailedError(WorkflowFailureError):
 
     @property
     def retry_state(self) -> str | None:
-        value = self.error_details.get("retry_state")
-        return value if isinstance(value, str) else None
+        return self._str_detail("retry_state")
 
 
 class WorkflowCanceledError(WorkflowFailureError):
@@ -161,8 +163,7 @@ class WorkflowTerminatedError(WorkflowFailureError):
 
     @property
     def reason(self) -> str:
-        value = self.error_details.get("reason")
-        return value if isinstance(value, str) else ""
+        return self._str_detail("reason") or ""
 
     @property
     def details(self) -> list[Any]:
@@ -171,8 +172,7 @@ class WorkflowTerminatedError(WorkflowFailureError):
 
     @property
     def identity(self) -> str | None:
-        value = self.error_details.get("identity")
-        return value if isinstance(value, str) else None
+        return self._str_detail("identity")
 
 
 class WorkflowTimedOutError(WorkflowFailureError):
@@ -182,8 +182,7 @@ class WorkflowTimedOutError(WorkflowFailureError):
 
     @property
     def retry_state(self) -> str | None:
-        value = self.error_details.get("retry_state")
-        return value if isinstance(value, str) else None
+        return self._str_detail("retry_state")
 
 
 class WorkflowContinuedAsNewError(WorkflowFailureError):
@@ -193,8 +192,7 @@ class WorkflowContinuedAsNewError(WorkflowFailureError):
 
     @property
     def new_execution_run_id(self) -> str | None:
-        value = self.error_details.get("new_execution_run_id")
-        return value if isinstance(value, str) else None
+        return self._str_detail("new_execution_run_id")
 
 
 class WorkflowQueryFailedError(TemporalBridgeError):
@@ -206,14 +204,12 @@ class WorkflowQueryFailedError(TemporalBridgeError):
 
     @property
     def failure(self) -> Failure | None:
-        raw = self.error_details.get("failure")
-        return Failure._from_json(raw) if isinstance(raw, dict) else None
+        return self._failure_detail()
 
     @property
     def query_type(self) -> str | None:
         """The name of the query that failed."""
-        value = self.error_details.get("query_type")
-        return value if isinstance(value, str) else None
+        return self._str_detail("query_type")
 
 
 class WorkflowQueryRejectedError(TemporalBridgeError):
@@ -224,14 +220,12 @@ class WorkflowQueryRejectedError(TemporalBridgeError):
 
     @property
     def status(self) -> str | None:
-        value = self.error_details.get("status")
-        return value if isinstance(value, str) else None
+        return self._str_detail("status")
 
     @property
     def query_type(self) -> str | None:
         """The name of the query that was refused."""
-        value = self.error_details.get("query_type")
-        return value if isinstance(value, str) else None
+        return self._str_detail("query_type")
 
 
 class WorkflowUpdateFailedError(TemporalBridgeError):
@@ -245,19 +239,16 @@ class WorkflowUpdateFailedError(TemporalBridgeError):
 
     @property
     def failure(self) -> Failure | None:
-        raw = self.error_details.get("failure")
-        return Failure._from_json(raw, self._raw_payloads) if isinstance(raw, dict) else None
+        return self._failure_detail(self._raw_payloads)
 
     @property
     def update_id(self) -> str | None:
-        value = self.error_details.get("update_id")
-        return value if isinstance(value, str) else None
+        return self._str_detail("update_id")
 
     @property
     def update_name(self) -> str | None:
         """The update's name, when the failing call sent it."""
-        value = self.error_details.get("update_name")
-        return value if isinstance(value, str) else None
+        return self._str_detail("update_name")
 
 
 class RPCError(TemporalBridgeError):

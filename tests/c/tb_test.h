@@ -1,7 +1,8 @@
 /* Shared helpers of the C and C++ tests: assertions that stop the program
  * with file:line, the harness's environment (TB_TARGET, TB_TASK_QUEUE,
- * TB_CLEANUP_DIR), unique workflow IDs, monotonic time, and just enough JSON
- * reading (substring checks, one string field) for the tests' assertions.
+ * TB_CLEANUP_DIR), unique workflow IDs, monotonic time, just enough JSON
+ * reading (substring checks, one string field) for the tests' assertions, and
+ * the calls most tests make (start a workflow, wait for its result).
  * Header-only so that every test program stays a single file plus this. */
 #ifndef TB_TEST_H
 #define TB_TEST_H
@@ -163,17 +164,53 @@ static inline void describe_status(const TbClient *client, const char *workflow_
     tb_string_free(response);
 }
 
-/* Starts `workflow_type` with JSON array `args` under `workflow_id`. */
-static inline void start_workflow(const TbClient *client, const char *workflow_type,
-                                  const char *workflow_id, const char *args) {
-    char request[1024];
-    char *response;
-    snprintf(request, sizeof request,
+/* The start_workflow request of `workflow_type` with JSON array `args` under
+ * `workflow_id`, on the harness's task queue. */
+static inline void start_request(char *out, size_t size, const char *workflow_type,
+                                 const char *workflow_id, const char *args) {
+    snprintf(out, size,
              "{\"workflow_type\":\"%s\",\"task_queue\":\"%s\",\"workflow_id\":\"%s\","
              "\"args\":%s}",
              workflow_type, test_env("TB_TASK_QUEUE"), workflow_id, args);
+}
+
+/* Starts `workflow_type` with JSON array `args` under `workflow_id` and copies
+ * the started run's ID into `run_id` (NULL: not wanted). */
+static inline void start_workflow_run(const TbClient *client, const char *workflow_type,
+                                      const char *workflow_id, const char *args,
+                                      char *run_id, size_t run_id_size) {
+    char request[1024];
+    char *response;
+    start_request(request, sizeof request, workflow_type, workflow_id, args);
     response = call_ok(client, "start_workflow", request);
+    if (run_id != NULL && !json_string_field(response, "run_id", run_id, run_id_size))
+        TB_FAIL("no run_id in start response %s", response);
     tb_string_free(response);
+}
+
+/* Starts `workflow_type` with JSON array `args` under `workflow_id`. */
+static inline void start_workflow(const TbClient *client, const char *workflow_type,
+                                  const char *workflow_id, const char *args) {
+    start_workflow_run(client, workflow_type, workflow_id, args, NULL, 0);
+}
+
+/* Starts a workflow that runs for ten minutes under a fresh ID made from
+ * `what`, written to `workflow_id`. */
+static inline void start_long_running(const TbClient *client, const char *what,
+                                      char *workflow_id, size_t size) {
+    unique_id(what, workflow_id, size);
+    start_workflow(client, "LongRunningWorkflow", workflow_id, "[600]");
+}
+
+/* Waits for the workflow's result, for at most `call_timeout` (e.g. "60s"):
+ * tb_workflow_get_result's status, and its outputs. */
+static inline TbStatus get_result(const TbClient *client, const char *workflow_id,
+                                  const char *call_timeout, char **response_out,
+                                  char **error_out) {
+    char request[256];
+    snprintf(request, sizeof request, "{\"workflow_id\":\"%s\",\"call_timeout\":\"%s\"}",
+             workflow_id, call_timeout);
+    return tb_workflow_get_result(client, request, NULL, response_out, error_out);
 }
 
 /* Terminates a workflow a test left running (ignores "already closed"). */

@@ -92,8 +92,7 @@ static void test_token_unblocks_wait(const TbClient *client) {
     TbCancelToken *token = tb_cancel_token_new();
     double cancelled_at;
 
-    unique_id("token-wait", workflow_id, sizeof workflow_id);
-    start_workflow(client, "LongRunningWorkflow", workflow_id, "[600]");
+    start_long_running(client, "token-wait", workflow_id, sizeof workflow_id);
     waiter_start(&w, client, token, workflow_id);
     check_still_blocked(&w);
 
@@ -125,10 +124,8 @@ static void test_one_token_many_waits(const TbClient *client) {
     struct waiter a, b;
     TbCancelToken *token = tb_cancel_token_new();
 
-    unique_id("token-many-1", first, sizeof first);
-    unique_id("token-many-2", second, sizeof second);
-    start_workflow(client, "LongRunningWorkflow", first, "[600]");
-    start_workflow(client, "LongRunningWorkflow", second, "[600]");
+    start_long_running(client, "token-many-1", first, sizeof first);
+    start_long_running(client, "token-many-2", second, sizeof second);
     waiter_start(&a, client, token, first);
     waiter_start(&b, client, token, second);
     check_still_blocked(&a);
@@ -153,8 +150,7 @@ static void test_close_unblocks_wait(const TbClient *client) {
     TbClient *doomed = test_connect();
     TbStatus status;
 
-    unique_id("close-wait", workflow_id, sizeof workflow_id);
-    start_workflow(client, "LongRunningWorkflow", workflow_id, "[600]");
+    start_long_running(client, "close-wait", workflow_id, sizeof workflow_id);
     waiter_start(&w, doomed, NULL, workflow_id);
     check_still_blocked(&w);
     tb_client_close(doomed);
@@ -184,10 +180,7 @@ static void test_precancelled_token(const TbClient *client) {
 
     tb_cancel_token_cancel(token);
     unique_id("precancelled", workflow_id, sizeof workflow_id);
-    snprintf(request, sizeof request,
-             "{\"workflow_type\":\"MySimpleWorkflow\",\"task_queue\":\"%s\","
-             "\"workflow_id\":\"%s\",\"args\":[\"never\"]}",
-             test_env("TB_TASK_QUEUE"), workflow_id);
+    start_request(request, sizeof request, "MySimpleWorkflow", workflow_id, "[\"never\"]");
     status = tb_workflow_start(client, request, token, &response, &error);
     CHECK_ERROR(status, TB_STATUS_CANCELLED, error, NULL);
     CHECK(response == NULL, "response_out written on failure");
@@ -204,17 +197,14 @@ static void test_precancelled_token(const TbClient *client) {
 }
 
 static void test_call_timeout(const TbClient *client) {
-    char workflow_id[128], request[256];
+    char workflow_id[128];
     char *error = NULL;
     double started, took;
     TbStatus status;
 
-    unique_id("deadline", workflow_id, sizeof workflow_id);
-    start_workflow(client, "LongRunningWorkflow", workflow_id, "[600]");
-    snprintf(request, sizeof request, "{\"workflow_id\":\"%s\",\"call_timeout\":\"1s\"}",
-             workflow_id);
+    start_long_running(client, "deadline", workflow_id, sizeof workflow_id);
     started = now_seconds();
-    status = tb_workflow_get_result(client, request, NULL, NULL, &error);
+    status = get_result(client, workflow_id, "1s", NULL, &error);
     took = now_seconds() - started;
     CHECK_ERROR(status, TB_STATUS_DEADLINE_EXCEEDED, error, NULL);
     CHECK(took >= 0.9 && took < 1.0 + PROMPT_SECONDS, "deadline of 1s took %.3fs", took);

@@ -18,10 +18,7 @@ static void test_start_and_result(const TbClient *client) {
     TbStatus status;
 
     unique_id("simple", workflow_id, sizeof workflow_id);
-    snprintf(request, sizeof request,
-             "{\"workflow_type\":\"MySimpleWorkflow\",\"task_queue\":\"%s\","
-             "\"workflow_id\":\"%s\",\"args\":[\"World\"]}",
-             test_env("TB_TASK_QUEUE"), workflow_id);
+    start_request(request, sizeof request, "MySimpleWorkflow", workflow_id, "[\"World\"]");
     status = tb_workflow_start(client, request, NULL, &response, &error);
     CHECK_STATUS(status, TB_STATUS_OK, error);
     CHECK(error == NULL, "error_out written on success");
@@ -32,9 +29,7 @@ static void test_start_and_result(const TbClient *client) {
     tb_string_free(response);
     response = NULL;
 
-    snprintf(request, sizeof request, "{\"workflow_id\":\"%s\",\"call_timeout\":\"60s\"}",
-             workflow_id);
-    status = tb_workflow_get_result(client, request, NULL, &response, &error);
+    status = get_result(client, workflow_id, "60s", &response, &error);
     CHECK_STATUS(status, TB_STATUS_OK, error);
     CHECK_HAS(response, "\"result\":\"Hello, World!\"");
     /* The core may not know which run completed ("run_id": null). */
@@ -47,13 +42,10 @@ static void test_start_and_result(const TbClient *client) {
 
 /* Child mode: given only a workflow ID, connect and print the result. */
 static int child_get_result(const char *workflow_id) {
-    char request[256];
     char *response = NULL, *error = NULL;
     TbClient *client = test_connect();
     TbStatus status;
-    snprintf(request, sizeof request, "{\"workflow_id\":\"%s\",\"call_timeout\":\"60s\"}",
-             workflow_id);
-    status = tb_workflow_get_result(client, request, NULL, &response, &error);
+    status = get_result(client, workflow_id, "60s", &response, &error);
     CHECK_STATUS(status, TB_STATUS_OK, error);
     printf("%s\n", response);
     tb_string_free(response);
@@ -62,9 +54,8 @@ static int child_get_result(const char *workflow_id) {
 }
 
 static void test_result_from_second_process(const TbClient *client) {
-    char workflow_id[128], run_id[64], child_run_id[64], request[512];
+    char workflow_id[128], run_id[64], child_run_id[64];
     char output[4096], self[4096];
-    char *response;
     char *argv[4];
     int pipe_fds[2], status;
     size_t used = 0;
@@ -74,13 +65,8 @@ static void test_result_from_second_process(const TbClient *client) {
 
     unique_id("second-process", workflow_id, sizeof workflow_id);
     /* The workflow sleeps a little, so the child really waits for it. */
-    snprintf(request, sizeof request,
-             "{\"workflow_type\":\"EchoWorkflow\",\"task_queue\":\"%s\","
-             "\"workflow_id\":\"%s\",\"args\":[{\"n\":42,\"s\":\"x\\u00e9\"}]}",
-             test_env("TB_TASK_QUEUE"), workflow_id);
-    response = call_ok(client, "start_workflow", request);
-    CHECK(json_string_field(response, "run_id", run_id, sizeof run_id), "%s", response);
-    tb_string_free(response);
+    start_workflow_run(client, "EchoWorkflow", workflow_id, "[{\"n\":42,\"s\":\"x\\u00e9\"}]",
+                       run_id, sizeof run_id);
 
     CHECK(pipe(pipe_fds) == 0, "pipe: %s", strerror(errno));
     posix_spawn_file_actions_init(&actions);
@@ -148,9 +134,7 @@ static void test_cancel_workflow(const TbClient *client) {
     tb_string_free(response);
     response = NULL;
 
-    snprintf(request, sizeof request, "{\"workflow_id\":\"%s\",\"call_timeout\":\"60s\"}",
-             workflow_id);
-    status = tb_workflow_get_result(client, request, NULL, &response, &error);
+    status = get_result(client, workflow_id, "60s", &response, &error);
     CHECK_ERROR(status, TB_STATUS_WORKFLOW_CANCELED, error, NULL);
     CHECK(response == NULL, "response_out written on failure");
     tb_string_free(error);
@@ -174,17 +158,14 @@ static void test_terminate(const TbClient *client) {
     char *error = NULL;
     TbStatus status;
 
-    unique_id("terminate", workflow_id, sizeof workflow_id);
-    start_workflow(client, "LongRunningWorkflow", workflow_id, "[600]");
+    start_long_running(client, "terminate", workflow_id, sizeof workflow_id);
     snprintf(request, sizeof request,
              "{\"workflow_id\":\"%s\",\"reason\":\"stop\",\"details\":[1,\"two\"]}",
              workflow_id);
     status = tb_workflow_terminate(client, request, NULL, NULL, &error);
     CHECK_STATUS(status, TB_STATUS_OK, error);
 
-    snprintf(request, sizeof request, "{\"workflow_id\":\"%s\",\"call_timeout\":\"30s\"}",
-             workflow_id);
-    status = tb_workflow_get_result(client, request, NULL, NULL, &error);
+    status = get_result(client, workflow_id, "30s", NULL, &error);
     CHECK_ERROR(status, TB_STATUS_WORKFLOW_TERMINATED, error, NULL);
     tb_string_free(error);
     describe_status(client, workflow_id, status_text, sizeof status_text);
@@ -193,15 +174,13 @@ static void test_terminate(const TbClient *client) {
 }
 
 static void test_failing_workflow(const TbClient *client) {
-    char workflow_id[128], request[256];
+    char workflow_id[128];
     char *error = NULL;
     TbStatus status;
 
     unique_id("failing", workflow_id, sizeof workflow_id);
     start_workflow(client, "FailingWorkflow", workflow_id, "[\"boom from C\"]");
-    snprintf(request, sizeof request, "{\"workflow_id\":\"%s\",\"call_timeout\":\"60s\"}",
-             workflow_id);
-    status = tb_workflow_get_result(client, request, NULL, NULL, &error);
+    status = get_result(client, workflow_id, "60s", NULL, &error);
     CHECK_ERROR(status, TB_STATUS_WORKFLOW_FAILED, error, "boom from C");
     CHECK_HAS(error, "MyFailure");
     CHECK_HAS(error, "root cause");
@@ -215,15 +194,10 @@ static void test_already_started(const TbClient *client) {
     TbStatus status;
 
     unique_id("duplicate", workflow_id, sizeof workflow_id);
-    snprintf(request, sizeof request,
-             "{\"workflow_type\":\"LongRunningWorkflow\",\"task_queue\":\"%s\","
-             "\"workflow_id\":\"%s\",\"args\":[600]}",
-             test_env("TB_TASK_QUEUE"), workflow_id);
-    response = call_ok(client, "start_workflow", request);
-    CHECK(json_string_field(response, "run_id", run_id, sizeof run_id), "%s", response);
-    tb_string_free(response);
-    response = NULL;
+    start_workflow_run(client, "LongRunningWorkflow", workflow_id, "[600]", run_id, sizeof run_id);
 
+    /* The same start again. */
+    start_request(request, sizeof request, "LongRunningWorkflow", workflow_id, "[600]");
     status = tb_workflow_start(client, request, NULL, &response, &error);
     CHECK_ERROR(status, TB_STATUS_ALREADY_STARTED, error, run_id);
     CHECK(response == NULL, "response_out written on failure");
@@ -268,9 +242,7 @@ static void test_signal_and_query(const TbClient *client) {
              workflow_id);
     status = tb_workflow_signal(client, request, NULL, NULL, &error);
     CHECK_STATUS(status, TB_STATUS_OK, error);
-    snprintf(request, sizeof request, "{\"workflow_id\":\"%s\",\"call_timeout\":\"60s\"}",
-             workflow_id);
-    status = tb_workflow_get_result(client, request, NULL, &response, &error);
+    status = get_result(client, workflow_id, "60s", &response, &error);
     CHECK_STATUS(status, TB_STATUS_OK, error);
     CHECK_HAS(response, "\"result\":[1,\"two\"]");
     tb_string_free(response);

@@ -11,7 +11,10 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
-use temporal_bridge_core::{CallOptions, Client, ConnectOptions, DescribeWorkflowRequest};
+use temporal_bridge_core::{
+    CallOptions, Client, ConnectOptions, DescribeWorkflowRequest, Error, ErrorKind,
+    GetResultRequest, StartWorkflowRequest,
+};
 
 pub struct DevEnv {
     pub target: String,
@@ -116,6 +119,74 @@ pub fn unique_id(prefix: &str) -> String {
 
 pub fn none() -> CallOptions {
     CallOptions::default()
+}
+
+/// A start of `workflow_type` on the harness worker's queue, under a fresh ID.
+pub fn start_request(workflow_type: &str, args: Vec<Value>) -> StartWorkflowRequest {
+    StartWorkflowRequest {
+        workflow_type: workflow_type.to_owned(),
+        task_queue: devenv().task_queue.clone(),
+        args,
+        workflow_id: Some(unique_id(workflow_type)),
+        ..Default::default()
+    }
+}
+
+/// Waits (at most a minute, so a stuck test fails rather than hangs) for a
+/// workflow's result.
+pub async fn result_of(client: &Client, workflow_id: &str) -> temporal_bridge_core::Result<Value> {
+    client
+        .get_workflow_result(
+            &GetResultRequest::new(workflow_id),
+            &CallOptions::with_timeout(Duration::from_secs(60)),
+        )
+        .await
+        .map(|r| r.result.unwrap())
+}
+
+/// Terminates a workflow the test left running.
+pub async fn terminate(client: &Client, workflow_id: &str) {
+    client
+        .workflow_handle(workflow_id, None)
+        .terminate(None, vec![], &none())
+        .await
+        .unwrap();
+}
+
+/// Calls a JSON operation and parses its response.
+pub async fn call_json(
+    client: &Client,
+    operation: &str,
+    request: Value,
+) -> temporal_bridge_core::Result<Value> {
+    client
+        .call_json(operation, &request.to_string(), &none())
+        .await
+        .map(|text| serde_json::from_str(&text).unwrap())
+}
+
+/// Calls a JSON operation with a request text it must refuse as
+/// `invalid_argument`, naming `needle`; returns the error.
+pub async fn call_json_refused(
+    client: &Client,
+    operation: &str,
+    request: &str,
+    needle: &str,
+) -> Error {
+    let err = client
+        .call_json(operation, request, &none())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::InvalidArgument,
+        "{operation} {request}: {err}"
+    );
+    assert!(
+        err.message().contains(needle),
+        "{operation} {request}: {err} should name {needle}"
+    );
+    err
 }
 
 /// Polls `describe` until `check` holds, for at most `limit`.
