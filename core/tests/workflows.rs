@@ -103,6 +103,35 @@ async fn echo_preserves_json_values() {
 }
 
 #[tokio::test]
+async fn numbers_beyond_64_bits_and_decimals_cross_exactly() {
+    // A JSON caller (C, another SDK) writes numbers as text; the Python SDK
+    // worker echoes them with its own JSON codec; the text comes back as written.
+    let client = client().await;
+    let numbers = r#"[123456789012345678901234567890,-98765432109876543210,18446744073709551616,0.30000000000000004,1.5]"#;
+    let workflow_id = unique_id("numbers");
+    let request = format!(
+        r#"{{"workflow_type": "EchoWorkflow", "task_queue": "{}", "workflow_id": "{workflow_id}", "args": [{numbers}]}}"#,
+        devenv().task_queue
+    );
+    client
+        .call_json("start_workflow", &request, &none())
+        .await
+        .unwrap();
+    let response = client
+        .call_json(
+            "get_workflow_result",
+            &format!(r#"{{"workflow_id": "{workflow_id}"}}"#),
+            &none(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        response.contains(&format!(r#""result":{numbers}"#)),
+        "{response}"
+    );
+}
+
+#[tokio::test]
 async fn raw_mode_passes_payloads_through() {
     let client = client().await;
     let raw_arg = RawPayload::from_proto(&temporal_bridge_core::payload::encode_value(
