@@ -1,8 +1,9 @@
 /* Shared helpers of the C and C++ tests: assertions that stop the program
  * with file:line, the harness's environment (TB_TARGET, TB_TASK_QUEUE,
  * TB_CLEANUP_DIR), unique workflow IDs, monotonic time, just enough JSON
- * reading (substring checks, one string field) for the tests' assertions, and
- * the calls most tests make (start a workflow, wait for its result).
+ * reading (substring checks, one string or integer field) for the tests'
+ * assertions, and the calls most tests make (start a workflow, wait for its
+ * result).
  * Header-only so that every test program stays a single file plus this. */
 #ifndef TB_TEST_H
 #define TB_TEST_H
@@ -74,22 +75,57 @@ static inline int json_has(const char *json, const char *needle) {
         if ((mention) != NULL) CHECK_HAS((error_json), (const char *)(mention)); \
     } while (0)
 
+/* Skips JSON whitespace (the library's JSON is compact; other writers, e.g.
+ * Python's json.dumps, put spaces around ':' and ','). */
+static inline const char *json_skip_space(const char *at) {
+    while (*at == ' ' || *at == '\t' || *at == '\n' || *at == '\r') at++;
+    return at;
+}
+
+/* Where the value of the first `"key": <value>` in `json` starts, for which
+ * `accept` says yes about the value's first character (NULL: none). */
+static inline const char *json_value_of(const char *json, const char *key,
+                                        int (*accept)(char first)) {
+    char pattern[128];
+    const char *at = json;
+    snprintf(pattern, sizeof pattern, "\"%s\"", key);
+    while (at != NULL && (at = strstr(at, pattern)) != NULL) {
+        const char *value = json_skip_space(at + strlen(pattern));
+        at += strlen(pattern);
+        if (*value != ':') continue; /* the key's text as a value, not a key */
+        value = json_skip_space(value + 1);
+        if (accept(*value)) return value;
+    }
+    return NULL;
+}
+
+static inline int json_starts_string(char first) { return first == '"'; }
+static inline int json_starts_integer(char first) {
+    return first == '-' || (first >= '0' && first <= '9');
+}
+
 /* Copies the string value of the first `"key":"..."` in `json` into `out`
  * (no escape handling: the tests only read IDs and statuses). */
 static inline int json_string_field(const char *json, const char *key, char *out,
                                     size_t size) {
-    char pattern[128];
-    const char *start;
+    const char *start = json_value_of(json, key, json_starts_string);
     const char *end;
-    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
-    start = json ? strstr(json, pattern) : NULL;
     if (start == NULL) return 0;
-    start += strlen(pattern);
+    start += 1;
     end = strchr(start, '"');
     if (end == NULL || (size_t)(end - start) >= size) return 0;
     memcpy(out, start, (size_t)(end - start));
     out[end - start] = '\0';
     return 1;
+}
+
+/* Reads the integer value of the first `"key":N` in `json` into `out`. */
+static inline int json_integer_field(const char *json, const char *key, long long *out) {
+    const char *start = json_value_of(json, key, json_starts_integer);
+    char *end;
+    if (start == NULL) return 0;
+    *out = strtoll(start, &end, 10);
+    return end != start;
 }
 
 static inline const char *test_env(const char *name) {
