@@ -38,8 +38,12 @@ const WORKFLOWS_COUNT: Named = Named::new("count_workflows", "tb_workflows_count
 /// `{"workflow_type", "task_queue", "workflow_id"?, "args"?: [JSON values],
 /// "execution_timeout"?, "run_timeout"?, "task_timeout"?, "id_reuse_policy"?,
 /// "id_conflict_policy"?, "retry_policy"?, "memo"?, "search_attributes"?,
-/// "start_delay"?, "cron_schedule"?, "request_id"?, "raw_args"?}`.
-/// Response: `{"workflow_id", "run_id", "started"}`. Errors include
+/// "start_delay"?, "cron_schedule"?, "request_id"?, "raw_args"?,
+/// "start_signal"?, "start_signal_args"?: [JSON values]}`. With
+/// `start_signal` it is signal-with-start: the workflow is started unless it
+/// runs already, and the signal is sent to it either way.
+/// Response: `{"workflow_id", "run_id", "started"}` (`started` is false when
+/// signal-with-start found the workflow running). Errors include
 /// `TB_STATUS_ALREADY_STARTED`.
 /// Arguments and outputs as `tb_client_call`.
 #[no_mangle]
