@@ -528,10 +528,15 @@ fn py_to_json(value: &Bound<'_, PyAny>, depth: usize) -> Result<Value, Unsupport
         if let Ok(u) = int.extract::<u64>() {
             return Ok(Value::from(u));
         }
-        return Err(Unsupported::new(format!(
-            "{} does not fit in 64 bits, so JSON peers would round it; pass it as a str",
-            short_repr(value)
-        )));
+        // Beyond 64 bits: the contract keeps a number's exact text.
+        return int
+            .str()
+            .ok()
+            .and_then(|digits| digits.extract::<String>().ok()?.parse::<Number>().ok())
+            .map(Value::Number)
+            .ok_or_else(|| {
+                Unsupported::new(format!("{} is not a JSON integer", short_repr(value)))
+            });
     }
     if let Ok(float) = value.cast::<PyFloat>() {
         let f = float.value();
@@ -593,7 +598,14 @@ fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>
             } else if let Some(u) = n.as_u64() {
                 u.into_pyobject(py)?.into_any()
             } else {
-                PyFloat::new(py, n.as_f64().unwrap_or(f64::NAN)).into_any()
+                // The number's exact text: an integer beyond 64 bits becomes
+                // a Python int, anything else a float as `json.loads` reads it.
+                let text = n.to_string();
+                if text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+                    py.get_type::<PyInt>().call1((text,))?
+                } else {
+                    PyFloat::new(py, text.parse::<f64>().unwrap_or(f64::NAN)).into_any()
+                }
             }
         }
         Value::String(s) => PyString::new(py, s).into_any(),

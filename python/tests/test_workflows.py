@@ -59,7 +59,7 @@ def test_generated_workflow_id(client: Client, env: DevEnv) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["text", 42, 2**63 - 1, -(2**63), 2**64 - 1, 1.5, None, True, [1, "two", None], {"nested": {"l": [1, {"a": "é ✓ 😀"}]}}],
+    ["text", 42, 2**63 - 1, -(2**63), 2**64 - 1, 2**64, -(3**50), [10**30, 0.1], 1.5, None, True, [1, "two", None], {"nested": {"l": [1, {"a": "é ✓ 😀"}]}}],
 )
 def test_values_round_trip_through_a_python_sdk_worker(client: Client, env: DevEnv, wf_id: WfId, value: Any) -> None:
     assert client.execute_workflow("EchoWorkflow", value, id=wf_id(""), task_queue=env.task_queue) == value
