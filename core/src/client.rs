@@ -5,6 +5,7 @@
 
 use crate::error::{from_status, Error, ErrorKind, Result};
 use crate::options::{ConnectOptions, RetrySettings, TlsOptions};
+use crate::transport::{DirectChannel, Transport};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use temporalio_protos::temporal::api::workflowservice::v1::{
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
 /// Largest response we accept (history pages can be big).
 const MAX_DECODING_MESSAGE_SIZE: usize = 128 * 1024 * 1024;
@@ -96,7 +97,7 @@ pub(crate) enum RpcKind {
     Patient,
 }
 
-pub(crate) type Service = WorkflowServiceClient<Channel>;
+pub(crate) type Service = WorkflowServiceClient<Transport>;
 
 struct Inner {
     service: Service,
@@ -249,6 +250,14 @@ fn attempt_error(status: &tonic::Status) -> Error {
     )
 }
 
+/// How a client reaches its server.
+enum Route {
+    /// Plaintext HTTP/2, sent directly (see `transport`).
+    Direct(http::Uri),
+    /// tonic's channel: TLS, or a target the direct transport does not handle.
+    Tonic(Box<Endpoint>),
+}
+
 fn is_transient(code: tonic::Code) -> bool {
     use tonic::Code::*;
     matches!(
@@ -275,20 +284,40 @@ impl Client {
         } else {
             format!("http://{target}")
         };
-        let mut endpoint = Endpoint::from_shared(uri)
-            .map_err(|_| {
-                Error::invalid_argument(format!("target {target:?} is not a valid host:port"))
-            })?
-            .connect_timeout(options.connect_timeout())
-            .tcp_nodelay(true)
-            .http2_keep_alive_interval(Duration::from_secs(30))
-            .keep_alive_timeout(Duration::from_secs(15))
-            .keep_alive_while_idle(true);
-        if let Some(tls) = &tls {
-            endpoint = endpoint.tls_config(tls_config(tls)?).map_err(|e| {
-                Error::invalid_argument(format!("invalid TLS settings: {}", error_chain(&e)))
-            })?;
-        }
+        // Plaintext HTTP targets use the direct HTTP/2 transport (see
+        // `transport`); TLS and anything else (e.g. a `unix:` socket) use
+        // tonic's channel.
+        let route = match uri.parse::<http::Uri>() {
+            Ok(parsed)
+                if tls.is_none()
+                    && parsed.scheme() == Some(&http::uri::Scheme::HTTP)
+                    && parsed.authority().is_some() =>
+            {
+                Route::Direct(parsed)
+            }
+            _ => {
+                let mut endpoint = Endpoint::from_shared(uri)
+                    .map_err(|_| {
+                        Error::invalid_argument(format!(
+                            "target {target:?} is not a valid host:port"
+                        ))
+                    })?
+                    .connect_timeout(options.connect_timeout())
+                    .tcp_nodelay(true)
+                    .http2_keep_alive_interval(Duration::from_secs(30))
+                    .keep_alive_timeout(Duration::from_secs(15))
+                    .keep_alive_while_idle(true);
+                if let Some(tls) = &tls {
+                    endpoint = endpoint.tls_config(tls_config(tls)?).map_err(|e| {
+                        Error::invalid_argument(format!(
+                            "invalid TLS settings: {}",
+                            error_chain(&e)
+                        ))
+                    })?;
+                }
+                Route::Tonic(Box::new(endpoint))
+            }
+        };
         let metadata = build_metadata(&options)?;
         let unreachable = |detail: String| {
             Error::new(
@@ -297,10 +326,24 @@ impl Client {
             )
             .with_detail("target", target)
         };
-        let channel = tokio::time::timeout(options.connect_timeout(), endpoint.connect())
-            .await
-            .map_err(|_| unreachable(format!("timed out after {:?}", options.connect_timeout())))?
-            .map_err(|e| unreachable(error_chain(&e)))?;
+        let timed_out = || unreachable(format!("timed out after {:?}", options.connect_timeout()));
+        let channel = match route {
+            Route::Direct(uri) => {
+                let connecting = DirectChannel::connect(&uri, options.connect_timeout());
+                let channel = tokio::time::timeout(options.connect_timeout(), connecting)
+                    .await
+                    .map_err(|_| timed_out())?
+                    .map_err(|e| unreachable(error_chain(&*e)))?;
+                Transport::Direct(channel)
+            }
+            Route::Tonic(endpoint) => {
+                let channel = tokio::time::timeout(options.connect_timeout(), endpoint.connect())
+                    .await
+                    .map_err(|_| timed_out())?
+                    .map_err(|e| unreachable(error_chain(&e)))?;
+                Transport::Tonic(channel)
+            }
+        };
         let service = WorkflowServiceClient::new(channel)
             .max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE)
             .max_encoding_message_size(MAX_DECODING_MESSAGE_SIZE);

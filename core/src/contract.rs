@@ -59,7 +59,7 @@ pub fn parse_strict<T: DeserializeOwned>(text: &str, what: &str) -> Result<T> {
     parse_value(value, what)
 }
 
-fn parse_value<T: DeserializeOwned>(value: Value, what: &str) -> Result<T> {
+fn parse_value<T: DeserializeOwned>(value: Value, what: impl std::fmt::Display) -> Result<T> {
     if !value.is_object() {
         return Err(Error::invalid_argument(format!(
             "{what} must be a JSON object, got {}",
@@ -98,7 +98,8 @@ fn parse_request<T: DeserializeOwned>(
     operation: &str,
     text: &str,
 ) -> Result<(T, Option<JsonDuration>)> {
-    let what = format!("{operation} request");
+    // Named only when something is wrong.
+    let what = RequestName(operation);
     let mut value: Value = serde_json::from_str(text)
         .map_err(|e| Error::invalid_argument(format!("{what} is not valid JSON: {e}")))?;
     let timeout = match value
@@ -111,7 +112,17 @@ fn parse_request<T: DeserializeOwned>(
                 .with_detail("field", CALL_TIMEOUT_FIELD)
         })?),
     };
-    Ok((parse_value(value, &what)?, timeout))
+    Ok((parse_value(value, what)?, timeout))
+}
+
+/// "<operation> request", for error messages.
+#[derive(Clone, Copy)]
+struct RequestName<'a>(&'a str);
+
+impl std::fmt::Display for RequestName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} request", self.0)
+    }
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
@@ -134,91 +145,92 @@ impl Client {
             timeout: timeout.map(|t| t.0).or(base.timeout),
             cancel: base.cancel.clone(),
         };
+        // Each operation's future is boxed, so this one stays small (rather
+        // than as large as the largest of them) and is cheap to move.
         match operation {
             "start_workflow" => {
                 let (req, timeout) = parse_request::<StartWorkflowRequest>(operation, request)?;
-                to_json(&self.start_workflow(&req, &call(timeout)).await?)
+                to_json(&Box::pin(self.start_workflow(&req, &call(timeout))).await?)
             }
             "get_workflow_result" => {
                 let (req, timeout) = parse_request::<GetResultRequest>(operation, request)?;
-                to_json(&self.get_workflow_result(&req, &call(timeout)).await?)
+                to_json(&Box::pin(self.get_workflow_result(&req, &call(timeout))).await?)
             }
             "cancel_workflow" => {
                 let (req, timeout) = parse_request::<CancelWorkflowRequest>(operation, request)?;
-                self.cancel_workflow(&req, &call(timeout)).await?;
+                Box::pin(self.cancel_workflow(&req, &call(timeout))).await?;
                 Ok(json!({}).to_string())
             }
             "terminate_workflow" => {
                 let (req, timeout) = parse_request::<TerminateWorkflowRequest>(operation, request)?;
-                self.terminate_workflow(&req, &call(timeout)).await?;
+                Box::pin(self.terminate_workflow(&req, &call(timeout))).await?;
                 Ok(json!({}).to_string())
             }
             "describe_workflow" => {
                 let (req, timeout) = parse_request::<DescribeWorkflowRequest>(operation, request)?;
-                to_json(&self.describe_workflow(&req, &call(timeout)).await?)
+                to_json(&Box::pin(self.describe_workflow(&req, &call(timeout))).await?)
             }
             "signal_workflow" => {
                 let (req, timeout) = parse_request::<SignalWorkflowRequest>(operation, request)?;
-                self.signal_workflow(&req, &call(timeout)).await?;
+                Box::pin(self.signal_workflow(&req, &call(timeout))).await?;
                 Ok(json!({}).to_string())
             }
             "query_workflow" => {
                 let (req, timeout) = parse_request::<QueryWorkflowRequest>(operation, request)?;
-                to_json(&self.query_workflow(&req, &call(timeout)).await?)
+                to_json(&Box::pin(self.query_workflow(&req, &call(timeout))).await?)
             }
             "execute_update" => {
                 let (req, timeout) = parse_request::<ExecuteUpdateRequest>(operation, request)?;
-                to_json(&self.execute_update(&req, &call(timeout)).await?)
+                to_json(&Box::pin(self.execute_update(&req, &call(timeout))).await?)
             }
             "get_update_result" => {
                 let (req, timeout) = parse_request::<GetUpdateResultRequest>(operation, request)?;
-                to_json(&self.get_update_result(&req, &call(timeout)).await?)
+                to_json(&Box::pin(self.get_update_result(&req, &call(timeout))).await?)
             }
             "list_workflows" => {
                 let (req, timeout) = parse_request::<ListWorkflowsRequest>(operation, request)?;
-                to_json(&self.list_workflows(&req, &call(timeout)).await?)
+                to_json(&Box::pin(self.list_workflows(&req, &call(timeout))).await?)
             }
             "count_workflows" => {
                 let (req, timeout) = parse_request::<CountWorkflowsRequest>(operation, request)?;
-                to_json(&self.count_workflows(&req, &call(timeout)).await?)
+                to_json(&Box::pin(self.count_workflows(&req, &call(timeout))).await?)
             }
             "fetch_history" => {
                 let (req, timeout) = parse_request::<FetchHistoryRequest>(operation, request)?;
-                to_json(&self.fetch_history(&req, &call(timeout)).await?)
+                to_json(&Box::pin(self.fetch_history(&req, &call(timeout))).await?)
             }
             "complete_activity" => {
                 let (req, timeout) = parse_request::<CompleteActivityRequest>(operation, request)?;
-                self.complete_activity(&req, &call(timeout)).await?;
+                Box::pin(self.complete_activity(&req, &call(timeout))).await?;
                 Ok(json!({}).to_string())
             }
             "fail_activity" => {
                 let (req, timeout) = parse_request::<FailActivityRequest>(operation, request)?;
-                self.fail_activity(&req, &call(timeout)).await?;
+                Box::pin(self.fail_activity(&req, &call(timeout))).await?;
                 Ok(json!({}).to_string())
             }
             "report_activity_cancellation" => {
                 let (req, timeout) =
                     parse_request::<ReportActivityCancellationRequest>(operation, request)?;
-                self.report_activity_cancellation(&req, &call(timeout))
-                    .await?;
+                Box::pin(self.report_activity_cancellation(&req, &call(timeout))).await?;
                 Ok(json!({}).to_string())
             }
             "heartbeat_activity" => {
                 let (req, timeout) = parse_request::<HeartbeatActivityRequest>(operation, request)?;
-                to_json(&self.heartbeat_activity(&req, &call(timeout)).await?)
+                to_json(&Box::pin(self.heartbeat_activity(&req, &call(timeout))).await?)
             }
             "batch_cancel_workflows" => {
                 let (req, timeout) = parse_request::<BatchWorkflowsRequest>(operation, request)?;
-                to_json(&self.batch_cancel_workflows(&req, &call(timeout)).await?)
+                to_json(&Box::pin(self.batch_cancel_workflows(&req, &call(timeout))).await?)
             }
             "batch_terminate_workflows" => {
                 let (req, timeout) = parse_request::<BatchWorkflowsRequest>(operation, request)?;
-                to_json(&self.batch_terminate_workflows(&req, &call(timeout)).await?)
+                to_json(&Box::pin(self.batch_terminate_workflows(&req, &call(timeout))).await?)
             }
             "wait_batch_operation" => {
                 let (req, timeout) =
                     parse_request::<WaitBatchOperationRequest>(operation, request)?;
-                to_json(&self.wait_batch_operation(&req, &call(timeout)).await?)
+                to_json(&Box::pin(self.wait_batch_operation(&req, &call(timeout))).await?)
             }
             other => Err(Error::invalid_argument(format!(
                 "unknown operation {other:?}; known operations: {}",

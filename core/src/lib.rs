@@ -33,6 +33,7 @@ mod options;
 pub mod payload;
 pub mod runtime;
 mod signal_query;
+mod transport;
 mod update;
 mod visibility;
 mod workflow;

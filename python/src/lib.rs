@@ -5,16 +5,18 @@
 //! responses and errors belongs to the core; the Pythonic API (classes,
 //! exceptions, keyword arguments) lives in the pure-Python package.
 //!
-//! Blocking calls take owned inputs, then release the GIL and wait in short
-//! slices so that Ctrl-C (KeyboardInterrupt) is honoured promptly; an
-//! interrupted call is cancelled through its token (never the workflow).
+//! Blocking calls take owned inputs, then release the GIL and drive the
+//! call on the calling thread (see `temporal_bridge_core::runtime`) in short
+//! slices, so that Ctrl-C (KeyboardInterrupt) is honoured promptly; an
+//! interrupted call is abandoned (never the workflow).
 //!
-//! Calls for asyncio finish into a `CompletionQueue`: the runtime thread only
-//! stores the outcome and writes one byte to a socket that the event loop
-//! watches (`loop.add_reader`); the loop thread then drains the queue. Runtime
-//! threads never run Python code: a foreign thread holding the GIL while the
-//! interpreter finalizes is how extension modules crash at exit. (The queue
-//! uses a Unix socket pair, so the module builds for Unix only.)
+//! Calls for asyncio finish into a `CompletionQueue`: the thread that drives
+//! the call only stores the outcome and writes one byte to a socket that the
+//! event loop watches (`loop.add_reader`); the loop thread then drains the
+//! queue. Library threads never run Python code: a foreign thread holding the
+//! GIL while the interpreter finalizes is how extension modules crash at
+//! exit. (The queue uses a Unix socket pair, so the module builds for Unix
+//! only.)
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
@@ -26,12 +28,10 @@ use std::io::{Read, Write};
 use std::os::unix::io::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use temporal_bridge_core::{
-    runtime, CallOptions, CancellationToken, Client, Error, ErrorKind, OPERATIONS,
-};
+use temporal_bridge_core::runtime::{self, BlockingCall};
+use temporal_bridge_core::{CallOptions, CancellationToken, Client, Error, ErrorKind, OPERATIONS};
 
 create_exception!(
     temporal_bridge._native,
@@ -74,49 +74,27 @@ impl Drop for PendingGuard {
     }
 }
 
-/// Spawns `future` on the shared runtime; its result arrives on the receiver.
-fn spawn_with_receiver<T, F>(future: F) -> PyResult<Receiver<Result<T, Error>>>
+/// Waits for a call on the calling thread without holding the GIL (the
+/// thread drives the runtime itself meanwhile), running Python's signal
+/// handlers between slices. If one raises (KeyboardInterrupt), the call is
+/// cancelled through `token`, abandoned, and the exception propagates.
+fn wait_interruptibly<T, F>(py: Python<'_>, token: &CancellationToken, future: F) -> PyResult<T>
 where
     T: Send + 'static,
     F: Future<Output = Result<T, Error>> + Send + 'static,
 {
-    let (sender, receiver) = sync_channel(1);
-    spawn(async move {
-        // The receiver is gone when the caller was interrupted: nothing to do.
-        let _ = sender.send(future.await);
-    })?;
-    Ok(receiver)
-}
-
-/// Waits for a spawned call without holding the GIL, running Python's signal
-/// handlers between slices. If one raises (KeyboardInterrupt), the call is
-/// cancelled through `token` and the exception propagates.
-fn wait_interruptibly<T: Send>(
-    py: Python<'_>,
-    token: &CancellationToken,
-    mut receiver: Receiver<Result<T, Error>>,
-) -> PyResult<T> {
+    let mut call = BlockingCall::new(future).map_err(|e| native_error(&e))?;
     loop {
-        // A receiver is Send but not Sync, so it moves into the detached
-        // closure and back out.
-        let (outcome, back) = py.detach(move || {
-            let outcome = receiver.recv_timeout(SIGNAL_CHECK_INTERVAL);
-            (outcome, receiver)
-        });
-        receiver = back;
+        let outcome = py.detach(|| call.wait(Some(SIGNAL_CHECK_INTERVAL)));
         match outcome {
-            Ok(result) => return result.map_err(|e| native_error(&e)),
-            Err(RecvTimeoutError::Timeout) => {
+            Ok(Some(result)) => return result.map_err(|e| native_error(&e)),
+            Ok(None) => {
                 if let Err(interrupt) = py.check_signals() {
                     token.cancel();
                     return Err(interrupt);
                 }
             }
-            Err(RecvTimeoutError::Disconnected) => {
-                return Err(native_error(&Error::internal(
-                    "the call's task ended without a result",
-                )))
-            }
+            Err(error) => return Err(native_error(&error)),
         }
     }
 }
@@ -295,8 +273,7 @@ impl NativeClient {
     /// the JSON response. Blocks without holding the GIL; Ctrl-C cancels the call.
     fn call(&self, py: Python<'_>, operation: String, request_json: String) -> PyResult<String> {
         let token = CancellationToken::new();
-        let receiver = spawn_with_receiver(self.run(operation, request_json, token.clone()))?;
-        wait_interruptibly(py, &token, receiver)
+        wait_interruptibly(py, &token, self.run(operation, request_json, token.clone()))
     }
 
     /// Starts one operation and returns at once; its outcome arrives in
@@ -386,10 +363,9 @@ impl PendingCall {
 fn connect(py: Python<'_>, options_json: String) -> PyResult<NativeClient> {
     let token = CancellationToken::new();
     let cancel = token.clone();
-    let receiver = spawn_with_receiver(async move {
-        unless_cancelled(cancel, Client::connect_json(&options_json)).await
-    })?;
-    wait_interruptibly(py, &token, receiver).map(NativeClient::new)
+    let connecting =
+        async move { unless_cancelled(cancel, Client::connect_json(&options_json)).await };
+    wait_interruptibly(py, &token, connecting).map(NativeClient::new)
 }
 
 /// Connects in the background; the client (or the error) arrives in `queue`
