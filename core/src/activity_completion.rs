@@ -9,6 +9,7 @@
 use crate::client::{CallOptions, Client, RpcKind};
 use crate::error::{Error, Result};
 use crate::payload::{encode_raw, encode_value, encode_values, RawPayload};
+use crate::transport::method;
 use crate::workflow::non_empty;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -356,9 +357,7 @@ macro_rules! send_to_target {
                 };
                 client
                     .scoped($call, |scope| {
-                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                            s.$token_rpc(r).await
-                        })
+                        client.rpc(scope, RpcKind::Ordinary, message, method::$token_rpc)
                     })
                     .await
                     .map($map)
@@ -379,9 +378,7 @@ macro_rules! send_to_target {
                 };
                 client
                     .scoped($call, |scope| {
-                        client.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                            s.$id_rpc(r).await
-                        })
+                        client.rpc(scope, RpcKind::Ordinary, message, method::$id_rpc)
                     })
                     .await
                     .map($map)

@@ -5,6 +5,7 @@
 use crate::client::{CallOptions, Client, RpcKind};
 use crate::error::{Error, Result};
 use crate::payload::strip_enum_prefix;
+use crate::transport::method;
 use crate::workflow::{new_request_id, non_empty, require, timestamp_json};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -152,9 +153,12 @@ impl Client {
             ..Default::default()
         };
         self.scoped(call, |scope| {
-            self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                s.start_batch_operation(r).await
-            })
+            self.rpc(
+                scope,
+                RpcKind::Ordinary,
+                message,
+                method::start_batch_operation,
+            )
         })
         .await
         .map_err(|e| {
@@ -185,7 +189,7 @@ impl Client {
                         scope,
                         RpcKind::Ordinary,
                         message.clone(),
-                        |mut s, r| async move { s.describe_batch_operation(r).await },
+                        method::describe_batch_operation,
                     )
                     .await?;
                 let state = BatchOperationState::try_from(response.state)

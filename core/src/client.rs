@@ -5,20 +5,16 @@
 
 use crate::error::{from_status, Error, ErrorKind, Result};
 use crate::options::{ConnectOptions, RetrySettings, TlsOptions};
-use crate::transport::{DirectChannel, Transport};
+use crate::transport::{method, DirectChannel, Method, Transport};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use temporalio_protos::temporal::api::workflowservice::v1::{
-    workflow_service_client::WorkflowServiceClient, GetSystemInfoRequest,
-};
+use temporalio_protos::temporal::api::workflowservice::v1::GetSystemInfoRequest;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
-/// Largest response we accept (history pages can be big).
-const MAX_DECODING_MESSAGE_SIZE: usize = 128 * 1024 * 1024;
 /// Per-attempt timeout of a long poll. The server answers a long poll by its
 /// own deadline (about 20 s by default) well before this.
 const LONG_POLL_TIMEOUT: Duration = Duration::from_secs(70);
@@ -97,10 +93,8 @@ pub(crate) enum RpcKind {
     Patient,
 }
 
-pub(crate) type Service = WorkflowServiceClient<Transport>;
-
 struct Inner {
-    service: Service,
+    transport: Transport,
     namespace: String,
     identity: String,
     metadata: MetadataMap,
@@ -344,12 +338,9 @@ impl Client {
                 Transport::Tonic(channel)
             }
         };
-        let service = WorkflowServiceClient::new(channel)
-            .max_decoding_message_size(MAX_DECODING_MESSAGE_SIZE)
-            .max_encoding_message_size(MAX_DECODING_MESSAGE_SIZE);
         let mut client = Client {
             inner: Arc::new(Inner {
-                service,
+                transport: channel,
                 namespace: options.namespace.clone(),
                 identity: options.identity.clone().unwrap_or_else(default_identity),
                 metadata,
@@ -368,7 +359,7 @@ impl Client {
                     scope,
                     RpcKind::Ordinary,
                     GetSystemInfoRequest {},
-                    |mut s, r| async move { s.get_system_info(r).await },
+                    method::get_system_info,
                 )
             })
             .await
@@ -463,17 +454,16 @@ impl Client {
 
     /// Issues one RPC with metadata and per-attempt timeout, retrying transient
     /// failures with jittered exponential backoff.
-    pub(crate) async fn rpc<Req, Resp, F, Fut>(
+    pub(crate) async fn rpc<Req, Resp>(
         &self,
         scope: CallScope,
         kind: RpcKind,
         message: Req,
-        send: F,
+        method: Method<Req, Resp>,
     ) -> Result<Resp>
     where
-        Req: Clone,
-        F: Fn(Service, tonic::Request<Req>) -> Fut,
-        Fut: Future<Output = std::result::Result<tonic::Response<Resp>, tonic::Status>>,
+        Req: prost::Message + Clone + Send + Sync + 'static,
+        Resp: prost::Message + Default + Send + 'static,
     {
         let retry = &self.inner.retry;
         let started = Instant::now();
@@ -488,11 +478,12 @@ impl Client {
                 let left = deadline.saturating_duration_since(Instant::now());
                 per_attempt = per_attempt.min(left.max(Duration::from_millis(1)));
             }
-            let mut request = tonic::Request::new(message.clone());
-            *request.metadata_mut() = self.inner.metadata.clone();
-            request.set_timeout(per_attempt);
-            let status = match send(self.inner.service.clone(), request).await {
-                Ok(response) => return Ok(response.into_inner()),
+            let attempt_outcome =
+                self.inner
+                    .transport
+                    .unary(method, &message, &self.inner.metadata, per_attempt);
+            let status = match attempt_outcome.await {
+                Ok(response) => return Ok(response),
                 Err(status) => status,
             };
             // An attempt that ends at the call's deadline ends because of it,

@@ -8,6 +8,7 @@
 
 use crate::client::{CallOptions, Client, RpcKind};
 use crate::error::{Error, Result};
+use crate::transport::method;
 use crate::workflow::{about_workflow, execution, require};
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
@@ -90,9 +91,7 @@ impl Client {
                     skip_archival: false,
                 };
                 let response = self
-                    .rpc(scope, kind, message, |mut s, r| async move {
-                        s.get_workflow_execution_history(r).await
-                    })
+                    .rpc(scope, kind, message, method::get_workflow_execution_history)
                     .await?;
                 if let Some(history) = response.history {
                     events.extend(history.events);

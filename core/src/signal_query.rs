@@ -7,6 +7,7 @@
 use crate::client::{CallOptions, Client, RpcKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::payload::{decode_payloads, encode_args, raw_payloads, strip_enum_prefix, RawPayload};
+use crate::transport::method;
 use crate::workflow::{about_workflow, execution, new_request_id, non_empty, require};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -128,9 +129,12 @@ impl Client {
             ..Default::default()
         };
         self.scoped(call, |scope| {
-            self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                s.signal_workflow_execution(r).await
-            })
+            self.rpc(
+                scope,
+                RpcKind::Ordinary,
+                message,
+                method::signal_workflow_execution,
+            )
         })
         .await
         .map(|_| ())
@@ -167,9 +171,7 @@ impl Client {
         let workflow_id = request.workflow_id.as_str();
         let response = self
             .scoped(call, |scope| {
-                self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                    s.query_workflow(r).await
-                })
+                self.rpc(scope, RpcKind::Ordinary, message, method::query_workflow)
             })
             .await
             .map_err(|e| {

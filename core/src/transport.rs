@@ -1,14 +1,19 @@
-//! The HTTP/2 transport under the generated gRPC client.
+//! The gRPC transport: unary calls of the workflow service.
 //!
-//! Plaintext connections use [`DirectChannel`]: a call puts its request
-//! straight onto an `h2` connection. tonic's channel passes each call through
-//! a buffer task, hyper's dispatch task and a task piping the request body,
-//! and writes the request's HEADERS and its DATA with two system calls; here
-//! there is no hand-off, and one `writev`. What the channel did for us stays:
+//! Plaintext connections use [`DirectChannel`]: a call encodes its message
+//! into one gRPC frame, puts it straight onto an `h2` connection and decodes
+//! the reply, in small futures. tonic's client (the generated service client
+//! over its channel) builds each call from several large nested futures and
+//! passes it through a buffer task, hyper's dispatch task and a task piping
+//! the request body; a call moved tens of kilobytes of future state around
+//! and wrote its HEADERS and DATA with two system calls. Here there is no
+//! hand-off, and one `writev`. What the channel did for us stays:
 //! reconnecting on the next call after the connection broke, HTTP/2 keepalive
-//! pings, the `grpc-timeout` of an attempt enforced locally, the same HTTP/2
-//! settings. TLS connections (and targets such as `unix:` sockets) keep
-//! tonic's channel, with its rustls setup and error reporting.
+//! pings, the attempt's `grpc-timeout` sent and enforced locally, the same
+//! HTTP/2 settings, and statuses read as tonic reads them (trailers, a
+//! trailers-only response, else the HTTP status). TLS connections (and
+//! targets such as `unix:` sockets) keep tonic's channel, with its rustls
+//! setup and error reporting, driven through tonic's generic unary call.
 //!
 //! [`FrameWriter`] sits under the plaintext connection. It writes what a turn
 //! of the connection produced with one `writev`, and holds its
@@ -21,9 +26,11 @@
 //! ping is answered long before any keepalive timeout.
 
 use crate::client::error_chain;
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use prost::Message;
 use std::future::Future;
 use std::io::IoSlice;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,10 +40,14 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::CancellationToken;
+use tonic::metadata::MetadataMap;
+use tonic::{Code, Status};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-type GrpcRequest = http::Request<tonic::body::Body>;
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Largest message sent or accepted (history pages can be big).
+pub(crate) const MAX_MESSAGE_SIZE: usize = 128 * 1024 * 1024;
 
 /// Keepalive pings on idle and busy connections alike, as the channel did
 /// (`http2_keep_alive_interval` with `keep_alive_while_idle`).
@@ -56,100 +67,285 @@ const MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
 const MAX_SEND_BUFFER_SIZE: usize = 1024 * 1024;
 
 const USER_AGENT: &str = concat!("temporal-bridge/", env!("CARGO_PKG_VERSION"));
+/// A gRPC message frame: a compression flag byte and a 4-byte length.
+const GRPC_FRAME_HEADER_LEN: usize = 5;
 
-/// What the generated client sends its requests through.
+/// A unary method of the workflow service: its path, and (as types) its
+/// request and response, so a call cannot pair a message with the wrong path.
+pub(crate) struct Method<Req, Resp> {
+    path: &'static str,
+    types: PhantomData<fn(Req) -> Resp>,
+}
+
+impl<Req, Resp> Clone for Method<Req, Resp> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Req, Resp> Copy for Method<Req, Resp> {}
+
+impl<Req, Resp> Method<Req, Resp> {
+    const fn new(path: &'static str) -> Self {
+        Method {
+            path,
+            types: PhantomData,
+        }
+    }
+}
+
+macro_rules! methods {
+    ($($name:ident: $rpc:ident($request:ident) -> $response:ident;)*) => {
+        $(
+            #[allow(non_upper_case_globals)]
+            pub(crate) const $name: Method<$request, $response> = Method::new(concat!(
+                "/temporal.api.workflowservice.v1.WorkflowService/",
+                stringify!($rpc)
+            ));
+        )*
+    };
+}
+
+/// The workflow service methods the client calls, named as in the service
+/// definition (and tonic's generated client).
+pub(crate) mod method {
+    use super::Method;
+    use temporalio_protos::temporal::api::workflowservice::v1::*;
+
+    methods! {
+        get_system_info: GetSystemInfo(GetSystemInfoRequest) -> GetSystemInfoResponse;
+        start_workflow_execution:
+            StartWorkflowExecution(StartWorkflowExecutionRequest) -> StartWorkflowExecutionResponse;
+        signal_with_start_workflow_execution: SignalWithStartWorkflowExecution(
+            SignalWithStartWorkflowExecutionRequest
+        ) -> SignalWithStartWorkflowExecutionResponse;
+        get_workflow_execution_history: GetWorkflowExecutionHistory(
+            GetWorkflowExecutionHistoryRequest
+        ) -> GetWorkflowExecutionHistoryResponse;
+        request_cancel_workflow_execution: RequestCancelWorkflowExecution(
+            RequestCancelWorkflowExecutionRequest
+        ) -> RequestCancelWorkflowExecutionResponse;
+        terminate_workflow_execution: TerminateWorkflowExecution(
+            TerminateWorkflowExecutionRequest
+        ) -> TerminateWorkflowExecutionResponse;
+        describe_workflow_execution: DescribeWorkflowExecution(
+            DescribeWorkflowExecutionRequest
+        ) -> DescribeWorkflowExecutionResponse;
+        signal_workflow_execution:
+            SignalWorkflowExecution(SignalWorkflowExecutionRequest) -> SignalWorkflowExecutionResponse;
+        query_workflow: QueryWorkflow(QueryWorkflowRequest) -> QueryWorkflowResponse;
+        update_workflow_execution:
+            UpdateWorkflowExecution(UpdateWorkflowExecutionRequest) -> UpdateWorkflowExecutionResponse;
+        poll_workflow_execution_update: PollWorkflowExecutionUpdate(
+            PollWorkflowExecutionUpdateRequest
+        ) -> PollWorkflowExecutionUpdateResponse;
+        list_workflow_executions:
+            ListWorkflowExecutions(ListWorkflowExecutionsRequest) -> ListWorkflowExecutionsResponse;
+        count_workflow_executions:
+            CountWorkflowExecutions(CountWorkflowExecutionsRequest) -> CountWorkflowExecutionsResponse;
+        start_batch_operation:
+            StartBatchOperation(StartBatchOperationRequest) -> StartBatchOperationResponse;
+        describe_batch_operation:
+            DescribeBatchOperation(DescribeBatchOperationRequest) -> DescribeBatchOperationResponse;
+        respond_activity_task_completed: RespondActivityTaskCompleted(
+            RespondActivityTaskCompletedRequest
+        ) -> RespondActivityTaskCompletedResponse;
+        respond_activity_task_completed_by_id: RespondActivityTaskCompletedById(
+            RespondActivityTaskCompletedByIdRequest
+        ) -> RespondActivityTaskCompletedByIdResponse;
+        respond_activity_task_failed: RespondActivityTaskFailed(
+            RespondActivityTaskFailedRequest
+        ) -> RespondActivityTaskFailedResponse;
+        respond_activity_task_failed_by_id: RespondActivityTaskFailedById(
+            RespondActivityTaskFailedByIdRequest
+        ) -> RespondActivityTaskFailedByIdResponse;
+        respond_activity_task_canceled: RespondActivityTaskCanceled(
+            RespondActivityTaskCanceledRequest
+        ) -> RespondActivityTaskCanceledResponse;
+        respond_activity_task_canceled_by_id: RespondActivityTaskCanceledById(
+            RespondActivityTaskCanceledByIdRequest
+        ) -> RespondActivityTaskCanceledByIdResponse;
+        record_activity_task_heartbeat: RecordActivityTaskHeartbeat(
+            RecordActivityTaskHeartbeatRequest
+        ) -> RecordActivityTaskHeartbeatResponse;
+        record_activity_task_heartbeat_by_id: RecordActivityTaskHeartbeatById(
+            RecordActivityTaskHeartbeatByIdRequest
+        ) -> RecordActivityTaskHeartbeatByIdResponse;
+    }
+}
+
+/// What the client sends its calls through.
 #[derive(Clone)]
 pub(crate) enum Transport {
     Direct(DirectChannel),
     Tonic(tonic::transport::Channel),
 }
 
-impl tower_service::Service<GrpcRequest> for Transport {
-    type Response = http::Response<ResponseBody>;
-    type Error = BoxError;
-    type Future = BoxFuture<Result<Self::Response, BoxError>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+impl Transport {
+    /// One attempt at a unary call with `metadata`, bounded by `timeout`
+    /// (sent as `grpc-timeout` and enforced here). The future is boxed so
+    /// that callers (retry loops, call scopes) stay small.
+    pub(crate) fn unary<'a, Req, Resp>(
+        &'a self,
+        method: Method<Req, Resp>,
+        message: &'a Req,
+        metadata: &'a MetadataMap,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<Resp, Status>>
+    where
+        Req: Message + Clone + Send + Sync + 'static,
+        Resp: Message + Default + Send + 'static,
+    {
         match self {
-            // Readiness is checked per call, on the call's own stream.
-            Transport::Direct(_) => Poll::Ready(Ok(())),
-            Transport::Tonic(channel) => channel.poll_ready(cx).map_err(Into::into),
-        }
-    }
-
-    fn call(&mut self, request: GrpcRequest) -> Self::Future {
-        match self {
-            Transport::Direct(channel) => Box::pin(channel.clone().send(request)),
-            Transport::Tonic(channel) => {
-                let response = channel.call(request);
-                Box::pin(async move { Ok(response.await?.map(ResponseBody::Tonic)) })
-            }
-        }
-    }
-}
-
-/// A response body from either transport.
-pub(crate) enum ResponseBody {
-    Direct(RecvBody),
-    Tonic(tonic::body::Body),
-}
-
-impl http_body::Body for ResponseBody {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
-        match self.get_mut() {
-            ResponseBody::Direct(body) => body.poll_frame(cx).map_err(Into::into),
-            ResponseBody::Tonic(body) => Pin::new(body).poll_frame(cx).map_err(Into::into),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match self {
-            ResponseBody::Direct(body) => body.done,
-            ResponseBody::Tonic(body) => body.is_end_stream(),
+            Transport::Direct(channel) => Box::pin(async move {
+                let frame = encode_frame(message)?;
+                let reply = channel.unary(method.path, frame, metadata, timeout).await?;
+                decode_frame(reply)
+            }),
+            Transport::Tonic(channel) => Box::pin(async move {
+                let mut request = tonic::Request::new(message.clone());
+                *request.metadata_mut() = metadata.clone();
+                request.set_timeout(timeout);
+                let mut grpc = tonic::client::Grpc::new(channel.clone())
+                    .max_decoding_message_size(MAX_MESSAGE_SIZE)
+                    .max_encoding_message_size(MAX_MESSAGE_SIZE);
+                grpc.ready()
+                    .await
+                    .map_err(|e| Status::unknown(format!("Service was not ready: {e}")))?;
+                let path = http::uri::PathAndQuery::from_static(method.path);
+                let codec = tonic_prost::ProstCodec::default();
+                Ok(grpc.unary(request, path, codec).await?.into_inner())
+            }),
         }
     }
 }
 
-/// The body of a response on a [`DirectChannel`]: its data, then its trailers.
-pub(crate) struct RecvBody {
-    stream: h2::RecvStream,
-    data_done: bool,
-    done: bool,
+/// A message as one gRPC frame (uncompressed).
+fn encode_frame<M: Message>(message: &M) -> Result<Bytes, Status> {
+    let len = message.encoded_len();
+    if len > MAX_MESSAGE_SIZE {
+        return Err(Status::out_of_range(format!(
+            "the request is {len} bytes, more than the limit of {MAX_MESSAGE_SIZE} bytes"
+        )));
+    }
+    let mut frame = BytesMut::with_capacity(GRPC_FRAME_HEADER_LEN + len);
+    frame.put_u8(0);
+    frame.put_u32(len as u32);
+    message
+        .encode(&mut frame)
+        .map_err(|e| Status::internal(format!("could not encode the request: {e}")))?;
+    Ok(frame.freeze())
 }
 
-impl RecvBody {
-    fn poll_frame(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, h2::Error>>> {
-        if !self.data_done {
-            match ready!(self.stream.poll_data(cx)) {
-                Some(Ok(data)) => {
-                    // The data is handed on, so the window may open again.
-                    let _ = self.stream.flow_control().release_capacity(data.len());
-                    return Poll::Ready(Some(Ok(http_body::Frame::data(data))));
-                }
-                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
-                None => self.data_done = true,
-            }
-        }
-        if self.done {
-            return Poll::Ready(None);
-        }
-        let trailers = ready!(self.stream.poll_trailers(cx));
-        self.done = true;
-        Poll::Ready(match trailers {
-            Ok(Some(trailers)) => Some(Ok(http_body::Frame::trailers(trailers))),
-            Ok(None) => None,
-            Err(e) => Some(Err(e)),
-        })
+/// The message of a unary reply's body (one gRPC frame; anything after the
+/// first message is ignored, as tonic's unary call does).
+fn decode_frame<M: Message + Default>(mut body: Bytes) -> Result<M, Status> {
+    if body.is_empty() {
+        return Err(Status::internal("Missing response message."));
     }
+    if body.len() < GRPC_FRAME_HEADER_LEN {
+        return Err(Status::internal(
+            "protocol error: the response ended inside a message header",
+        ));
+    }
+    let compressed = body.get_u8();
+    let len = body.get_u32() as usize;
+    match compressed {
+        0 => {}
+        1 => {
+            return Err(Status::internal(
+                "protocol error: received message with compressed-flag but no grpc-encoding was specified",
+            ))
+        }
+        flag => {
+            return Err(Status::internal(format!(
+                "protocol error: received message with invalid compression flag: {flag} (valid flags are 0 and 1)"
+            )))
+        }
+    }
+    if len > MAX_MESSAGE_SIZE {
+        return Err(Status::out_of_range(format!(
+            "the response is {len} bytes, more than the limit of {MAX_MESSAGE_SIZE} bytes"
+        )));
+    }
+    if body.len() < len {
+        return Err(Status::internal(format!(
+            "protocol error: the response ended after {} of its {len} bytes",
+            body.len()
+        )));
+    }
+    M::decode(body.slice(..len)).map_err(|e| Status::internal(e.to_string()))
+}
+
+/// The status a reply without `grpc-status` carries: mapped from its HTTP
+/// status (a proxy's error page, say), as gRPC documents and tonic does.
+fn status_from_http(status: http::StatusCode) -> Status {
+    let code =
+        match status {
+            http::StatusCode::BAD_REQUEST => Code::Internal,
+            http::StatusCode::UNAUTHORIZED => Code::Unauthenticated,
+            http::StatusCode::FORBIDDEN => Code::PermissionDenied,
+            http::StatusCode::NOT_FOUND => Code::Unimplemented,
+            http::StatusCode::TOO_MANY_REQUESTS
+            | http::StatusCode::BAD_GATEWAY
+            | http::StatusCode::SERVICE_UNAVAILABLE
+            | http::StatusCode::GATEWAY_TIMEOUT => Code::Unavailable,
+            http::StatusCode::OK => return Status::unknown(
+                "protocol error: the response ended without a grpc-status (cut short by a proxy?)",
+            ),
+            _ => Code::Unknown,
+        };
+    Status::new(
+        code,
+        format!(
+            "grpc-status header missing, mapped from HTTP status code {}",
+            status.as_u16()
+        ),
+    )
+}
+
+/// `grpc-timeout`: the finest unit whose count fits the 8 digits allowed.
+fn grpc_timeout(timeout: Duration) -> http::HeaderValue {
+    const MAX: u128 = 99_999_999;
+    let secs = u128::from(timeout.as_secs());
+    let text = [
+        (timeout.as_nanos(), 'n'),
+        (timeout.as_micros(), 'u'),
+        (timeout.as_millis(), 'm'),
+        (secs, 'S'),
+        (secs / 60, 'M'),
+    ]
+    .into_iter()
+    .find(|(count, _)| *count <= MAX)
+    .map_or_else(
+        || format!("{}H", (secs / 3600).min(MAX)),
+        |(count, unit)| format!("{count}{unit}"),
+    );
+    http::HeaderValue::try_from(text).expect("digits and a unit are a valid header value")
+}
+
+/// Whether a reply's headers or trailers end it, and how.
+fn header_status(headers: &http::HeaderMap) -> Option<Status> {
+    // tonic panics on a `grpc-status-details-bin` that is not base64; such a
+    // reply is reported without its details instead.
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    use base64::Engine as _;
+    const DETAILS: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    if let Some(details) = headers.get("grpc-status-details-bin") {
+        if DETAILS.decode(details.as_bytes()).is_err() {
+            let mut headers = headers.clone();
+            headers.remove("grpc-status-details-bin");
+            return Status::from_header_map(&headers);
+        }
+    }
+    Status::from_header_map(headers)
+}
+
+fn h2_status(error: h2::Error) -> Status {
+    Status::from_error(Box::new(error))
 }
 
 /// Where a [`DirectChannel`] connects.
@@ -261,105 +457,109 @@ impl DirectChannel {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Sends one gRPC request and waits for the response's headers, within
-    /// the request's `grpc-timeout` (as tonic's channel enforced it).
-    async fn send(self, request: GrpcRequest) -> Result<http::Response<ResponseBody>, BoxError> {
-        let timeout = request
-            .headers()
-            .get("grpc-timeout")
-            .and_then(|v| parse_grpc_timeout(v.as_bytes()));
-        let exchange = self.exchange(request);
-        match timeout {
-            None => exchange.await,
-            Some(limit) => match tokio::time::timeout(limit, exchange).await {
-                Ok(outcome) => outcome,
-                Err(_) => Err(Box::new(tonic::Status::cancelled("Timeout expired"))),
-            },
+    /// One unary call: `frame` (the encoded request) to `path`, and the
+    /// reply's body once its status says OK, within `timeout`.
+    async fn unary(
+        &self,
+        path: &'static str,
+        frame: Bytes,
+        metadata: &MetadataMap,
+        timeout: Duration,
+    ) -> Result<Bytes, Status> {
+        match tokio::time::timeout(timeout, self.exchange(path, frame, metadata, timeout)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Status::cancelled("Timeout expired")),
         }
     }
 
     async fn exchange(
-        self,
-        request: GrpcRequest,
-    ) -> Result<http::Response<ResponseBody>, BoxError> {
-        let (mut parts, mut body) = request.into_parts();
-        let mut uri = http::uri::Parts::default();
-        uri.scheme = Some(http::uri::Scheme::HTTP);
-        uri.authority = Some(self.shared.target.authority.clone());
-        uri.path_and_query = parts.uri.path_and_query().cloned();
-        parts.uri = http::Uri::from_parts(uri)?;
-        parts.headers.insert(
-            http::header::USER_AGENT,
-            http::HeaderValue::from_static(USER_AGENT),
-        );
-        let message = collect(&mut body).await?;
+        &self,
+        path: &'static str,
+        frame: Bytes,
+        metadata: &MetadataMap,
+        timeout: Duration,
+    ) -> Result<Bytes, Status> {
+        let request = self.request(path, metadata, timeout)?;
         // A connection that broke (or was told to go away) since its last
         // call is replaced once, as tonic's channel reconnected before a call.
-        let mut connection = self.connection().await?;
+        let mut connection = self.connection().await.map_err(Status::from_error)?;
         let mut send = match connection.send.clone().ready().await {
             Ok(send) => send,
             Err(_) => {
                 self.retire(&connection);
-                connection = self.connection().await?;
-                connection.send.clone().ready().await?
+                connection = self.connection().await.map_err(Status::from_error)?;
+                connection.send.clone().ready().await.map_err(h2_status)?
             }
         };
-        let (response, mut stream) =
-            send.send_request(http::Request::from_parts(parts, ()), false)?;
-        stream.send_data(message, true)?;
-        let (parts, stream) = response.await?.into_parts();
-        let body = RecvBody {
-            stream,
-            data_done: false,
-            done: false,
-        };
-        Ok(http::Response::from_parts(
-            parts,
-            ResponseBody::Direct(body),
-        ))
-    }
-}
-
-/// The encoded request message (tonic's request body yields it at once).
-async fn collect(body: &mut tonic::body::Body) -> Result<Bytes, BoxError> {
-    use http_body::Body as _;
-    let mut first: Option<Bytes> = None;
-    let mut more = BytesMut::new();
-    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await {
-        if let Ok(data) = frame?.into_data() {
-            match &first {
-                None => first = Some(data),
-                Some(_) => more.extend_from_slice(&data),
+        let (response, mut stream) = send.send_request(request, false).map_err(h2_status)?;
+        stream.send_data(frame, true).map_err(h2_status)?;
+        let (head, mut body) = response.await.map_err(h2_status)?.into_parts();
+        // A trailers-only reply carries its status in the headers.
+        let head_status = header_status(&head.headers);
+        if let Some(status) = &head_status {
+            if status.code() != Code::Ok {
+                return Err(status.clone());
             }
         }
-    }
-    Ok(match first {
-        None => Bytes::new(),
-        Some(first) if more.is_empty() => first,
-        Some(first) => {
-            let mut all = BytesMut::from(&first[..]);
-            all.extend_from_slice(&more);
-            all.freeze()
+        let mut data = Bytes::new();
+        let mut more: Option<BytesMut> = None;
+        while let Some(chunk) = body.data().await {
+            let chunk = chunk.map_err(h2_status)?;
+            // The data is consumed, so the window may open again.
+            let _ = body.flow_control().release_capacity(chunk.len());
+            if data.is_empty() && more.is_none() {
+                data = chunk;
+            } else {
+                let all = more.get_or_insert_with(|| BytesMut::from(&data[..]));
+                if all.len() + chunk.len() > MAX_MESSAGE_SIZE + GRPC_FRAME_HEADER_LEN {
+                    return Err(Status::out_of_range(format!(
+                        "the response is more than the limit of {MAX_MESSAGE_SIZE} bytes"
+                    )));
+                }
+                all.extend_from_slice(&chunk);
+            }
         }
-    })
-}
-
-/// `grpc-timeout` as tonic writes it: up to 8 digits and a unit.
-fn parse_grpc_timeout(value: &[u8]) -> Option<Duration> {
-    let (unit, digits) = value.split_last()?;
-    if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
+        let trailers = body.trailers().await.map_err(h2_status)?;
+        match trailers.as_ref().and_then(header_status) {
+            Some(status) if status.code() != Code::Ok => Err(status),
+            Some(_) => Ok(more.map_or(data, BytesMut::freeze)),
+            None if head_status.is_some() => Ok(more.map_or(data, BytesMut::freeze)),
+            None => Err(status_from_http(head.status)),
+        }
     }
-    let amount: u64 = std::str::from_utf8(digits).ok()?.parse().ok()?;
-    Some(match unit {
-        b'H' => Duration::from_secs(amount * 3600),
-        b'M' => Duration::from_secs(amount * 60),
-        b'S' => Duration::from_secs(amount),
-        b'm' => Duration::from_millis(amount),
-        b'u' => Duration::from_micros(amount),
-        b'n' => Duration::from_nanos(amount),
-        _ => return None,
-    })
+
+    /// The request's head: the method's path on this channel's authority,
+    /// the call's metadata, and what gRPC over HTTP/2 requires.
+    fn request(
+        &self,
+        path: &'static str,
+        metadata: &MetadataMap,
+        timeout: Duration,
+    ) -> Result<http::Request<()>, Status> {
+        let mut uri = http::uri::Parts::default();
+        uri.scheme = Some(http::uri::Scheme::HTTP);
+        uri.authority = Some(self.shared.target.authority.clone());
+        uri.path_and_query = Some(http::uri::PathAndQuery::from_static(path));
+        let uri = http::Uri::from_parts(uri)
+            .map_err(|e| Status::internal(format!("invalid request URI: {e}")))?;
+        let mut request = http::Request::new(());
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = uri;
+        *request.version_mut() = http::Version::HTTP_2;
+        let headers = request.headers_mut();
+        *headers = metadata.clone().into_headers();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/grpc"),
+        );
+        headers.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
+        headers.insert(
+            http::header::USER_AGENT,
+            http::HeaderValue::from_static(USER_AGENT),
+        );
+        headers.insert("grpc-timeout", grpc_timeout(timeout));
+        Ok(request)
+    }
 }
 
 /// Opens a connection: TCP, the HTTP/2 handshake, its task and keepalive.
@@ -608,17 +808,74 @@ mod tests {
     use super::*;
 
     #[test]
-    fn grpc_timeouts_parse_as_tonic_writes_them() {
-        assert_eq!(parse_grpc_timeout(b"10S"), Some(Duration::from_secs(10)));
+    fn grpc_timeouts_use_the_finest_unit_that_fits_eight_digits() {
+        let text = |d: Duration| grpc_timeout(d).to_str().unwrap().to_owned();
+        assert_eq!(text(Duration::from_nanos(250)), "250n");
+        assert_eq!(text(Duration::from_millis(50)), "50000000n");
+        assert_eq!(text(Duration::from_secs(10)), "10000000u");
+        assert_eq!(text(Duration::from_secs(70)), "70000000u");
+        assert_eq!(text(Duration::from_secs(1000)), "1000000m");
+        assert_eq!(text(Duration::from_secs(200_000)), "200000S");
+        assert_eq!(text(Duration::from_secs(100_000_000)), "1666666M");
+        assert_eq!(text(Duration::from_secs(u64::MAX)), "99999999H");
+    }
+
+    #[test]
+    fn frames_round_trip_and_bad_frames_are_named() {
+        use temporalio_protos::temporal::api::workflowservice::v1::GetSystemInfoResponse;
+        let message = GetSystemInfoResponse {
+            server_version: "1.2.3".to_owned(),
+            ..Default::default()
+        };
+        let frame = encode_frame(&message).unwrap();
+        assert_eq!(frame[0], 0);
+        assert_eq!(&frame[1..5], &(frame.len() as u32 - 5).to_be_bytes());
+        let back: GetSystemInfoResponse = decode_frame(frame.clone()).unwrap();
+        assert_eq!(back, message);
+
+        let error = |body: Bytes| decode_frame::<GetSystemInfoResponse>(body).unwrap_err();
+        assert_eq!(error(Bytes::new()).message(), "Missing response message.");
+        assert!(error(frame.slice(..3))
+            .message()
+            .contains("inside a message header"));
+        assert!(error(frame.slice(..frame.len() - 1))
+            .message()
+            .contains("ended after"));
+        let mut compressed = frame.to_vec();
+        compressed[0] = 1;
+        assert!(error(compressed.into())
+            .message()
+            .contains("compressed-flag"));
+        let mut garbage = vec![0, 0, 0, 0, 3];
+        garbage.extend_from_slice(&[0xff, 0xff, 0xff]);
+        assert_eq!(error(garbage.into()).code(), Code::Internal);
+    }
+
+    #[test]
+    fn statuses_come_from_trailers_else_the_http_status() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("grpc-status", http::HeaderValue::from_static("5"));
+        headers.insert("grpc-message", http::HeaderValue::from_static("no%20such"));
+        let status = header_status(&headers).unwrap();
         assert_eq!(
-            parse_grpc_timeout(b"9999962u"),
-            Some(Duration::from_micros(9_999_962))
+            (status.code(), status.message()),
+            (Code::NotFound, "no such")
         );
-        assert_eq!(parse_grpc_timeout(b"5m"), Some(Duration::from_millis(5)));
-        assert_eq!(parse_grpc_timeout(b"2H"), Some(Duration::from_secs(7200)));
-        assert_eq!(parse_grpc_timeout(b"123456789S"), None);
-        assert_eq!(parse_grpc_timeout(b"S"), None);
-        assert_eq!(parse_grpc_timeout(b"1x"), None);
-        assert_eq!(parse_grpc_timeout(b"-1S"), None);
+        // Details that are not base64 are dropped, not a panic.
+        headers.insert(
+            "grpc-status-details-bin",
+            http::HeaderValue::from_static("***"),
+        );
+        assert_eq!(header_status(&headers).unwrap().code(), Code::NotFound);
+        assert!(header_status(&http::HeaderMap::new()).is_none());
+        assert_eq!(
+            status_from_http(http::StatusCode::SERVICE_UNAVAILABLE).code(),
+            Code::Unavailable
+        );
+        assert_eq!(
+            status_from_http(http::StatusCode::FORBIDDEN).code(),
+            Code::PermissionDenied
+        );
+        assert_eq!(status_from_http(http::StatusCode::OK).code(), Code::Unknown);
     }
 }

@@ -9,6 +9,7 @@ use crate::client::{CallOptions, CallScope, Client, RpcKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::payload::{encode_args, failure_to_json, raw_payloads, RawPayload};
 use crate::signal_query::single_value;
+use crate::transport::method;
 use crate::workflow::{about_workflow, execution, new_request_id, non_empty, require};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -206,7 +207,7 @@ impl Client {
                         scope,
                         RpcKind::Patient,
                         message.clone(),
-                        |mut s, r| async move { s.update_workflow_execution(r).await },
+                        method::update_workflow_execution,
                     )
                     .await?;
                 let run_id = response
@@ -291,7 +292,7 @@ impl Client {
                     scope,
                     RpcKind::Patient,
                     message.clone(),
-                    |mut s, r| async move { s.poll_workflow_execution_update(r).await },
+                    method::poll_workflow_execution_update,
                 )
                 .await?;
             if let Some(outcome) = response.outcome {

@@ -8,6 +8,7 @@ use crate::client::{CallOptions, Client, RpcKind};
 use crate::error::{Error, Result};
 use crate::payload::{decode_payload, payload_map_to_json};
 use crate::signal_query::workflow_status_name;
+use crate::transport::method;
 use crate::workflow::timestamp_json;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -124,9 +125,12 @@ impl Client {
         };
         let response = self
             .scoped(call, |scope| {
-                self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                    s.list_workflow_executions(r).await
-                })
+                self.rpc(
+                    scope,
+                    RpcKind::Ordinary,
+                    message,
+                    method::list_workflow_executions,
+                )
             })
             .await
             .map_err(|e| about_query(e, &request.query))?;
@@ -154,9 +158,12 @@ impl Client {
         };
         let response = self
             .scoped(call, |scope| {
-                self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                    s.count_workflow_executions(r).await
-                })
+                self.rpc(
+                    scope,
+                    RpcKind::Ordinary,
+                    message,
+                    method::count_workflow_executions,
+                )
             })
             .await
             .map_err(|e| about_query(e, &query))?;

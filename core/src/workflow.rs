@@ -10,6 +10,7 @@ use crate::payload::{
     payloads_to_json, raw_payloads, retry_state_name, strip_enum_prefix, RawPayload,
 };
 use crate::signal_query::{single_value, workflow_status_name};
+use crate::transport::method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use temporalio_protos::temporal::api::common::v1::{
@@ -440,9 +441,12 @@ impl Client {
         let response = match &request.start_signal {
             None => self
                 .scoped(call, |scope| {
-                    self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                        s.start_workflow_execution(r).await
-                    })
+                    self.rpc(
+                        scope,
+                        RpcKind::Ordinary,
+                        message,
+                        method::start_workflow_execution,
+                    )
                 })
                 .await
                 .map(|r| (r.run_id, r.started)),
@@ -454,9 +458,12 @@ impl Client {
                     encode_values(&request.start_signal_args),
                 );
                 self.scoped(call, |scope| {
-                    self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                        s.signal_with_start_workflow_execution(r).await
-                    })
+                    self.rpc(
+                        scope,
+                        RpcKind::Ordinary,
+                        message,
+                        method::signal_with_start_workflow_execution,
+                    )
                 })
                 .await
                 .map(|r| (r.run_id, r.started))
@@ -601,9 +608,12 @@ impl Client {
                 skip_archival: true,
             };
             let response = self
-                .rpc(scope, RpcKind::Patient, message, |mut s, r| async move {
-                    s.get_workflow_execution_history(r).await
-                })
+                .rpc(
+                    scope,
+                    RpcKind::Patient,
+                    message,
+                    method::get_workflow_execution_history,
+                )
                 .await
                 .map_err(about_workflow(workflow_id))?;
             let close_event = response
@@ -646,9 +656,12 @@ impl Client {
             ..Default::default()
         };
         self.scoped(call, |scope| {
-            self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                s.request_cancel_workflow_execution(r).await
-            })
+            self.rpc(
+                scope,
+                RpcKind::Ordinary,
+                message,
+                method::request_cancel_workflow_execution,
+            )
         })
         .await
         .map(|_| ())
@@ -672,9 +685,12 @@ impl Client {
             ..Default::default()
         };
         self.scoped(call, |scope| {
-            self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                s.terminate_workflow_execution(r).await
-            })
+            self.rpc(
+                scope,
+                RpcKind::Ordinary,
+                message,
+                method::terminate_workflow_execution,
+            )
         })
         .await
         .map(|_| ())
@@ -695,9 +711,12 @@ impl Client {
         };
         let response = self
             .scoped(call, |scope| {
-                self.rpc(scope, RpcKind::Ordinary, message, |mut s, r| async move {
-                    s.describe_workflow_execution(r).await
-                })
+                self.rpc(
+                    scope,
+                    RpcKind::Ordinary,
+                    message,
+                    method::describe_workflow_execution,
+                )
             })
             .await
             .map_err(about_workflow(&request.workflow_id))?;

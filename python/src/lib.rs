@@ -200,7 +200,7 @@ impl CompletionQueue {
         self.readable.as_raw_fd()
     }
 
-    /// Takes every outcome waiting: `(key, True, response_json)`,
+    /// Takes every outcome waiting: `(key, True, response)` (Python values),
     /// `(key, True, NativeClient)` for a connect, or `(key, False, error_json)`.
     fn drain<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         // Order matters: consume the wake-up bytes, then clear the flag, then
@@ -221,7 +221,16 @@ impl CompletionQueue {
         let list = PyList::empty(py);
         for (key, outcome) in finished {
             let item = match outcome {
-                Outcome::Response(text) => (key, true, text).into_pyobject(py)?,
+                // The core's responses are JSON; were one not, its caller
+                // still gets an answer (the other outcomes are not lost).
+                Outcome::Response(text) => match from_json(py, &text) {
+                    Ok(value) => (key, true, value).into_pyobject(py)?,
+                    Err(e) => {
+                        let error = Error::internal(format!("unreadable response: {e}"));
+                        (key, false, error.to_json().into_pyobject(py)?.into_any())
+                            .into_pyobject(py)?
+                    }
+                },
                 Outcome::Connected(client) => {
                     (key, true, NativeClient::new(client)).into_pyobject(py)?
                 }
@@ -269,23 +278,35 @@ impl NativeClient {
 
 #[pymethods]
 impl NativeClient {
-    /// Runs one operation (see `OPERATIONS`) from its JSON request and returns
-    /// the JSON response. Blocks without holding the GIL; Ctrl-C cancels the call.
-    fn call(&self, py: Python<'_>, operation: String, request_json: String) -> PyResult<String> {
+    /// Runs one operation (see `OPERATIONS`) from its request (Python values,
+    /// converted as `to_json` does: `TypeError` before anything is sent) and
+    /// returns the response as Python values. Blocks without holding the GIL;
+    /// Ctrl-C cancels the call. One crossing per call instead of three
+    /// (`to_json`, the call, `from_json`).
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        operation: String,
+        request: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request_json = to_json(request)?;
         let token = CancellationToken::new();
-        wait_interruptibly(py, &token, self.run(operation, request_json, token.clone()))
+        let response =
+            wait_interruptibly(py, &token, self.run(operation, request_json, token.clone()))?;
+        from_json(py, &response)
     }
 
-    /// Starts one operation and returns at once; its outcome arrives in
-    /// `queue` under `key`. `PendingCall.cancel()` abandons the call (never
-    /// the workflow).
+    /// Starts one operation (request as for `call`) and returns at once; its
+    /// outcome arrives in `queue` under `key`. `PendingCall.cancel()`
+    /// abandons the call (never the workflow).
     fn call_async(
         &self,
         operation: String,
-        request_json: String,
+        request: &Bound<'_, PyAny>,
         queue: &CompletionQueue,
         key: u64,
     ) -> PyResult<PendingCall> {
+        let request_json = to_json(request)?;
         let token = CancellationToken::new();
         let call = self.run(operation, request_json, token.clone());
         let delivery = Delivery::new(queue, key);
@@ -612,8 +633,8 @@ fn to_json(value: &Bound<'_, PyAny>) -> PyResult<String> {
 
 /// Parses JSON text into Python values (dict, list, str, int, float, bool, None).
 #[pyfunction]
-fn from_json<'py>(py: Python<'py>, text: String) -> PyResult<Bound<'py, PyAny>> {
-    let value: Value = serde_json::from_str(&text)
+fn from_json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    let value: Value = serde_json::from_str(text)
         .map_err(|e| PyValueError::new_err(format!("invalid JSON: {e}")))?;
     json_to_py(py, &value)
 }

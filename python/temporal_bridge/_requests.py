@@ -236,27 +236,41 @@ def start_workflow(
     start_signal: str | None = None,
     start_signal_args: Sequence[Any] = (),
 ) -> dict[str, Any]:
-    request = drop_none(
-        {
-            "workflow_type": check_str("workflow", workflow),
-            "task_queue": check_str("task_queue", task_queue),
-            "workflow_id": opt_str("id", id),
-            "execution_timeout": duration("execution_timeout", execution_timeout),
-            "run_timeout": duration("run_timeout", run_timeout),
-            "task_timeout": duration("task_timeout", task_timeout),
-            "id_reuse_policy": policy("id_reuse_policy", id_reuse_policy),
-            "id_conflict_policy": policy("id_conflict_policy", id_conflict_policy),
-            "retry_policy": retry_policy(retry_policy_value),
-            "cron_schedule": opt_str("cron_schedule", cron_schedule) or None,
-            "memo": json_map("memo", memo),
-            "search_attributes": json_map("search_attributes", search_attributes),
-            "start_delay": duration("start_delay", start_delay),
-            "request_id": opt_str("request_id", request_id),
-            "call_timeout": duration("rpc_timeout", rpc_timeout),
-            "start_signal": opt_str("start_signal", start_signal),
-        }
-    )
-    if values("start_signal_args", start_signal_args):
+    # Every option is usually absent: test for None here rather than call a
+    # helper per option and filter afterwards (this runs once per start).
+    request: dict[str, Any] = {
+        "workflow_type": check_str("workflow", workflow),
+        "task_queue": check_str("task_queue", task_queue),
+    }
+    if id is not None:
+        request["workflow_id"] = check_str("id", id)
+    if execution_timeout is not None:
+        request["execution_timeout"] = duration("execution_timeout", execution_timeout)
+    if run_timeout is not None:
+        request["run_timeout"] = duration("run_timeout", run_timeout)
+    if task_timeout is not None:
+        request["task_timeout"] = duration("task_timeout", task_timeout)
+    if id_reuse_policy is not None:
+        request["id_reuse_policy"] = policy("id_reuse_policy", id_reuse_policy)
+    if id_conflict_policy is not None:
+        request["id_conflict_policy"] = policy("id_conflict_policy", id_conflict_policy)
+    if retry_policy_value is not None:
+        request["retry_policy"] = retry_policy(retry_policy_value)
+    if cron_schedule is not None and check_str("cron_schedule", cron_schedule):
+        request["cron_schedule"] = cron_schedule
+    if memo is not None:
+        request["memo"] = json_map("memo", memo)
+    if search_attributes is not None:
+        request["search_attributes"] = json_map("search_attributes", search_attributes)
+    if start_delay is not None:
+        request["start_delay"] = duration("start_delay", start_delay)
+    if request_id is not None:
+        request["request_id"] = check_str("request_id", request_id)
+    if rpc_timeout is not None:
+        request["call_timeout"] = duration("rpc_timeout", rpc_timeout)
+    if start_signal is not None:
+        request["start_signal"] = check_str("start_signal", start_signal)
+    if start_signal_args != () and values("start_signal_args", start_signal_args):
         request["start_signal_args"] = start_signal_args
     return put_args(request, "workflow", args, raw_args)
 

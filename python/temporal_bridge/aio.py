@@ -111,11 +111,10 @@ async def _await_native(start: Callable[[_native.CompletionQueue, int], _native.
 
 
 async def _call(native: _native.NativeClient, operation: str, request: Mapping[str, Any], raw: bool = False) -> Any:
-    request_json = _native.to_json(request)
-    ok, value = await _await_native(functools.partial(native.call_async, operation, request_json))
+    ok, value = await _await_native(functools.partial(native.call_async, operation, request))
     if not ok:
         raise _from_error_json(value, raw)
-    return _native.from_json(value)
+    return value
 
 
 class AsyncWorkflowHandle(_HandleBase):

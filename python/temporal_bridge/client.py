@@ -44,10 +44,9 @@ __all__ = ["Client", "WorkflowHandle", "WorkflowUpdateHandle", "ActivityHandle",
 
 def _call(native: _native.NativeClient, operation: str, request: Mapping[str, Any], raw: bool = False) -> Any:
     try:
-        text = native.call(operation, _native.to_json(request))
+        return native.call(operation, request)
     except _native.NativeError as err:
         raise _from_error_json(err.args[0], raw) from None
-    return _native.from_json(text)
 
 
 def _result_value(response: Mapping[str, Any], raw: bool) -> Any:
@@ -111,9 +110,13 @@ class _HandleBase:
         return f"{type(self).__name__}(id={self.id!r}, run_id={self.run_id!r})"
 
     def _result_request(self, timeout: Duration | None, follow_runs: bool, raw: bool) -> dict[str, Any]:
-        return _requests.workflow_request(
-            self.id, self.run_id, "timeout", timeout, follow_runs=bool(follow_runs), raw=bool(raw)
-        )
+        # Built inline: it runs once per result, usually with nothing optional.
+        request: dict[str, Any] = {"workflow_id": self.id, "follow_runs": bool(follow_runs), "raw": bool(raw)}
+        if self.run_id is not None:
+            request["run_id"] = self.run_id
+        if timeout is not None:
+            request["call_timeout"] = _requests.duration("timeout", timeout)
+        return request
 
     # Everything else addresses the pinned run, else the chain's current one.
 
