@@ -1,7 +1,8 @@
 //! The JSON contract: one entry point, [`Client::call_json`], taking an
-//! operation name and a JSON request and giving back a JSON response. Both
-//! bindings forward to it, so C, C++, Python and any other language behave
-//! identically by construction. Requests are strict: malformed JSON, unknown
+//! operation name and a JSON request and giving back a JSON response
+//! ([`Client::call_value`] is the same with the JSON already parsed, for a
+//! binding that builds values directly). Both bindings forward to it, so C,
+//! C++, Python and any other language behave identically by construction. Requests are strict: malformed JSON, unknown
 //! fields, wrong types and missing fields are `invalid_argument` errors that
 //! name the field.
 
@@ -23,7 +24,7 @@ use crate::workflow::{
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Every operation name `call_json` accepts.
 pub const OPERATIONS: &[&str] = &[
@@ -93,15 +94,29 @@ pub(crate) fn json_type_name(value: &Value) -> &'static str {
     }
 }
 
-/// Splits the common `call_timeout` field off a request and parses the rest.
+/// A request's JSON text, parsed (not yet checked against its operation).
+fn parse_text(operation: &str, text: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|e| {
+        Error::invalid_argument(format!("{} is not valid JSON: {e}", RequestName(operation)))
+    })
+}
+
+/// [`parse_request_value`] from JSON text.
+#[cfg(test)]
 fn parse_request<T: DeserializeOwned>(
     operation: &str,
     text: &str,
 ) -> Result<(T, Option<JsonDuration>)> {
+    parse_request_value(operation, parse_text(operation, text)?)
+}
+
+/// Splits the common `call_timeout` field off a request and parses the rest.
+fn parse_request_value<T: DeserializeOwned>(
+    operation: &str,
+    mut value: Value,
+) -> Result<(T, Option<JsonDuration>)> {
     // Named only when something is wrong.
     let what = RequestName(operation);
-    let mut value: Value = serde_json::from_str(text)
-        .map_err(|e| Error::invalid_argument(format!("{what} is not valid JSON: {e}")))?;
     let timeout = match value
         .as_object_mut()
         .and_then(|o| o.remove(CALL_TIMEOUT_FIELD))
@@ -125,9 +140,41 @@ impl std::fmt::Display for RequestName<'_> {
     }
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value)
-        .map_err(|e| Error::internal(format!("could not encode response: {e}")))
+/// How responses leave the dispatcher: as JSON text, or as parsed values.
+trait Responses {
+    type Out;
+    fn encode<T: Serialize>(response: &T) -> Result<Self::Out>;
+}
+
+struct AsText;
+
+impl Responses for AsText {
+    type Out = String;
+    fn encode<T: Serialize>(response: &T) -> Result<String> {
+        serde_json::to_string(response)
+            .map_err(|e| Error::internal(format!("could not encode response: {e}")))
+    }
+}
+
+struct AsValue;
+
+impl Responses for AsValue {
+    type Out = Value;
+    fn encode<T: Serialize>(response: &T) -> Result<Value> {
+        serde_json::to_value(response)
+            .map_err(|e| Error::internal(format!("could not encode response: {e}")))
+    }
+}
+
+/// The response of operations that return nothing: `{}`.
+#[derive(Serialize)]
+struct Empty {}
+
+fn unknown_operation(operation: &str) -> Error {
+    Error::invalid_argument(format!(
+        "unknown operation {operation:?}; known operations: {}",
+        OPERATIONS.join(", ")
+    ))
 }
 
 impl Client {
@@ -141,6 +188,31 @@ impl Client {
         request: &str,
         base: &CallOptions,
     ) -> Result<String> {
+        if !OPERATIONS.contains(&operation) {
+            return Err(unknown_operation(operation));
+        }
+        let request = parse_text(operation, request)?;
+        Box::pin(self.dispatch::<AsText>(operation, request, base)).await
+    }
+
+    /// [`Client::call_json`] with the request already parsed, and the
+    /// response as a value: what a binding that converts its own values to
+    /// and from JSON values uses, saving the text in between.
+    pub async fn call_value(
+        &self,
+        operation: &str,
+        request: Value,
+        base: &CallOptions,
+    ) -> Result<Value> {
+        Box::pin(self.dispatch::<AsValue>(operation, request, base)).await
+    }
+
+    async fn dispatch<R: Responses>(
+        &self,
+        operation: &str,
+        request: Value,
+        base: &CallOptions,
+    ) -> Result<R::Out> {
         let call = |timeout: Option<JsonDuration>| CallOptions {
             timeout: timeout.map(|t| t.0).or(base.timeout),
             cancel: base.cancel.clone(),
@@ -149,93 +221,106 @@ impl Client {
         // than as large as the largest of them) and is cheap to move.
         match operation {
             "start_workflow" => {
-                let (req, timeout) = parse_request::<StartWorkflowRequest>(operation, request)?;
-                to_json(&Box::pin(self.start_workflow(&req, &call(timeout))).await?)
+                let (req, timeout) =
+                    parse_request_value::<StartWorkflowRequest>(operation, request)?;
+                R::encode(&Box::pin(self.start_workflow(&req, &call(timeout))).await?)
             }
             "get_workflow_result" => {
-                let (req, timeout) = parse_request::<GetResultRequest>(operation, request)?;
-                to_json(&Box::pin(self.get_workflow_result(&req, &call(timeout))).await?)
+                let (req, timeout) = parse_request_value::<GetResultRequest>(operation, request)?;
+                R::encode(&Box::pin(self.get_workflow_result(&req, &call(timeout))).await?)
             }
             "cancel_workflow" => {
-                let (req, timeout) = parse_request::<CancelWorkflowRequest>(operation, request)?;
+                let (req, timeout) =
+                    parse_request_value::<CancelWorkflowRequest>(operation, request)?;
                 Box::pin(self.cancel_workflow(&req, &call(timeout))).await?;
-                Ok(json!({}).to_string())
+                R::encode(&Empty {})
             }
             "terminate_workflow" => {
-                let (req, timeout) = parse_request::<TerminateWorkflowRequest>(operation, request)?;
+                let (req, timeout) =
+                    parse_request_value::<TerminateWorkflowRequest>(operation, request)?;
                 Box::pin(self.terminate_workflow(&req, &call(timeout))).await?;
-                Ok(json!({}).to_string())
+                R::encode(&Empty {})
             }
             "describe_workflow" => {
-                let (req, timeout) = parse_request::<DescribeWorkflowRequest>(operation, request)?;
-                to_json(&Box::pin(self.describe_workflow(&req, &call(timeout))).await?)
+                let (req, timeout) =
+                    parse_request_value::<DescribeWorkflowRequest>(operation, request)?;
+                R::encode(&Box::pin(self.describe_workflow(&req, &call(timeout))).await?)
             }
             "signal_workflow" => {
-                let (req, timeout) = parse_request::<SignalWorkflowRequest>(operation, request)?;
+                let (req, timeout) =
+                    parse_request_value::<SignalWorkflowRequest>(operation, request)?;
                 Box::pin(self.signal_workflow(&req, &call(timeout))).await?;
-                Ok(json!({}).to_string())
+                R::encode(&Empty {})
             }
             "query_workflow" => {
-                let (req, timeout) = parse_request::<QueryWorkflowRequest>(operation, request)?;
-                to_json(&Box::pin(self.query_workflow(&req, &call(timeout))).await?)
+                let (req, timeout) =
+                    parse_request_value::<QueryWorkflowRequest>(operation, request)?;
+                R::encode(&Box::pin(self.query_workflow(&req, &call(timeout))).await?)
             }
             "execute_update" => {
-                let (req, timeout) = parse_request::<ExecuteUpdateRequest>(operation, request)?;
-                to_json(&Box::pin(self.execute_update(&req, &call(timeout))).await?)
+                let (req, timeout) =
+                    parse_request_value::<ExecuteUpdateRequest>(operation, request)?;
+                R::encode(&Box::pin(self.execute_update(&req, &call(timeout))).await?)
             }
             "get_update_result" => {
-                let (req, timeout) = parse_request::<GetUpdateResultRequest>(operation, request)?;
-                to_json(&Box::pin(self.get_update_result(&req, &call(timeout))).await?)
+                let (req, timeout) =
+                    parse_request_value::<GetUpdateResultRequest>(operation, request)?;
+                R::encode(&Box::pin(self.get_update_result(&req, &call(timeout))).await?)
             }
             "list_workflows" => {
-                let (req, timeout) = parse_request::<ListWorkflowsRequest>(operation, request)?;
-                to_json(&Box::pin(self.list_workflows(&req, &call(timeout))).await?)
+                let (req, timeout) =
+                    parse_request_value::<ListWorkflowsRequest>(operation, request)?;
+                R::encode(&Box::pin(self.list_workflows(&req, &call(timeout))).await?)
             }
             "count_workflows" => {
-                let (req, timeout) = parse_request::<CountWorkflowsRequest>(operation, request)?;
-                to_json(&Box::pin(self.count_workflows(&req, &call(timeout))).await?)
+                let (req, timeout) =
+                    parse_request_value::<CountWorkflowsRequest>(operation, request)?;
+                R::encode(&Box::pin(self.count_workflows(&req, &call(timeout))).await?)
             }
             "fetch_history" => {
-                let (req, timeout) = parse_request::<FetchHistoryRequest>(operation, request)?;
-                to_json(&Box::pin(self.fetch_history(&req, &call(timeout))).await?)
+                let (req, timeout) =
+                    parse_request_value::<FetchHistoryRequest>(operation, request)?;
+                R::encode(&Box::pin(self.fetch_history(&req, &call(timeout))).await?)
             }
             "complete_activity" => {
-                let (req, timeout) = parse_request::<CompleteActivityRequest>(operation, request)?;
+                let (req, timeout) =
+                    parse_request_value::<CompleteActivityRequest>(operation, request)?;
                 Box::pin(self.complete_activity(&req, &call(timeout))).await?;
-                Ok(json!({}).to_string())
+                R::encode(&Empty {})
             }
             "fail_activity" => {
-                let (req, timeout) = parse_request::<FailActivityRequest>(operation, request)?;
+                let (req, timeout) =
+                    parse_request_value::<FailActivityRequest>(operation, request)?;
                 Box::pin(self.fail_activity(&req, &call(timeout))).await?;
-                Ok(json!({}).to_string())
+                R::encode(&Empty {})
             }
             "report_activity_cancellation" => {
                 let (req, timeout) =
-                    parse_request::<ReportActivityCancellationRequest>(operation, request)?;
+                    parse_request_value::<ReportActivityCancellationRequest>(operation, request)?;
                 Box::pin(self.report_activity_cancellation(&req, &call(timeout))).await?;
-                Ok(json!({}).to_string())
+                R::encode(&Empty {})
             }
             "heartbeat_activity" => {
-                let (req, timeout) = parse_request::<HeartbeatActivityRequest>(operation, request)?;
-                to_json(&Box::pin(self.heartbeat_activity(&req, &call(timeout))).await?)
+                let (req, timeout) =
+                    parse_request_value::<HeartbeatActivityRequest>(operation, request)?;
+                R::encode(&Box::pin(self.heartbeat_activity(&req, &call(timeout))).await?)
             }
             "batch_cancel_workflows" => {
-                let (req, timeout) = parse_request::<BatchWorkflowsRequest>(operation, request)?;
-                to_json(&Box::pin(self.batch_cancel_workflows(&req, &call(timeout))).await?)
+                let (req, timeout) =
+                    parse_request_value::<BatchWorkflowsRequest>(operation, request)?;
+                R::encode(&Box::pin(self.batch_cancel_workflows(&req, &call(timeout))).await?)
             }
             "batch_terminate_workflows" => {
-                let (req, timeout) = parse_request::<BatchWorkflowsRequest>(operation, request)?;
-                to_json(&Box::pin(self.batch_terminate_workflows(&req, &call(timeout))).await?)
+                let (req, timeout) =
+                    parse_request_value::<BatchWorkflowsRequest>(operation, request)?;
+                R::encode(&Box::pin(self.batch_terminate_workflows(&req, &call(timeout))).await?)
             }
             "wait_batch_operation" => {
                 let (req, timeout) =
-                    parse_request::<WaitBatchOperationRequest>(operation, request)?;
-                to_json(&Box::pin(self.wait_batch_operation(&req, &call(timeout))).await?)
+                    parse_request_value::<WaitBatchOperationRequest>(operation, request)?;
+                R::encode(&Box::pin(self.wait_batch_operation(&req, &call(timeout))).await?)
             }
-            other => Err(Error::invalid_argument(format!(
-                "unknown operation {other:?}; known operations: {}",
-                OPERATIONS.join(", ")
-            ))),
+            other => Err(unknown_operation(other)),
         }
     }
 }

@@ -101,13 +101,13 @@ where
 
 /// What a finished asynchronous call produced.
 enum Outcome {
-    Response(String),
+    Response(Value),
     Connected(Client),
     Failed(Error),
 }
 
-impl From<Result<String, Error>> for Outcome {
-    fn from(result: Result<String, Error>) -> Self {
+impl From<Result<Value, Error>> for Outcome {
+    fn from(result: Result<Value, Error>) -> Self {
         result.map_or_else(Outcome::Failed, Outcome::Response)
     }
 }
@@ -221,16 +221,9 @@ impl CompletionQueue {
         let list = PyList::empty(py);
         for (key, outcome) in finished {
             let item = match outcome {
-                // The core's responses are JSON; were one not, its caller
-                // still gets an answer (the other outcomes are not lost).
-                Outcome::Response(text) => match from_json(py, &text) {
-                    Ok(value) => (key, true, value).into_pyobject(py)?,
-                    Err(e) => {
-                        let error = Error::internal(format!("unreadable response: {e}"));
-                        (key, false, error.to_json().into_pyobject(py)?.into_any())
-                            .into_pyobject(py)?
-                    }
-                },
+                Outcome::Response(value) => {
+                    (key, true, json_to_py(py, &value)?).into_pyobject(py)?
+                }
                 Outcome::Connected(client) => {
                     (key, true, NativeClient::new(client)).into_pyobject(py)?
                 }
@@ -260,9 +253,9 @@ impl NativeClient {
     fn run(
         &self,
         operation: String,
-        request_json: String,
+        request: Value,
         token: CancellationToken,
-    ) -> impl Future<Output = Result<String, Error>> + Send + 'static {
+    ) -> impl Future<Output = Result<Value, Error>> + Send + 'static {
         let client = self.client.clone();
         let guard = PendingGuard::new(&self.pending);
         async move {
@@ -271,7 +264,7 @@ impl NativeClient {
                 timeout: None,
                 cancel: Some(token),
             };
-            client.call_json(&operation, &request_json, &options).await
+            client.call_value(&operation, request, &options).await
         }
     }
 }
@@ -281,19 +274,18 @@ impl NativeClient {
     /// Runs one operation (see `OPERATIONS`) from its request (Python values,
     /// converted as `to_json` does: `TypeError` before anything is sent) and
     /// returns the response as Python values. Blocks without holding the GIL;
-    /// Ctrl-C cancels the call. One crossing per call instead of three
-    /// (`to_json`, the call, `from_json`).
+    /// Ctrl-C cancels the call. Values go to and from the core's JSON values
+    /// directly, without JSON text in between.
     fn call<'py>(
         &self,
         py: Python<'py>,
         operation: String,
         request: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let request_json = to_json(request)?;
+        let request = json_value(request)?;
         let token = CancellationToken::new();
-        let response =
-            wait_interruptibly(py, &token, self.run(operation, request_json, token.clone()))?;
-        from_json(py, &response)
+        let response = wait_interruptibly(py, &token, self.run(operation, request, token.clone()))?;
+        json_to_py(py, &response)
     }
 
     /// Starts one operation (request as for `call`) and returns at once; its
@@ -306,9 +298,9 @@ impl NativeClient {
         queue: &CompletionQueue,
         key: u64,
     ) -> PyResult<PendingCall> {
-        let request_json = to_json(request)?;
+        let request = json_value(request)?;
         let token = CancellationToken::new();
-        let call = self.run(operation, request_json, token.clone());
+        let call = self.run(operation, request, token.clone());
         let delivery = Delivery::new(queue, key);
         spawn(async move { delivery.deliver(call.await.into()) })?;
         Ok(PendingCall { token })
@@ -627,8 +619,12 @@ fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>
 /// value JSON cannot carry exactly (path and repr), before anything is sent.
 #[pyfunction]
 fn to_json(value: &Bound<'_, PyAny>) -> PyResult<String> {
-    let json = py_to_json(value, 0).map_err(Unsupported::into_type_error)?;
-    Ok(json.to_string())
+    Ok(json_value(value)?.to_string())
+}
+
+/// A Python value as a JSON value, or `TypeError` naming what JSON cannot carry.
+fn json_value(value: &Bound<'_, PyAny>) -> PyResult<Value> {
+    py_to_json(value, 0).map_err(Unsupported::into_type_error)
 }
 
 /// Parses JSON text into Python values (dict, list, str, int, float, bool, None).
