@@ -642,7 +642,40 @@ async fn json_contract_roundtrip_and_strict_errors() {
         let err = call_json_refused(&client, operation, request, needle).await;
         let as_json: Value = serde_json::from_str(&err.to_json()).unwrap();
         assert_eq!(as_json["kind"], "invalid_argument");
+        // The same request as a value (where it is JSON) is refused alike.
+        if let Ok(value) = serde_json::from_str::<Value>(request) {
+            let err = client
+                .call_value(operation, value, &none())
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+            assert!(err.message().contains(needle), "{operation}: {err}");
+        }
     }
+
+    // call_value answers what call_json answers, as a value.
+    let described = call_json(&client, "describe_workflow", json!({"workflow_id": id}))
+        .await
+        .unwrap();
+    let as_value = client
+        .call_value("describe_workflow", json!({"workflow_id": id}), &none())
+        .await
+        .unwrap();
+    assert_eq!(as_value, described);
+    let result = client
+        .call_value("get_workflow_result", json!({"workflow_id": id}), &none())
+        .await
+        .unwrap();
+    assert_eq!(result["result"], "Hello, JSON!");
+    let cancelled = client
+        .call_value(
+            "cancel_workflow",
+            json!({"workflow_id": unique_id("no-such")}),
+            &none(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(cancelled.kind(), ErrorKind::NotFound, "{cancelled}");
 }
 
 #[tokio::test]
