@@ -371,13 +371,28 @@ struct ChannelShared {
     connecting: tokio::sync::Mutex<()>,
 }
 
-#[derive(Clone)]
 struct Connection {
     /// Tells this connection from its successors.
     generation: u64,
     send: h2::client::SendRequest<Bytes>,
     /// Cancelled when the connection's task ended (closed, broken or dropped).
     closed: CancellationToken,
+}
+
+/// What a call takes of the live connection (not its token, whose clones
+/// cost a lock each).
+struct Live {
+    generation: u64,
+    send: h2::client::SendRequest<Bytes>,
+}
+
+impl Connection {
+    fn live(&self) -> Live {
+        Live {
+            generation: self.generation,
+            send: self.send.clone(),
+        }
+    }
 }
 
 impl Drop for ChannelShared {
@@ -415,7 +430,7 @@ impl DirectChannel {
     }
 
     /// The live connection, or a new one if it broke.
-    async fn connection(&self) -> Result<Connection, BoxError> {
+    async fn connection(&self) -> Result<Live, BoxError> {
         if let Some(live) = self.live() {
             return Ok(live);
         }
@@ -430,24 +445,25 @@ impl DirectChannel {
                 error_chain(&*e)
             ))) as BoxError
         })?;
-        *self.lock_current() = Some(connection.clone());
-        Ok(connection)
+        let live = connection.live();
+        *self.lock_current() = Some(connection);
+        Ok(live)
     }
 
     /// Takes a connection that cannot start new calls out of use (its calls
     /// in flight, if any, finish on it).
-    fn retire(&self, unusable: &Connection) {
+    fn retire(&self, generation: u64) {
         let mut current = self.lock_current();
-        if current.as_ref().map(|c| c.generation) == Some(unusable.generation) {
+        if current.as_ref().map(|c| c.generation) == Some(generation) {
             *current = None;
         }
     }
 
-    fn live(&self) -> Option<Connection> {
+    fn live(&self) -> Option<Live> {
         self.lock_current()
             .as_ref()
             .filter(|c| !c.closed.is_cancelled())
-            .cloned()
+            .map(Connection::live)
     }
 
     fn lock_current(&self) -> std::sync::MutexGuard<'_, Option<Connection>> {
@@ -482,13 +498,14 @@ impl DirectChannel {
         let request = self.request(path, metadata, timeout)?;
         // A connection that broke (or was told to go away) since its last
         // call is replaced once, as tonic's channel reconnected before a call.
-        let mut connection = self.connection().await.map_err(Status::from_error)?;
-        let mut send = match connection.send.clone().ready().await {
+        let connection = self.connection().await.map_err(Status::from_error)?;
+        let generation = connection.generation;
+        let mut send = match connection.send.ready().await {
             Ok(send) => send,
             Err(_) => {
-                self.retire(&connection);
-                connection = self.connection().await.map_err(Status::from_error)?;
-                connection.send.clone().ready().await.map_err(h2_status)?
+                self.retire(generation);
+                let connection = self.connection().await.map_err(Status::from_error)?;
+                connection.send.ready().await.map_err(h2_status)?
             }
         };
         let (response, mut stream) = send.send_request(request, false).map_err(h2_status)?;
@@ -520,10 +537,19 @@ impl DirectChannel {
             }
         }
         let trailers = body.trailers().await.map_err(h2_status)?;
+        let data = more.map_or(data, BytesMut::freeze);
+        // The common case, without the general parse (which copies the map).
+        if trailers
+            .as_ref()
+            .and_then(|t| t.get("grpc-status"))
+            .is_some_and(|status| status.as_bytes() == b"0")
+        {
+            return Ok(data);
+        }
         match trailers.as_ref().and_then(header_status) {
             Some(status) if status.code() != Code::Ok => Err(status),
-            Some(_) => Ok(more.map_or(data, BytesMut::freeze)),
-            None if head_status.is_some() => Ok(more.map_or(data, BytesMut::freeze)),
+            Some(_) => Ok(data),
+            None if head_status.is_some() => Ok(data),
             None => Err(status_from_http(head.status)),
         }
     }
