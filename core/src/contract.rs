@@ -151,8 +151,7 @@ struct AsText;
 impl Responses for AsText {
     type Out = String;
     fn encode<T: Serialize>(response: &T) -> Result<String> {
-        serde_json::to_string(response)
-            .map_err(|e| Error::internal(format!("could not encode response: {e}")))
+        serde_json::to_string(response).map_err(encode_error)
     }
 }
 
@@ -161,9 +160,12 @@ struct AsValue;
 impl Responses for AsValue {
     type Out = Value;
     fn encode<T: Serialize>(response: &T) -> Result<Value> {
-        serde_json::to_value(response)
-            .map_err(|e| Error::internal(format!("could not encode response: {e}")))
+        serde_json::to_value(response).map_err(encode_error)
     }
+}
+
+fn encode_error(error: serde_json::Error) -> Error {
+    Error::internal(format!("could not encode response: {error}"))
 }
 
 /// The response of operations that return nothing: `{}`.

@@ -199,8 +199,11 @@ impl Transport {
         match self {
             Transport::Direct(channel) => Box::pin(async move {
                 let frame = encode_frame(message)?;
-                let reply = channel.unary(method.path, frame, metadata, timeout).await?;
-                decode_frame(reply)
+                let exchange = channel.exchange(method.path, frame, metadata, timeout);
+                match tokio::time::timeout(timeout, exchange).await {
+                    Ok(reply) => decode_frame(reply?),
+                    Err(_) => Err(Status::cancelled("Timeout expired")),
+                }
             }),
             Transport::Tonic(channel) => Box::pin(async move {
                 let mut request = tonic::Request::new(message.clone());
@@ -474,20 +477,8 @@ impl DirectChannel {
     }
 
     /// One unary call: `frame` (the encoded request) to `path`, and the
-    /// reply's body once its status says OK, within `timeout`.
-    async fn unary(
-        &self,
-        path: &'static str,
-        frame: Bytes,
-        metadata: &MetadataMap,
-        timeout: Duration,
-    ) -> Result<Bytes, Status> {
-        match tokio::time::timeout(timeout, self.exchange(path, frame, metadata, timeout)).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(Status::cancelled("Timeout expired")),
-        }
-    }
-
+    /// reply's body once its status says OK. `timeout` goes out as the
+    /// call's `grpc-timeout`; the caller enforces it.
     async fn exchange(
         &self,
         path: &'static str,
@@ -518,26 +509,20 @@ impl DirectChannel {
                 return Err(status.clone());
             }
         }
-        let mut data = Bytes::new();
-        let mut more: Option<BytesMut> = None;
+        let mut data = BytesMut::new();
         while let Some(chunk) = body.data().await {
             let chunk = chunk.map_err(h2_status)?;
             // The data is consumed, so the window may open again.
             let _ = body.flow_control().release_capacity(chunk.len());
-            if data.is_empty() && more.is_none() {
-                data = chunk;
-            } else {
-                let all = more.get_or_insert_with(|| BytesMut::from(&data[..]));
-                if all.len() + chunk.len() > MAX_MESSAGE_SIZE + GRPC_FRAME_HEADER_LEN {
-                    return Err(Status::out_of_range(format!(
-                        "the response is more than the limit of {MAX_MESSAGE_SIZE} bytes"
-                    )));
-                }
-                all.extend_from_slice(&chunk);
+            if data.len() + chunk.len() > MAX_MESSAGE_SIZE + GRPC_FRAME_HEADER_LEN {
+                return Err(Status::out_of_range(format!(
+                    "the response is more than the limit of {MAX_MESSAGE_SIZE} bytes"
+                )));
             }
+            data.extend_from_slice(&chunk);
         }
         let trailers = body.trailers().await.map_err(h2_status)?;
-        let data = more.map_or(data, BytesMut::freeze);
+        let data = data.freeze();
         // The common case, without the general parse (which copies the map).
         if trailers
             .as_ref()

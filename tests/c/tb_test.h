@@ -149,6 +149,19 @@ static inline void sleep_seconds(double seconds) {
     nanosleep(&ts, NULL);
 }
 
+/* The wall-clock time `seconds` from now, for pthread_cond_timedwait. */
+static inline struct timespec deadline_after(double seconds) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)seconds;
+    until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec += 1;
+        until.tv_nsec -= 1000000000L;
+    }
+    return until;
+}
+
 /* A workflow ID no other test run uses (the sanitizer pass reuses the server). */
 static inline void unique_id(const char *what, char *out, size_t size) {
     static unsigned counter = 0;

@@ -54,14 +54,7 @@ static void waiter_start(struct waiter *w, const TbClient *client, const TbCance
 /* Waits until the waiter finished or `seconds` passed; returns finished. */
 static int waiter_wait(struct waiter *w, double seconds) {
     int finished;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)seconds;
-    until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec += 1;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = deadline_after(seconds);
     pthread_mutex_lock(&w->lock);
     while (!w->finished) {
         if (pthread_cond_timedwait(&w->changed, &w->lock, &until) != 0) break;

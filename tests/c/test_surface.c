@@ -125,14 +125,7 @@ static void outcome_callback(void *user_data, TbStatus status, const char *respo
 /* Waits until the outcome arrived or `seconds` passed; returns arrived. */
 static int outcome_wait(struct outcome *o, double seconds) {
     int arrived;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)seconds;
-    until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec += 1;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = deadline_after(seconds);
     pthread_mutex_lock(&o->lock);
     while (o->calls == 0) {
         if (pthread_cond_timedwait(&o->changed, &o->lock, &until) != 0) break;
