@@ -3,9 +3,9 @@
 //! backoff on transient codes only, and the call scope that makes any call
 //! abandonable by deadline, cancellation token or client close.
 
-use crate::error::{from_status, Error, ErrorKind, Result};
-use crate::options::{ConnectOptions, RetrySettings, TlsOptions};
-use crate::transport::{method, DirectChannel, Method, Transport};
+use crate::error::{error_chain, from_status, Error, ErrorKind, Result};
+use crate::options::{ConnectOptions, RetrySettings};
+use crate::transport::{method, Channel, Endpoint, Method, FROM_HTTP_STATUS};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +13,6 @@ use temporalio_protos::temporal::api::workflowservice::v1::GetSystemInfoRequest;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
-use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 
 /// Per-attempt timeout of a long poll. The server answers a long poll by its
 /// own deadline (about 20 s by default) well before this.
@@ -94,7 +93,7 @@ pub(crate) enum RpcKind {
 }
 
 struct Inner {
-    transport: Transport,
+    channel: Channel,
     namespace: String,
     identity: String,
     metadata: MetadataMap,
@@ -171,89 +170,19 @@ fn build_metadata(options: &ConnectOptions) -> Result<MetadataMap> {
     Ok(metadata)
 }
 
-fn tls_config(tls: &TlsOptions) -> Result<ClientTlsConfig> {
-    let mut config = ClientTlsConfig::new();
-    match &tls.server_root_ca_cert {
-        Some(ca) => {
-            if !ca.contains("-----BEGIN") {
-                return Err(Error::invalid_argument(
-                    "tls.server_root_ca_cert must be PEM text (-----BEGIN CERTIFICATE-----...)",
-                ));
-            }
-            config = config.ca_certificate(Certificate::from_pem(ca));
-        }
-        None => config = config.with_native_roots(),
-    }
-    if let Some(domain) = &tls.domain {
-        config = config.domain_name(domain.clone());
-    }
-    match (&tls.client_cert, &tls.client_private_key) {
-        (Some(cert), Some(key)) => {
-            if !cert.contains("-----BEGIN") || !key.contains("-----BEGIN") {
-                return Err(Error::invalid_argument(
-                    "tls.client_cert and tls.client_private_key must be PEM text",
-                ));
-            }
-            config = config.identity(Identity::from_pem(cert, key));
-        }
-        (None, None) => {}
-        _ => {
-            return Err(Error::invalid_argument(
-                "tls.client_cert and tls.client_private_key must be given together",
-            ))
-        }
-    }
-    Ok(config)
-}
-
-/// Renders an error and its sources on one line (transport errors nest deeply).
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
-    text
-}
-
-/// The error of one failed attempt. tonic reports a local transport failure
-/// (refused connection, TLS alert) as a status whose message is only
-/// "transport error"; the cause is in its source, and the caller needs it.
-fn attempt_error(status: &tonic::Status) -> Error {
-    let error = from_status(status);
-    let Some(source) = std::error::Error::source(status) else {
-        return error;
-    };
-    let cause = error_chain(source);
-    if error.message().contains(&cause) {
-        return error;
-    }
-    let message = if cause.starts_with(error.message()) {
-        cause
-    } else {
-        format!("{}: {cause}", error.message())
-    };
-    error.details().iter().fold(
-        Error::new(error.kind(), message),
-        |with_cause, (key, value)| with_cause.with_detail(key, value.clone()),
-    )
-}
-
-/// How a client reaches its server.
-enum Route {
-    /// Plaintext HTTP/2, sent directly (see `transport`).
-    Direct(http::Uri),
-    /// tonic's channel: TLS, or a target the direct transport does not handle.
-    Tonic(Box<Endpoint>),
-}
-
-fn is_transient(code: tonic::Code) -> bool {
+/// Whether a failed attempt is worth another: the server (or the network)
+/// may answer differently next time. A proxy's HTTP error page is retried
+/// only when it says "unavailable" (502, 503, 504, 429); a request over the
+/// server's size limit is refused the same way every time.
+fn is_transient(status: &tonic::Status) -> bool {
     use tonic::Code::*;
+    let code = status.code();
+    if status.metadata().get(FROM_HTTP_STATUS).is_some() {
+        return code == Unavailable;
+    }
+    if code == ResourceExhausted && status.message().contains("larger than max") {
+        return false;
+    }
     matches!(
         code,
         Unavailable | ResourceExhausted | Aborted | Internal | Unknown | DataLoss
@@ -270,48 +199,7 @@ impl Client {
             ));
         }
         options.retry.validate().map_err(Error::invalid_argument)?;
-        let tls = options.effective_tls();
-        let uri = if target.contains("://") {
-            target.to_owned()
-        } else if tls.is_some() {
-            format!("https://{target}")
-        } else {
-            format!("http://{target}")
-        };
-        // Plaintext HTTP targets use the direct HTTP/2 transport (see
-        // `transport`); TLS and anything else (e.g. a `unix:` socket) use
-        // tonic's channel.
-        let route = match uri.parse::<http::Uri>() {
-            Ok(parsed)
-                if tls.is_none()
-                    && parsed.scheme() == Some(&http::uri::Scheme::HTTP)
-                    && parsed.authority().is_some() =>
-            {
-                Route::Direct(parsed)
-            }
-            _ => {
-                let mut endpoint = Endpoint::from_shared(uri)
-                    .map_err(|_| {
-                        Error::invalid_argument(format!(
-                            "target {target:?} is not a valid host:port"
-                        ))
-                    })?
-                    .connect_timeout(options.connect_timeout())
-                    .tcp_nodelay(true)
-                    .http2_keep_alive_interval(Duration::from_secs(30))
-                    .keep_alive_timeout(Duration::from_secs(15))
-                    .keep_alive_while_idle(true);
-                if let Some(tls) = &tls {
-                    endpoint = endpoint.tls_config(tls_config(tls)?).map_err(|e| {
-                        Error::invalid_argument(format!(
-                            "invalid TLS settings: {}",
-                            error_chain(&e)
-                        ))
-                    })?;
-                }
-                Route::Tonic(Box::new(endpoint))
-            }
-        };
+        let endpoint = Endpoint::new(target, options.effective_tls(), options.connect_timeout())?;
         let metadata = build_metadata(&options)?;
         let unreachable = |detail: String| {
             Error::new(
@@ -320,27 +208,13 @@ impl Client {
             )
             .with_detail("target", target)
         };
-        let timed_out = || unreachable(format!("timed out after {:?}", options.connect_timeout()));
-        let channel = match route {
-            Route::Direct(uri) => {
-                let connecting = DirectChannel::connect(&uri, options.connect_timeout());
-                let channel = tokio::time::timeout(options.connect_timeout(), connecting)
-                    .await
-                    .map_err(|_| timed_out())?
-                    .map_err(|e| unreachable(error_chain(&*e)))?;
-                Transport::Direct(channel)
-            }
-            Route::Tonic(endpoint) => {
-                let channel = tokio::time::timeout(options.connect_timeout(), endpoint.connect())
-                    .await
-                    .map_err(|_| timed_out())?
-                    .map_err(|e| unreachable(error_chain(&e)))?;
-                Transport::Tonic(channel)
-            }
-        };
+        // The endpoint bounds the connection by the connect timeout.
+        let channel = Channel::connect(endpoint)
+            .await
+            .map_err(|e| unreachable(error_chain(&*e)))?;
         let mut client = Client {
             inner: Arc::new(Inner {
-                transport: channel,
+                channel,
                 namespace: options.namespace.clone(),
                 identity: options.identity.clone().unwrap_or_else(default_identity),
                 metadata,
@@ -468,6 +342,7 @@ impl Client {
         let retry = &self.inner.retry;
         let started = Instant::now();
         let mut attempt: u32 = 0;
+        let mut last: Option<Error> = None;
         loop {
             attempt += 1;
             let mut per_attempt = match kind {
@@ -480,23 +355,29 @@ impl Client {
             }
             let attempt_outcome =
                 self.inner
-                    .transport
+                    .channel
                     .unary(method, &message, &self.inner.metadata, per_attempt);
             let status = match attempt_outcome.await {
                 Ok(response) => return Ok(response),
                 Err(status) => status,
             };
             // An attempt that ends at the call's deadline ends because of it,
-            // whatever status it carries (a local per-attempt timeout reads
-            // CANCELLED, a server cut short may say anything): report the
-            // deadline, as the call scope would had its timer been polled first.
+            // whatever status it carries (a server cut short may say
+            // anything): report the deadline, and what the attempts before
+            // it failed with.
             if scope.has_expired() {
-                return Err(scope.expired());
+                return Err(match &last {
+                    Some(last) => scope.expired_after(last).with_detail("attempts", attempt),
+                    None => scope.expired(),
+                });
             }
             let code = status.code();
-            let retryable = is_transient(code)
-                || (kind == RpcKind::Patient && code == tonic::Code::DeadlineExceeded);
-            let backoff = if kind == RpcKind::Patient && code == tonic::Code::DeadlineExceeded {
+            // A long poll that ends by a deadline (the server's, or the
+            // attempt's own) is simply re-issued.
+            let repoll = kind == RpcKind::Patient && code == tonic::Code::DeadlineExceeded;
+            let retryable = repoll || is_transient(&status);
+            let error = from_status(&status);
+            let backoff = if repoll {
                 Duration::ZERO
             } else {
                 retry.backoff(attempt)
@@ -505,22 +386,23 @@ impl Client {
                 && (attempt >= retry.max_attempts
                     || started.elapsed() + backoff > retry.max_elapsed.0);
             if !retryable || out_of_budget {
-                let mut error = attempt_error(&status);
-                if retryable {
-                    error = error.with_detail("attempts", attempt);
-                }
-                return Err(error);
+                return Err(if retryable {
+                    error.with_detail("attempts", attempt)
+                } else {
+                    error
+                });
             }
-            // An ordinary call whose next attempt would start past its deadline
-            // ends now and says what kept failing (e.g. a TLS alert), instead
-            // of sleeping into a bare timeout. Waits sleep on: see `Patient`.
-            if kind == RpcKind::Ordinary
-                && scope
-                    .deadline
-                    .is_some_and(|at| Instant::now() + backoff >= at)
+            // A call whose next attempt would start past its deadline ends
+            // now and says what kept failing (e.g. a TLS alert, a server that
+            // is down), instead of sleeping into a bare timeout.
+            if scope
+                .deadline
+                .is_some_and(|at| Instant::now() + backoff >= at)
             {
-                let last = attempt_error(&status);
-                return Err(scope.expired_after(&last).with_detail("attempts", attempt));
+                return Err(scope.expired_after(&error).with_detail("attempts", attempt));
+            }
+            if !repoll {
+                last = Some(error);
             }
             tokio::time::sleep(backoff).await;
         }

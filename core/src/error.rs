@@ -200,6 +200,21 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// Renders an error and its sources on one line (transport errors nest deeply).
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
+}
+
 /// The textual name of a gRPC code, as the gRPC spec spells it.
 pub(crate) fn grpc_code_name(code: tonic::Code) -> &'static str {
     use tonic::Code::*;

@@ -1,0 +1,335 @@
+//! Where a channel connects, and the byte stream under its HTTP/2: TCP, TLS
+//! over TCP (rustls, ALPN `h2`), or a Unix socket. A target is read and its
+//! TLS settings are checked once, when the client connects; every
+//! (re)connection then opens the same kind of stream with the same settings.
+//! System root certificates are loaded only when no CA is given, once per
+//! process.
+
+use crate::error::{Error, Result};
+use crate::options::TlsOptions;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio_rustls::rustls::{self, pki_types};
+use tokio_rustls::TlsConnector;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A connected byte stream, whatever it runs over.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Io for T {}
+
+enum Address {
+    Tcp { host: String, port: u16 },
+    Unix(PathBuf),
+}
+
+struct Tls {
+    connector: TlsConnector,
+    server_name: pki_types::ServerName<'static>,
+}
+
+/// A target, read and checked: its address, the authority requests name,
+/// and the TLS settings of its connections.
+pub(crate) struct Endpoint {
+    address: Address,
+    pub(crate) authority: http::uri::Authority,
+    pub(crate) scheme: http::uri::Scheme,
+    tls: Option<Tls>,
+    connect_timeout: Duration,
+}
+
+impl Endpoint {
+    /// Reads `target` — `host:port`, `http://host:port`, `https://host:port`
+    /// (TLS with system roots unless `tls` says more) or `unix:/path` — and
+    /// prepares its TLS settings.
+    pub(crate) fn new(
+        target: &str,
+        tls: Option<TlsOptions>,
+        connect_timeout: Duration,
+    ) -> Result<Endpoint> {
+        let invalid = || {
+            Error::invalid_argument(format!(
+                "target {target:?} is not \"host:port\", \"https://host:port\" or \"unix:/path\""
+            ))
+        };
+        if let Some(path) = target.strip_prefix("unix:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            if path.is_empty() || tls.is_some() {
+                return Err(if path.is_empty() {
+                    invalid()
+                } else {
+                    Error::invalid_argument("TLS over a unix: socket is not supported")
+                });
+            }
+            return Ok(Endpoint {
+                address: Address::Unix(PathBuf::from(path)),
+                authority: http::uri::Authority::from_static("localhost"),
+                scheme: http::uri::Scheme::HTTP,
+                tls: None,
+                connect_timeout,
+            });
+        }
+        let (scheme, rest) = match target.split_once("://") {
+            Some(("http", rest)) => (Some(http::uri::Scheme::HTTP), rest),
+            Some(("https", rest)) => (Some(http::uri::Scheme::HTTPS), rest),
+            Some(_) => return Err(invalid()),
+            None => (None, target),
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        let authority: http::uri::Authority = rest.parse().map_err(|_| invalid())?;
+        if rest.contains(['/', '@']) || authority.host().is_empty() {
+            return Err(invalid());
+        }
+        let tls = match (&scheme, tls) {
+            (Some(s), Some(_)) if *s == http::uri::Scheme::HTTP => {
+                return Err(Error::invalid_argument(format!(
+                    "target {target:?} says http:// but TLS is on (tls or api_key); use https:// or host:port"
+                )))
+            }
+            (Some(s), None) if *s == http::uri::Scheme::HTTPS => Some(TlsOptions::default()),
+            (_, tls) => tls,
+        };
+        let port = match (authority.port_u16(), &tls) {
+            (Some(port), _) => port,
+            (None, _) if scheme.is_none() => return Err(invalid()),
+            (None, Some(_)) => 443,
+            (None, None) => 80,
+        };
+        let host = authority.host().trim_matches(['[', ']']).to_owned();
+        let tls = tls
+            .map(|options| tls_settings(&options, &host))
+            .transpose()?;
+        Ok(Endpoint {
+            address: Address::Tcp { host, port },
+            authority,
+            scheme: if tls.is_some() {
+                http::uri::Scheme::HTTPS
+            } else {
+                http::uri::Scheme::HTTP
+            },
+            tls,
+            connect_timeout,
+        })
+    }
+
+    /// Opens a stream to the target and runs `with` on it (the HTTP/2
+    /// handshake), all within the connect timeout.
+    pub(crate) async fn connect<F, Fut, T>(&self, with: F) -> std::result::Result<T, BoxError>
+    where
+        F: FnOnce(Box<dyn Io>) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, BoxError>>,
+    {
+        let opening = async {
+            let io = self.open().await?;
+            with(io).await
+        };
+        tokio::time::timeout(self.connect_timeout, opening)
+            .await
+            .map_err(|_| format!("timed out after {:?}", self.connect_timeout))?
+    }
+
+    async fn open(&self) -> std::result::Result<Box<dyn Io>, BoxError> {
+        match &self.address {
+            Address::Unix(path) => {
+                #[cfg(unix)]
+                {
+                    Ok(Box::new(tokio::net::UnixStream::connect(path).await?))
+                }
+                #[cfg(not(unix))]
+                {
+                    Err(format!("unix sockets are not available here ({path:?})").into())
+                }
+            }
+            Address::Tcp { host, port } => {
+                let tcp = TcpStream::connect((host.as_str(), *port)).await?;
+                tcp.set_nodelay(true)?;
+                let Some(tls) = &self.tls else {
+                    return Ok(Box::new(tcp));
+                };
+                let stream = tls
+                    .connector
+                    .connect(tls.server_name.clone(), tcp)
+                    .await
+                    .map_err(|e| format!("TLS handshake failed: {e}"))?;
+                match stream.get_ref().1.alpn_protocol() {
+                    Some(b"h2") | None => Ok(Box::new(stream)),
+                    Some(other) => Err(format!(
+                        "the server chose {:?} in the TLS handshake, not HTTP/2 (h2)",
+                        String::from_utf8_lossy(other)
+                    )
+                    .into()),
+                }
+            }
+        }
+    }
+}
+
+/// The rustls client settings for `options`. Errors name the setting, never
+/// its content (keys are secrets).
+fn tls_settings(options: &TlsOptions, host: &str) -> Result<Tls> {
+    let roots = match &options.server_root_ca_cert {
+        Some(pem) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in pem_certificates(pem, "tls.server_root_ca_cert")? {
+                roots.add(cert).map_err(|e| {
+                    Error::invalid_argument(format!(
+                        "tls.server_root_ca_cert is not a usable CA certificate: {e}"
+                    ))
+                })?;
+            }
+            Arc::new(roots)
+        }
+        None => system_roots()?,
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::internal(format!("TLS setup: {e}")))?
+        .with_root_certificates(roots);
+    let mut config = match (&options.client_cert, &options.client_private_key) {
+        (Some(cert), Some(key)) => {
+            let chain = pem_certificates(cert, "tls.client_cert")?;
+            if !key.contains("-----BEGIN") {
+                return Err(Error::invalid_argument(
+                    "tls.client_cert and tls.client_private_key must be PEM text",
+                ));
+            }
+            use pki_types::pem::PemObject;
+            let key = pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes()).map_err(|_| {
+                Error::invalid_argument("tls.client_private_key is not a PEM private key")
+            })?;
+            builder.with_client_auth_cert(chain, key).map_err(|e| {
+                let why = match e {
+                    rustls::Error::InconsistentKeys(_) => {
+                        "the private key does not belong to the certificate".to_owned()
+                    }
+                    other => other.to_string(),
+                };
+                Error::invalid_argument(format!(
+                    "tls.client_cert / tls.client_private_key cannot be used: {why}"
+                ))
+            })?
+        }
+        (None, None) => builder.with_no_client_auth(),
+        _ => {
+            return Err(Error::invalid_argument(
+                "tls.client_cert and tls.client_private_key must be given together",
+            ))
+        }
+    };
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let name = options.domain.as_deref().unwrap_or(host).to_owned();
+    let server_name = pki_types::ServerName::try_from(name.clone())
+        .map_err(|_| Error::invalid_argument(format!("{name:?} is not a valid TLS server name")))?;
+    Ok(Tls {
+        connector: TlsConnector::from(Arc::new(config)),
+        server_name,
+    })
+}
+
+fn pem_certificates(pem: &str, field: &str) -> Result<Vec<pki_types::CertificateDer<'static>>> {
+    use pki_types::pem::PemObject;
+    let not_pem = || {
+        Error::invalid_argument(format!(
+            "{field} must be PEM text (-----BEGIN CERTIFICATE-----...)"
+        ))
+    };
+    if !pem.contains("-----BEGIN") {
+        return Err(not_pem());
+    }
+    let certs = pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::invalid_argument(format!("{field} is not valid PEM: {e}")))?;
+    if certs.is_empty() {
+        return Err(not_pem());
+    }
+    Ok(certs)
+}
+
+/// The system's root certificates, loaded on first use and kept for the
+/// process (reading and parsing them costs milliseconds and memory).
+fn system_roots() -> Result<Arc<rustls::RootCertStore>> {
+    static ROOTS: OnceLock<std::result::Result<Arc<rustls::RootCertStore>, String>> =
+        OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            let loaded = rustls_native_certs::load_native_certs();
+            let mut roots = rustls::RootCertStore::empty();
+            let (added, _) = roots.add_parsable_certificates(loaded.certs);
+            if added == 0 {
+                let why = loaded
+                    .errors
+                    .first()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "no system root certificates found{why}; give tls.server_root_ca_cert"
+                ));
+            }
+            Ok(Arc::new(roots))
+        })
+        .clone()
+        .map_err(Error::invalid_argument)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn endpoint(target: &str) -> Result<Endpoint> {
+        Endpoint::new(target, None, Duration::from_secs(1))
+    }
+
+    #[test]
+    fn targets_are_read_or_refused_by_name() {
+        let e = endpoint("127.0.0.1:7233").unwrap();
+        assert_eq!(e.authority.as_str(), "127.0.0.1:7233");
+        assert!(e.tls.is_none());
+        let e = endpoint("http://[::1]:7233/").unwrap();
+        assert!(matches!(e.address, Address::Tcp { ref host, port: 7233 } if host == "::1"));
+        let e = endpoint("unix:///tmp/temporal.sock").unwrap();
+        assert!(
+            matches!(e.address, Address::Unix(ref p) if p.to_str() == Some("/tmp/temporal.sock"))
+        );
+        for bad in [
+            "localhost",
+            "ftp://x:1",
+            "a b:1",
+            "http://x:1/path",
+            "unix:",
+            "user@h:1",
+        ] {
+            let err = endpoint(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad} accepted"));
+            assert!(err.message().contains(bad), "{err}");
+        }
+        let err = Endpoint::new(
+            "http://h:1",
+            Some(TlsOptions::default()),
+            Duration::from_secs(1),
+        )
+        .err()
+        .unwrap();
+        assert!(err.message().contains("https://"), "{err}");
+    }
+
+    #[test]
+    fn bad_pem_is_named_without_its_content() {
+        let options = TlsOptions {
+            server_root_ca_cert: Some("not pem at all".into()),
+            ..Default::default()
+        };
+        let err = tls_settings(&options, "h").err().unwrap();
+        assert!(err.message().contains("tls.server_root_ca_cert"), "{err}");
+        let options = TlsOptions {
+            client_cert: Some("x".into()),
+            ..Default::default()
+        };
+        let err = tls_settings(&options, "h").err().unwrap();
+        assert!(err.message().contains("together"), "{err}");
+    }
+}

@@ -1,0 +1,452 @@
+//! The gRPC transport: unary calls of the workflow service over one HTTP/2
+//! connection, whatever the target — plaintext TCP, TLS (and so every API
+//! key user), or a Unix socket. This is the one place that sets keepalive,
+//! HTTP/2 windows, the user agent and message size limits, bounds an attempt
+//! by its timeout (headers, body and trailers alike), reconnects, and reads
+//! the gRPC status (see [`grpc`]).
+//!
+//! A call encodes its message into one gRPC frame, puts it straight onto an
+//! `h2` connection and reads the reply in small futures: no buffer task, no
+//! body-piping task, no tens of kilobytes of nested future state per call.
+//! The server's PINGs are acknowledged at once, as RFC 9113 §6.7 asks (h2
+//! does it while driving the connection).
+
+mod endpoint;
+mod grpc;
+
+pub(crate) use endpoint::Endpoint;
+pub(crate) use grpc::FROM_HTTP_STATUS;
+
+use crate::error::error_chain;
+use bytes::Bytes;
+use prost::Message;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tonic::metadata::MetadataMap;
+use tonic::{Code, Status};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Keepalive pings on idle and busy connections alike, as the channel did
+/// (`http2_keep_alive_interval` with `keep_alive_while_idle`).
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+/// A connection whose keepalive ping is not answered in time is dropped; its
+/// calls fail (and are retried on a new connection).
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// hyper's HTTP/2 client defaults, which tonic's channel used.
+const STREAM_WINDOW: u32 = 2 * 1024 * 1024;
+const CONNECTION_WINDOW: u32 = 5 * 1024 * 1024;
+const MAX_FRAME_SIZE: u32 = 16 * 1024;
+const MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
+const MAX_SEND_BUFFER_SIZE: usize = 1024 * 1024;
+
+const USER_AGENT: &str = concat!("temporal-bridge/", env!("CARGO_PKG_VERSION"));
+
+/// A unary method of the workflow service: its path, and (as types) its
+/// request and response, so a call cannot pair a message with the wrong path.
+pub(crate) struct Method<Req, Resp> {
+    path: &'static str,
+    types: PhantomData<fn(Req) -> Resp>,
+}
+
+impl<Req, Resp> Clone for Method<Req, Resp> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Req, Resp> Copy for Method<Req, Resp> {}
+
+impl<Req, Resp> Method<Req, Resp> {
+    const fn new(path: &'static str) -> Self {
+        Method {
+            path,
+            types: PhantomData,
+        }
+    }
+}
+
+macro_rules! methods {
+    ($($name:ident: $rpc:ident($request:ident) -> $response:ident;)*) => {
+        $(
+            #[allow(non_upper_case_globals)]
+            pub(crate) const $name: Method<$request, $response> = Method::new(concat!(
+                "/temporal.api.workflowservice.v1.WorkflowService/",
+                stringify!($rpc)
+            ));
+        )*
+    };
+}
+
+/// The workflow service methods the client calls, named as in the service
+/// definition (and tonic's generated client).
+pub(crate) mod method {
+    use super::Method;
+    use temporalio_protos::temporal::api::workflowservice::v1::*;
+
+    methods! {
+        get_system_info: GetSystemInfo(GetSystemInfoRequest) -> GetSystemInfoResponse;
+        start_workflow_execution:
+            StartWorkflowExecution(StartWorkflowExecutionRequest) -> StartWorkflowExecutionResponse;
+        signal_with_start_workflow_execution: SignalWithStartWorkflowExecution(
+            SignalWithStartWorkflowExecutionRequest
+        ) -> SignalWithStartWorkflowExecutionResponse;
+        get_workflow_execution_history: GetWorkflowExecutionHistory(
+            GetWorkflowExecutionHistoryRequest
+        ) -> GetWorkflowExecutionHistoryResponse;
+        request_cancel_workflow_execution: RequestCancelWorkflowExecution(
+            RequestCancelWorkflowExecutionRequest
+        ) -> RequestCancelWorkflowExecutionResponse;
+        terminate_workflow_execution: TerminateWorkflowExecution(
+            TerminateWorkflowExecutionRequest
+        ) -> TerminateWorkflowExecutionResponse;
+        describe_workflow_execution: DescribeWorkflowExecution(
+            DescribeWorkflowExecutionRequest
+        ) -> DescribeWorkflowExecutionResponse;
+        signal_workflow_execution:
+            SignalWorkflowExecution(SignalWorkflowExecutionRequest) -> SignalWorkflowExecutionResponse;
+        query_workflow: QueryWorkflow(QueryWorkflowRequest) -> QueryWorkflowResponse;
+        update_workflow_execution:
+            UpdateWorkflowExecution(UpdateWorkflowExecutionRequest) -> UpdateWorkflowExecutionResponse;
+        poll_workflow_execution_update: PollWorkflowExecutionUpdate(
+            PollWorkflowExecutionUpdateRequest
+        ) -> PollWorkflowExecutionUpdateResponse;
+        list_workflow_executions:
+            ListWorkflowExecutions(ListWorkflowExecutionsRequest) -> ListWorkflowExecutionsResponse;
+        count_workflow_executions:
+            CountWorkflowExecutions(CountWorkflowExecutionsRequest) -> CountWorkflowExecutionsResponse;
+        start_batch_operation:
+            StartBatchOperation(StartBatchOperationRequest) -> StartBatchOperationResponse;
+        describe_batch_operation:
+            DescribeBatchOperation(DescribeBatchOperationRequest) -> DescribeBatchOperationResponse;
+        respond_activity_task_completed: RespondActivityTaskCompleted(
+            RespondActivityTaskCompletedRequest
+        ) -> RespondActivityTaskCompletedResponse;
+        respond_activity_task_completed_by_id: RespondActivityTaskCompletedById(
+            RespondActivityTaskCompletedByIdRequest
+        ) -> RespondActivityTaskCompletedByIdResponse;
+        respond_activity_task_failed: RespondActivityTaskFailed(
+            RespondActivityTaskFailedRequest
+        ) -> RespondActivityTaskFailedResponse;
+        respond_activity_task_failed_by_id: RespondActivityTaskFailedById(
+            RespondActivityTaskFailedByIdRequest
+        ) -> RespondActivityTaskFailedByIdResponse;
+        respond_activity_task_canceled: RespondActivityTaskCanceled(
+            RespondActivityTaskCanceledRequest
+        ) -> RespondActivityTaskCanceledResponse;
+        respond_activity_task_canceled_by_id: RespondActivityTaskCanceledById(
+            RespondActivityTaskCanceledByIdRequest
+        ) -> RespondActivityTaskCanceledByIdResponse;
+        record_activity_task_heartbeat: RecordActivityTaskHeartbeat(
+            RecordActivityTaskHeartbeatRequest
+        ) -> RecordActivityTaskHeartbeatResponse;
+        record_activity_task_heartbeat_by_id: RecordActivityTaskHeartbeatById(
+            RecordActivityTaskHeartbeatByIdRequest
+        ) -> RecordActivityTaskHeartbeatByIdResponse;
+    }
+}
+
+/// gRPC over one HTTP/2 connection to an [`Endpoint`], re-established by the
+/// first call after it broke. Cloning is cheap; clones share the connection.
+#[derive(Clone)]
+pub(crate) struct Channel {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    endpoint: Endpoint,
+    current: Mutex<Option<Connection>>,
+    generations: AtomicU64,
+    /// One connection attempt at a time; calls arriving meanwhile wait for it.
+    connecting: tokio::sync::Mutex<()>,
+}
+
+struct Connection {
+    /// Tells this connection from its successors.
+    generation: u64,
+    send: h2::client::SendRequest<Bytes>,
+    /// Cancelled when the connection's task ended (closed, broken or dropped).
+    closed: CancellationToken,
+}
+
+/// What a call takes of the live connection (not its token, whose clones
+/// cost a lock each).
+struct Live {
+    generation: u64,
+    send: h2::client::SendRequest<Bytes>,
+}
+
+impl Connection {
+    fn live(&self) -> Live {
+        Live {
+            generation: self.generation,
+            send: self.send.clone(),
+        }
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // The channel is gone: close the connection (its task and keepalive
+        // would otherwise keep it open).
+        if let Some(connection) = self.current.get_mut().ok().and_then(Option::take) {
+            connection.closed.cancel();
+        }
+    }
+}
+
+impl Channel {
+    /// Connects to `endpoint` (the stream, TLS if any, and HTTP/2), within
+    /// its connect timeout.
+    pub(crate) async fn connect(endpoint: Endpoint) -> Result<Channel, BoxError> {
+        let connection = open(&endpoint, 0).await?;
+        Ok(Channel {
+            shared: Arc::new(Shared {
+                endpoint,
+                current: Mutex::new(Some(connection)),
+                generations: AtomicU64::new(1),
+                connecting: tokio::sync::Mutex::new(()),
+            }),
+        })
+    }
+
+    /// One attempt at a unary call with `metadata`, bounded by `timeout`
+    /// from sending the request to the reply's last byte (sent as
+    /// `grpc-timeout`, and enforced here). The future is boxed so that
+    /// callers (retry loops, call scopes) stay small.
+    pub(crate) fn unary<'a, Req, Resp>(
+        &'a self,
+        method: Method<Req, Resp>,
+        message: &'a Req,
+        metadata: &'a MetadataMap,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<Resp, Status>>
+    where
+        Req: Message + Send + Sync + 'static,
+        Resp: Message + Default + Send + 'static,
+    {
+        Box::pin(async move {
+            let frame = grpc::encode_frame(message)?;
+            let exchange = self.exchange(method.path, frame, metadata, timeout);
+            match tokio::time::timeout(timeout, exchange).await {
+                Ok(reply) => grpc::decode_message(reply?),
+                Err(_) => Err(attempt_timed_out(timeout)),
+            }
+        })
+    }
+
+    /// The live connection, or a new one if it broke.
+    async fn connection(&self) -> Result<Live, Status> {
+        if let Some(live) = self.live() {
+            return Ok(live);
+        }
+        let _connecting = self.shared.connecting.lock().await;
+        if let Some(live) = self.live() {
+            return Ok(live);
+        }
+        let generation = self.shared.generations.fetch_add(1, Ordering::Relaxed);
+        let connection = open(&self.shared.endpoint, generation)
+            .await
+            .map_err(|e| Status::unavailable(format!("could not connect: {}", error_chain(&*e))))?;
+        let live = connection.live();
+        *self.lock_current() = Some(connection);
+        Ok(live)
+    }
+
+    /// Takes a connection that cannot start new calls out of use (its calls
+    /// in flight, if any, finish on it).
+    fn retire(&self, generation: u64) {
+        let mut current = self.lock_current();
+        if current.as_ref().map(|c| c.generation) == Some(generation) {
+            *current = None;
+        }
+    }
+
+    fn live(&self) -> Option<Live> {
+        self.lock_current()
+            .as_ref()
+            .filter(|c| !c.closed.is_cancelled())
+            .map(Connection::live)
+    }
+
+    fn lock_current(&self) -> std::sync::MutexGuard<'_, Option<Connection>> {
+        self.shared
+            .current
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// One unary call: `frame` (the encoded request) to `path`, and the
+    /// reply's message once its status says OK. `timeout` goes out as the
+    /// call's `grpc-timeout`; the caller enforces it.
+    async fn exchange(
+        &self,
+        path: &'static str,
+        frame: Bytes,
+        metadata: &MetadataMap,
+        timeout: Duration,
+    ) -> Result<Bytes, Status> {
+        let request = self.request(path, metadata, timeout)?;
+        // A connection that broke (or was told to go away) since its last
+        // call is replaced once, before the request goes out.
+        let connection = self.connection().await?;
+        let generation = connection.generation;
+        let mut send = match connection.send.ready().await {
+            Ok(send) => send,
+            Err(_) => {
+                self.retire(generation);
+                let connection = self.connection().await?;
+                connection.send.ready().await.map_err(grpc::h2_status)?
+            }
+        };
+        let (response, mut stream) = send.send_request(request, false).map_err(grpc::h2_status)?;
+        stream.send_data(frame, true).map_err(grpc::h2_status)?;
+        let (head, mut body) = response.await.map_err(grpc::h2_status)?.into_parts();
+        // A trailers-only reply carries its status in the headers.
+        let head_status = grpc::header_status(&head.headers);
+        if let Some(status) = &head_status {
+            if status.code() != Code::Ok {
+                return Err(status.clone());
+            }
+        }
+        if head_status.is_none() {
+            // Not gRPC's answer (a proxy's error page, say): its HTTP status
+            // says what happened, and its body is not read.
+            if head.status != http::StatusCode::OK {
+                return Err(grpc::status_from_http(head.status, "with no gRPC status"));
+            }
+            if !grpc::is_grpc_content_type(&head.headers) {
+                let kind = head
+                    .headers
+                    .get(http::header::CONTENT_TYPE)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .unwrap_or_else(|| "no content type".to_owned());
+                return Err(Status::unknown(format!(
+                    "the server (or a proxy before it) answered with {kind:?}, not gRPC"
+                )));
+            }
+        }
+        let message = grpc::read_message(&mut body).await?;
+        let trailers = body.trailers().await.map_err(grpc::h2_status)?;
+        let status = match trailers.as_ref() {
+            // The common case, without the general parse (which copies the map).
+            Some(t) if t.get("grpc-status").is_some_and(|s| s.as_bytes() == b"0") => None,
+            Some(t) => grpc::header_status(t),
+            None => None,
+        };
+        match (status, head_status) {
+            (Some(status), _) if status.code() != Code::Ok => Err(status),
+            (None, None) if !trailers.as_ref().is_some_and(|t| t.contains_key("grpc-status")) => {
+                Err(Status::unknown(
+                    "protocol error: the response ended without a grpc-status (cut short by a proxy?)",
+                ))
+            }
+            _ => message.ok_or_else(|| Status::internal("the response has no message")),
+        }
+    }
+
+    /// The request's head: the method's path on this channel's authority,
+    /// the call's metadata, and what gRPC over HTTP/2 requires.
+    fn request(
+        &self,
+        path: &'static str,
+        metadata: &MetadataMap,
+        timeout: Duration,
+    ) -> Result<http::Request<()>, Status> {
+        let endpoint = &self.shared.endpoint;
+        let mut uri = http::uri::Parts::default();
+        uri.scheme = Some(endpoint.scheme.clone());
+        uri.authority = Some(endpoint.authority.clone());
+        uri.path_and_query = Some(http::uri::PathAndQuery::from_static(path));
+        let uri = http::Uri::from_parts(uri)
+            .map_err(|e| Status::internal(format!("invalid request URI: {e}")))?;
+        let mut request = http::Request::new(());
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = uri;
+        *request.version_mut() = http::Version::HTTP_2;
+        let headers = request.headers_mut();
+        *headers = metadata.clone().into_headers();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/grpc"),
+        );
+        headers.insert(http::header::TE, http::HeaderValue::from_static("trailers"));
+        headers.insert(
+            http::header::USER_AGENT,
+            http::HeaderValue::from_static(USER_AGENT),
+        );
+        headers.insert("grpc-timeout", grpc::grpc_timeout(timeout));
+        Ok(request)
+    }
+}
+
+/// The status of an attempt that ran out its own timeout: a deadline, as the
+/// server would have reported it had it given up first.
+fn attempt_timed_out(timeout: Duration) -> Status {
+    Status::deadline_exceeded(format!(
+        "the attempt got no complete answer within its timeout of {timeout:?}"
+    ))
+}
+
+/// Opens a connection: the stream, the HTTP/2 handshake, its task and
+/// keepalive.
+async fn open(endpoint: &Endpoint, generation: u64) -> Result<Connection, BoxError> {
+    let (send, connection) = endpoint
+        .connect(|io| async move {
+            let handshake = h2::client::Builder::new()
+                .initial_window_size(STREAM_WINDOW)
+                .initial_connection_window_size(CONNECTION_WINDOW)
+                .max_frame_size(MAX_FRAME_SIZE)
+                .max_header_list_size(MAX_HEADER_LIST_SIZE)
+                .max_send_buffer_size(MAX_SEND_BUFFER_SIZE)
+                .enable_push(false)
+                .handshake::<_, Bytes>(io)
+                .await;
+            handshake.map_err(|e| Box::new(e) as BoxError)
+        })
+        .await?;
+    let mut connection = connection;
+    let closed = CancellationToken::new();
+    let ping_pong = connection.ping_pong();
+    let ended = closed.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = &mut connection => {}
+            // Dropping the connection closes the socket; its calls fail.
+            _ = ended.cancelled() => {}
+        }
+        ended.cancel();
+    });
+    if let Some(ping_pong) = ping_pong {
+        tokio::spawn(keepalive(ping_pong, closed.clone()));
+    }
+    Ok(Connection {
+        generation,
+        send,
+        closed,
+    })
+}
+
+async fn keepalive(mut ping_pong: h2::PingPong, closed: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = closed.cancelled() => return,
+            _ = tokio::time::sleep(KEEPALIVE_INTERVAL) => {}
+        }
+        let pong = tokio::select! {
+            _ = closed.cancelled() => return,
+            pong = tokio::time::timeout(KEEPALIVE_TIMEOUT, ping_pong.ping(h2::Ping::opaque())) => pong,
+        };
+        if !matches!(pong, Ok(Ok(_))) {
+            closed.cancel();
+            return;
+        }
+    }
+}
