@@ -18,6 +18,40 @@ use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 /// own deadline (about 20 s by default) well before this.
 const LONG_POLL_TIMEOUT: Duration = Duration::from_secs(70);
 
+/// A long poll answered faster than this with nothing new was not held by
+/// the server (which holds one for about 20 s): the next one is paced.
+const QUICK_EMPTY_ANSWER: Duration = Duration::from_secs(1);
+
+/// Paces the re-polls of one long-poll loop. A server answers a long poll
+/// with nothing new at its own deadline; one that answers at once, again and
+/// again (a proxy, a misbehaving server), would otherwise be polled in a
+/// tight loop. Quick empty answers back off as retries do; a slow one resets
+/// the pace.
+pub(crate) struct Repolls {
+    began: Instant,
+    quick: u32,
+}
+
+impl Repolls {
+    pub(crate) fn new() -> Self {
+        Repolls {
+            began: Instant::now(),
+            quick: 0,
+        }
+    }
+
+    /// Called when an answer came back with nothing new, before polling again.
+    pub(crate) async fn pace(&mut self, client: &Client) {
+        if self.began.elapsed() >= QUICK_EMPTY_ANSWER {
+            self.quick = 0;
+        } else {
+            self.quick += 1;
+            tokio::time::sleep(client.inner.retry.backoff(self.quick)).await;
+        }
+        self.began = Instant::now();
+    }
+}
+
 /// How one call may be abandoned by its caller. Abandoning a call never
 /// touches the workflow: it only stops waiting and releases what the call held.
 #[derive(Clone, Debug, Default)]

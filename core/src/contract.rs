@@ -15,6 +15,7 @@ use crate::client::{CallOptions, Client};
 use crate::duration::JsonDuration;
 use crate::error::{Error, Result};
 use crate::history::FetchHistoryRequest;
+use crate::json_text::parse_json_text;
 use crate::signal_query::{QueryWorkflowRequest, SignalWorkflowRequest};
 use crate::update::{ExecuteUpdateRequest, GetUpdateResultRequest};
 use crate::visibility::{CountWorkflowsRequest, ListWorkflowsRequest};
@@ -55,9 +56,7 @@ pub const CALL_TIMEOUT_FIELD: &str = "call_timeout";
 
 /// Parses a JSON object strictly into `T`, naming the offending field.
 pub fn parse_strict<T: DeserializeOwned>(text: &str, what: &str) -> Result<T> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| Error::invalid_argument(format!("{what} is not valid JSON: {e}")))?;
-    parse_value(value, what)
+    parse_value(parse_json_text(text, what)?, what)
 }
 
 fn parse_value<T: DeserializeOwned>(value: Value, what: impl std::fmt::Display) -> Result<T> {
@@ -96,9 +95,7 @@ pub(crate) fn json_type_name(value: &Value) -> &'static str {
 
 /// A request's JSON text, parsed (not yet checked against its operation).
 fn parse_text(operation: &str, text: &str) -> Result<Value> {
-    serde_json::from_str(text).map_err(|e| {
-        Error::invalid_argument(format!("{} is not valid JSON: {e}", RequestName(operation)))
-    })
+    parse_json_text(text, RequestName(operation))
 }
 
 /// [`parse_request_value`] from JSON text.

@@ -6,7 +6,7 @@
 //! proto-JSON of their own, so the history is re-read through the descriptor
 //! set of temporalio-protos (prost-reflect) and serialized from there.
 
-use crate::client::{CallOptions, Client, RpcKind};
+use crate::client::{CallOptions, Client, Repolls, RpcKind};
 use crate::error::{Error, Result};
 use crate::transport::method;
 use crate::workflow::{about_workflow, execution, require};
@@ -80,6 +80,7 @@ impl Client {
         self.scoped(call, |scope| async move {
             let mut events = Vec::new();
             let mut page_token = Vec::new();
+            let mut repolls = Repolls::new();
             loop {
                 let message = GetWorkflowExecutionHistoryRequest {
                     namespace: self.namespace().to_owned(),
@@ -93,6 +94,7 @@ impl Client {
                 let response = self
                     .rpc(scope, kind, message, method::get_workflow_execution_history)
                     .await?;
+                let before = events.len();
                 if let Some(history) = response.history {
                     events.extend(history.events);
                 }
@@ -102,6 +104,9 @@ impl Client {
                     return Ok(History { events });
                 }
                 page_token = response.next_page_token;
+                if events.len() == before {
+                    repolls.pace(self).await;
+                }
             }
         })
         .await

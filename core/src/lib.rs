@@ -29,6 +29,7 @@ mod contract;
 pub mod duration;
 mod error;
 mod history;
+mod json_text;
 mod options;
 pub mod payload;
 pub mod runtime;

@@ -5,7 +5,7 @@
 //! An update rejected by its validator (or for want of a handler) or failed
 //! by its handler is an `update_failed` error carrying the failure chain.
 
-use crate::client::{CallOptions, CallScope, Client, RpcKind};
+use crate::client::{CallOptions, CallScope, Client, Repolls, RpcKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::payload::{encode_args, failure_to_json, raw_payloads, RawPayload};
 use crate::signal_query::single_value;
@@ -201,6 +201,7 @@ impl Client {
             // far. Until a worker accepted the update, re-sending it (same
             // update ID) is how to keep waiting; once accepted, the outcome is
             // polled for.
+            let mut repolls = Repolls::new();
             let (run_id, update_ref) = loop {
                 let response = self
                     .rpc(
@@ -222,6 +223,7 @@ impl Client {
                 if reached(response.stage, Stage::Accepted) {
                     break (run_id, response.update_ref);
                 }
+                repolls.pace(self).await;
             };
             if wanted == Stage::Accepted {
                 return Ok(UpdateResponse {
@@ -286,6 +288,7 @@ impl Client {
             identity: self.identity().to_owned(),
             wait_policy: wait_policy(Stage::Completed),
         };
+        let mut repolls = Repolls::new();
         loop {
             let response = self
                 .rpc(
@@ -303,6 +306,7 @@ impl Client {
                     .filter(|r| !r.is_empty());
                 return target.finish(run_id, outcome);
             }
+            repolls.pace(self).await;
         }
     }
 }

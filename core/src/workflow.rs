@@ -2,7 +2,7 @@
 //! process), cancel, terminate and describe. The request and response types
 //! here are the JSON contract itself: the bindings deserialize exactly these.
 
-use crate::client::{CallOptions, CallScope, Client, RpcKind};
+use crate::client::{CallOptions, CallScope, Client, Repolls, RpcKind};
 use crate::duration::{format_timestamp, proto_seconds, to_proto, JsonDuration};
 use crate::error::{Error, ErrorKind, Result};
 use crate::payload::{
@@ -597,6 +597,7 @@ impl Client {
         let workflow_id = request.workflow_id.as_str();
         let mut run_id = non_empty(&request.run_id);
         let mut page_token = Vec::new();
+        let mut repolls = Repolls::new();
         loop {
             let message = GetWorkflowExecutionHistoryRequest {
                 namespace: self.namespace().to_owned(),
@@ -624,6 +625,7 @@ impl Client {
                 // The server ended the long poll without an event: poll again
                 // from where it left us.
                 page_token = response.next_page_token;
+                repolls.pace(self).await;
                 continue;
             };
             match close_outcome(workflow_id, &run_id, request, attributes) {

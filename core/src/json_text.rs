@@ -1,0 +1,100 @@
+//! JSON text as the contract reads it: one value, and no object that names a
+//! key twice. Parsers commonly let the last duplicate win, which would let a
+//! request say two things and have one silently dropped; requests are strict,
+//! so a duplicate is an error naming the key.
+
+use crate::error::{Error, Result};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use std::collections::HashSet;
+use std::fmt;
+
+/// Parses `text` into a value; `what` names it in errors ("start_workflow
+/// request", "connect options").
+pub(crate) fn parse_json_text(text: &str, what: impl fmt::Display) -> Result<Value> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| Error::invalid_argument(format!("{what} is not valid JSON: {e}")))?;
+    if matches!(value, Value::Object(_) | Value::Array(_)) {
+        serde_json::from_str::<NoDuplicateKeys>(text)
+            .map_err(|e| Error::invalid_argument(format!("{what} is not valid: {e}")))?;
+    }
+    Ok(value)
+}
+
+/// A JSON value read only to check that no object repeats a key.
+struct NoDuplicateKeys;
+
+impl<'de> Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NoDuplicateKeys)
+    }
+}
+
+impl<'de> Visitor<'de> for NoDuplicateKeys {
+    type Value = NoDuplicateKeys;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                let shown: String = key.chars().take(64).collect();
+                return Err(serde::de::Error::custom(format!(
+                    "the key {shown:?} appears twice in one object"
+                )));
+            }
+            map.next_value::<NoDuplicateKeys>()?;
+        }
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
+        while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
+        Ok(NoDuplicateKeys)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
+        Ok(NoDuplicateKeys)
+    }
+    fn visit_unit<E>(self) -> Result<Self, E> {
+        Ok(NoDuplicateKeys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_keys_are_named_at_any_depth() {
+        let err = parse_json_text(r#"{"a": 1, "a": 2}"#, "req").unwrap_err();
+        assert!(err.message().contains("\"a\" appears twice"), "{err}");
+        let err = parse_json_text(r#"{"x": [{"b": {"c": 1, "c": 1}}]}"#, "req").unwrap_err();
+        assert!(err.message().contains("\"c\""), "{err}");
+        let value = parse_json_text(
+            r#"{"a": 1, "b": {"a": 123456789012345678901234567890, "n": null}, "c": [1.5, "s", true]}"#,
+            "req",
+        )
+        .unwrap();
+        assert_eq!(
+            value["b"]["a"].to_string(),
+            "123456789012345678901234567890"
+        );
+        assert!(parse_json_text("{", "req").unwrap_err().message().contains("not valid JSON"));
+    }
+}
