@@ -7,7 +7,7 @@
 //! activity was requested, which is how an async activity learns it.
 
 use crate::client::{CallOptions, Client, RpcKind};
-use crate::error::{Error, Result};
+use crate::error::{Error, Quoted, Result};
 use crate::payload::{encode_raw, encode_value, encode_values, RawPayload};
 use crate::transport::method;
 use crate::workflow::non_empty;
@@ -100,7 +100,9 @@ impl ActivityTarget {
                 activity_id,
             } => e
                 .context(format!(
-                    "activity {activity_id:?} of workflow {workflow_id:?}"
+                    "activity {} of workflow {}",
+                    Quoted(activity_id),
+                    Quoted(workflow_id)
                 ))
                 .with_detail("workflow_id", workflow_id.as_str())
                 .with_detail(

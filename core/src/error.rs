@@ -125,12 +125,46 @@ pub struct Error {
 /// Shorthand used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Longest message an error carries. A server may echo a request's values
+/// (a 10 MB workflow ID, say) in its own message; that is cut here, with a
+/// note of how much was left out.
+const MAX_MESSAGE_LEN: usize = 8 * 1024;
+
+/// Longest user value quoted in a message (IDs, names): enough to recognise.
+const MAX_QUOTED_CHARS: usize = 200;
+
+/// A user value in a message: quoted as `{:?}` would, cut to a bounded
+/// prefix and marked when it was longer.
+pub(crate) struct Quoted<'a>(pub(crate) &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.char_indices().nth(MAX_QUOTED_CHARS) {
+            None => write!(f, "{:?}", self.0),
+            Some((end, _)) => write!(f, "{:?}… ({} bytes in all)", &self.0[..end], self.0.len()),
+        }
+    }
+}
+
+fn bounded(mut message: String) -> String {
+    if message.len() > MAX_MESSAGE_LEN {
+        let mut end = MAX_MESSAGE_LEN;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        let cut = message.len() - end;
+        message.truncate(end);
+        message.push_str(&format!("… ({cut} more bytes not shown)"));
+    }
+    message
+}
+
 impl Error {
     /// A new error without details.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
-            message: message.into(),
+            message: bounded(message.into()),
             details: Map::new(),
         }
     }
@@ -187,7 +221,7 @@ impl Error {
 
     /// Prefixes the message with context (e.g. the workflow ID at fault).
     pub(crate) fn context(mut self, prefix: impl fmt::Display) -> Self {
-        self.message = format!("{prefix}: {}", self.message);
+        self.message = bounded(format!("{prefix}: {}", self.message));
         self
     }
 }
@@ -300,4 +334,21 @@ fn decode_detail<T: Message + Default>(details: &[prost_wkt_types::Any], name: &
         .iter()
         .find(|any| any.type_url.ends_with(name))
         .and_then(|any| T::decode(any.value.as_slice()).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_quote_bounded_prefixes() {
+        assert_eq!(Quoted("wf-1").to_string(), "\"wf-1\"");
+        let long = "é".repeat(1000);
+        let shown = Quoted(&long).to_string();
+        assert!(shown.ends_with("… (2000 bytes in all)"), "{shown}");
+        assert_eq!(shown.matches('é').count(), 200);
+        let error = Error::new(ErrorKind::Rpc, "x".repeat(100_000)).context("workflow");
+        assert!(error.message().len() < MAX_MESSAGE_LEN + 100);
+        assert!(error.message().ends_with("more bytes not shown)"));
+    }
 }

@@ -95,6 +95,9 @@ mod tests {
             value["b"]["a"].to_string(),
             "123456789012345678901234567890"
         );
-        assert!(parse_json_text("{", "req").unwrap_err().message().contains("not valid JSON"));
+        assert!(parse_json_text("{", "req")
+            .unwrap_err()
+            .message()
+            .contains("not valid JSON"));
     }
 }

@@ -5,7 +5,7 @@
 //! `query_rejected`. Signal-with-start lives with `start_workflow`.
 
 use crate::client::{CallOptions, Client, RpcKind};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Quoted, Result};
 use crate::payload::{decode_payloads, encode_args, raw_payloads, strip_enum_prefix, RawPayload};
 use crate::transport::method;
 use crate::workflow::{about_workflow, execution, new_request_id, non_empty, require};
@@ -187,8 +187,9 @@ impl Client {
             return Err(Error::new(
                 ErrorKind::QueryRejected,
                 format!(
-                    "workflow {workflow_id:?}: query {:?} rejected: the workflow is {status}",
-                    request.query_type
+                    "workflow {}: query {} rejected: the workflow is {status}",
+                    Quoted(workflow_id),
+                    Quoted(&request.query_type)
                 ),
             )
             .with_detail("workflow_id", workflow_id)

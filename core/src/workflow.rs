@@ -4,7 +4,7 @@
 
 use crate::client::{CallOptions, CallScope, Client, Repolls, RpcKind};
 use crate::duration::{format_timestamp, proto_seconds, to_proto, JsonDuration};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Quoted, Result};
 use crate::payload::{
     encode_args, encode_values, failure_to_json, json_map_to_payloads, payload_map_to_json,
     payloads_to_json, raw_payloads, retry_state_name, strip_enum_prefix, RawPayload,
@@ -344,7 +344,7 @@ pub(crate) fn new_request_id() -> String {
 /// Adds workflow context to server errors ("workflow X: ...") and the ID as a detail.
 pub(crate) fn about_workflow(workflow_id: &str) -> impl Fn(Error) -> Error + '_ {
     move |e: Error| {
-        e.context(format!("workflow {workflow_id:?}"))
+        e.context(format!("workflow {}", Quoted(workflow_id)))
             .with_detail("workflow_id", workflow_id)
     }
 }
@@ -479,7 +479,7 @@ impl Client {
                 let pending_run_id = error.detail("run_id").cloned();
                 let mut error = Error::new(
                     ErrorKind::AlreadyStarted,
-                    format!("workflow {workflow_id:?} is already started"),
+                    format!("workflow {} is already started", Quoted(&workflow_id)),
                 )
                 .with_detail("workflow_id", workflow_id.as_str())
                 .with_detail("workflow_type", request.workflow_type.as_str());
@@ -579,8 +579,8 @@ impl Client {
             .map_err(|e| {
                 if matches!(e.kind(), ErrorKind::Cancelled | ErrorKind::DeadlineExceeded) {
                     e.context(format!(
-                        "waiting for the result of workflow {:?}",
-                        request.workflow_id
+                        "waiting for the result of workflow {}",
+                        Quoted(&request.workflow_id)
                     ))
                     .with_detail("workflow_id", request.workflow_id.as_str())
                 } else {
@@ -735,7 +735,7 @@ fn close_outcome(
     let follow = |next: &str| request.follow_runs && !next.is_empty();
     let run_json = || run_id.clone().map(Value::String).unwrap_or(Value::Null);
     let base = |kind: ErrorKind, what: String| {
-        Error::new(kind, format!("workflow {workflow_id:?} {what}"))
+        Error::new(kind, format!("workflow {} {what}", Quoted(workflow_id)))
             .with_detail("workflow_id", workflow_id)
             .with_detail("run_id", run_json())
     };
@@ -830,7 +830,8 @@ fn close_outcome(
             }
         }
         other => Err(Error::internal(format!(
-            "workflow {workflow_id:?}: unexpected close event {other:?}"
+            "workflow {}: unexpected close event {other:?}",
+            Quoted(workflow_id)
         ))),
     };
     CloseOutcome::Done(outcome)

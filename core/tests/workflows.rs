@@ -730,3 +730,25 @@ async fn unknown_namespace_is_reported() {
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     assert!(err.message().contains("no-such-namespace"), "{err}");
 }
+
+#[tokio::test]
+async fn a_request_over_the_servers_size_limit_is_refused_once_and_briefly() {
+    let client = client().await;
+    let mut request = start_request("MySimpleWorkflow", vec![json!("x")]);
+    let huge_id = "w".repeat(10 * 1024 * 1024);
+    request.workflow_id = Some(huge_id.clone());
+    let begun = Instant::now();
+    let err = client.start_workflow(&request, &none()).await.unwrap_err();
+    // The server can never accept it: one attempt, not ten over 20 s.
+    assert!(err.detail("attempts").is_none(), "{err:?}");
+    assert!(
+        begun.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        begun.elapsed()
+    );
+    assert_eq!(err.kind(), ErrorKind::Rpc, "{}", err.message());
+    assert_eq!(err.detail("grpc_code").unwrap(), "RESOURCE_EXHAUSTED");
+    // The message quotes a bounded prefix of the ID, not all 10 MB of it.
+    assert!(err.message().len() < 10 * 1024, "{} bytes", err.message().len());
+    assert!(err.message().contains("bytes in all"), "{}", err.message());
+}
