@@ -8,9 +8,9 @@
 
 use crate::client::{CallOptions, Client, RpcKind};
 use crate::error::{Error, Quoted, Result};
+use crate::fields::non_empty;
 use crate::payload::{encode_raw, encode_value, encode_values, RawPayload};
 use crate::transport::method;
-use crate::workflow::non_empty;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};

@@ -3,10 +3,11 @@
 //! as a batch job with an ID, and waiting for such a job to finish.
 
 use crate::client::{CallOptions, Client, RpcKind};
+use crate::duration::timestamp_json;
 use crate::error::{Error, Result};
+use crate::fields::{new_request_id, non_empty, require};
 use crate::payload::strip_enum_prefix;
 use crate::transport::method;
-use crate::workflow::{new_request_id, non_empty, require, timestamp_json};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::time::Duration;

@@ -3,8 +3,9 @@
 //! backoff on transient codes only, and the call scope that makes any call
 //! abandonable by deadline, cancellation token or client close.
 
-use crate::error::{error_chain, from_status, Error, ErrorKind, Result};
+use crate::error::{error_chain, Error, ErrorKind, Result};
 use crate::options::{ConnectOptions, RetrySettings};
+use crate::status::from_status;
 use crate::transport::{method, Channel, Endpoint, Method, FROM_HTTP_STATUS};
 use std::future::Future;
 use std::sync::Arc;
@@ -284,7 +285,7 @@ impl Client {
     /// Connects from the JSON form of [`ConnectOptions`].
     pub async fn connect_json(options_json: &str) -> Result<Client> {
         let options: ConnectOptions =
-            crate::contract::parse_strict(options_json, "connect options")?;
+            crate::json_text::parse_strict(options_json, "connect options")?;
         Client::connect(options).await
     }
 

@@ -4,6 +4,7 @@
 //! the accepted forms.
 
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
 use std::time::Duration;
 
 /// Upper bound accepted anywhere: 100 years, far beyond any Temporal timeout,
@@ -98,7 +99,7 @@ impl<'de> Deserialize<'de> for JsonDuration {
                 .map_err(de::Error::custom),
             other => Err(de::Error::custom(format!(
                 "invalid type: {}, expected {expected}",
-                crate::contract::json_type_name(&other)
+                crate::json_text::json_type_name(&other)
             ))),
         }
     }
@@ -151,6 +152,19 @@ pub(crate) fn format_timestamp(ts: &prost_wkt_types::Timestamp) -> String {
     } else {
         format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
     }
+}
+
+pub(crate) fn timestamp_json(ts: &Option<prost_wkt_types::Timestamp>) -> Value {
+    ts.as_ref()
+        .filter(|t| t.seconds != 0 || t.nanos != 0)
+        .map(|t| Value::String(format_timestamp(t)))
+        .unwrap_or(Value::Null)
+}
+
+pub(crate) fn seconds_json(d: &Option<prost_wkt_types::Duration>) -> Value {
+    d.as_ref()
+        .map(|d| serde_json::json!(proto_seconds(d)))
+        .unwrap_or(Value::Null)
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@
 
 use crate::client::{CallOptions, Client, Repolls, RpcKind};
 use crate::error::{Error, Result};
+use crate::fields::{about_workflow, execution, require};
 use crate::transport::method;
-use crate::workflow::{about_workflow, execution, require};
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
 use serde::{Deserialize, Serialize};

@@ -4,7 +4,7 @@
 //! so a duplicate is an error naming the key.
 
 use crate::error::{Error, Result};
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::fmt;
@@ -19,6 +19,48 @@ pub(crate) fn parse_json_text(text: &str, what: impl fmt::Display) -> Result<Val
             .map_err(|e| Error::invalid_argument(format!("{what} is not valid: {e}")))?;
     }
     Ok(value)
+}
+
+/// Parses a JSON object strictly into `T`, naming the offending field.
+pub fn parse_strict<T: DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+    parse_value(parse_json_text(text, what)?, what)
+}
+
+pub(crate) fn parse_value<T: DeserializeOwned>(
+    value: Value,
+    what: impl std::fmt::Display,
+) -> Result<T> {
+    if !value.is_object() {
+        return Err(Error::invalid_argument(format!(
+            "{what} must be a JSON object, got {}",
+            json_type_name(&value)
+        )));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = if path == "." || path.is_empty() {
+            format!("invalid {what}: {inner}")
+        } else {
+            format!("invalid {what}: field `{path}`: {inner}")
+        };
+        let mut error = Error::invalid_argument(message);
+        if path != "." && !path.is_empty() {
+            error = error.with_detail("field", path);
+        }
+        error
+    })
+}
+
+pub(crate) fn json_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// A JSON value read only to check that no object repeats a key.

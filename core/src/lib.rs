@@ -28,12 +28,15 @@ mod client;
 mod contract;
 pub mod duration;
 mod error;
+mod fields;
 mod history;
 mod json_text;
+mod operations;
 mod options;
 pub mod payload;
 pub mod runtime;
 mod signal_query;
+mod status;
 mod transport;
 mod update;
 mod visibility;
@@ -49,9 +52,11 @@ pub use batch::{
 };
 
 pub use client::{CallOptions, Client};
-pub use contract::{parse_strict, CALL_TIMEOUT_FIELD, OPERATIONS};
+pub use contract::{Empty, CALL_TIMEOUT_FIELD};
 pub use error::{Error, ErrorKind, Result};
 pub use history::{history_to_json, FetchHistoryRequest};
+pub use json_text::parse_strict;
+pub use operations::{Operation, OPERATIONS, OPERATION_TABLE};
 pub use options::{ConnectOptions, RetrySettings, TlsOptions, TlsSetting};
 pub use signal_query::{
     QueryRejectConditionSetting, QueryWorkflowRequest, QueryWorkflowResponse, SignalWorkflowRequest,

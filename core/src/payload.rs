@@ -303,6 +303,23 @@ pub fn failure_to_json(failure: &Failure, raw: bool) -> Value {
     Value::Object(out)
 }
 
+/// One value for one or several payloads: the value itself, `null` for none,
+/// an array for several. The same rule as workflow results.
+pub(crate) fn single_value(payloads: Option<&Payloads>) -> Value {
+    let mut values = decode_payloads(payloads);
+    match values.len() {
+        0 => Value::Null,
+        1 => values.remove(0),
+        _ => Value::Array(values),
+    }
+}
+
+pub(crate) fn workflow_status_name(status: i32) -> String {
+    temporalio_protos::temporal::api::enums::v1::WorkflowExecutionStatus::try_from(status)
+        .map(|s| strip_enum_prefix(s.as_str_name(), "WORKFLOW_EXECUTION_STATUS_"))
+        .unwrap_or_else(|_| format!("unknown({status})"))
+}
+
 /// The proto enum name without its prefix, lower-cased (`RETRY_STATE_TIMEOUT` → `timeout`).
 pub(crate) fn retry_state_name(value: i32) -> String {
     use temporalio_protos::temporal::api::enums::v1::RetryState;

@@ -6,13 +6,12 @@
 
 use crate::client::{CallOptions, Client, RpcKind};
 use crate::error::{Error, ErrorKind, Quoted, Result};
-use crate::payload::{decode_payloads, encode_args, raw_payloads, strip_enum_prefix, RawPayload};
+use crate::fields::{about_workflow, execution, new_request_id, non_empty, require};
+use crate::payload::{encode_args, raw_payloads, single_value, workflow_status_name, RawPayload};
 use crate::transport::method;
-use crate::workflow::{about_workflow, execution, new_request_id, non_empty, require};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use temporalio_protos::temporal::api::common::v1::Payloads;
-use temporalio_protos::temporal::api::enums::v1::{QueryRejectCondition, WorkflowExecutionStatus};
+use temporalio_protos::temporal::api::enums::v1::QueryRejectCondition;
 use temporalio_protos::temporal::api::query::v1::WorkflowQuery;
 use temporalio_protos::temporal::api::workflowservice::v1::{
     QueryWorkflowRequest as ProtoQueryRequest, SignalWorkflowExecutionRequest,
@@ -88,23 +87,6 @@ pub struct QueryWorkflowResponse {
     /// The answer as raw payloads, in raw mode only.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub payloads: Option<Vec<RawPayload>>,
-}
-
-/// One value for one or several payloads: the value itself, `null` for none,
-/// an array for several. The same rule as workflow results.
-pub(crate) fn single_value(payloads: Option<&Payloads>) -> Value {
-    let mut values = decode_payloads(payloads);
-    match values.len() {
-        0 => Value::Null,
-        1 => values.remove(0),
-        _ => Value::Array(values),
-    }
-}
-
-pub(crate) fn workflow_status_name(status: i32) -> String {
-    WorkflowExecutionStatus::try_from(status)
-        .map(|s| strip_enum_prefix(s.as_str_name(), "WORKFLOW_EXECUTION_STATUS_"))
-        .unwrap_or_else(|_| format!("unknown({status})"))
 }
 
 impl Client {

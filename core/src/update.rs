@@ -7,10 +7,9 @@
 
 use crate::client::{CallOptions, CallScope, Client, Repolls, RpcKind};
 use crate::error::{Error, ErrorKind, Result};
-use crate::payload::{encode_args, failure_to_json, raw_payloads, RawPayload};
-use crate::signal_query::single_value;
+use crate::fields::{about_workflow, execution, new_request_id, non_empty, require};
+use crate::payload::{encode_args, failure_to_json, raw_payloads, single_value, RawPayload};
 use crate::transport::method;
-use crate::workflow::{about_workflow, execution, new_request_id, non_empty, require};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use temporalio_protos::temporal::api::enums::v1::UpdateWorkflowExecutionLifecycleStage as Stage;

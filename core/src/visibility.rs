@@ -5,11 +5,10 @@
 //! not be listed yet.
 
 use crate::client::{CallOptions, Client, RpcKind};
+use crate::duration::timestamp_json;
 use crate::error::{Error, Result};
-use crate::payload::{decode_payload, payload_map_to_json};
-use crate::signal_query::workflow_status_name;
+use crate::payload::{decode_payload, payload_map_to_json, workflow_status_name};
 use crate::transport::method;
-use crate::workflow::timestamp_json;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};

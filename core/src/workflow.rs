@@ -3,18 +3,20 @@
 //! here are the JSON contract itself: the bindings deserialize exactly these.
 
 use crate::client::{CallOptions, CallScope, Client, Repolls, RpcKind};
-use crate::duration::{format_timestamp, proto_seconds, to_proto, JsonDuration};
+use crate::duration::{seconds_json, timestamp_json};
+use crate::duration::{to_proto, JsonDuration};
 use crate::error::{Error, ErrorKind, Quoted, Result};
+use crate::fields::{about_workflow, execution, new_request_id, non_empty, require};
 use crate::payload::{
     encode_args, encode_values, failure_to_json, json_map_to_payloads, payload_map_to_json,
-    payloads_to_json, raw_payloads, retry_state_name, strip_enum_prefix, RawPayload,
+    payloads_to_json, raw_payloads, retry_state_name, single_value, strip_enum_prefix,
+    workflow_status_name, RawPayload,
 };
-use crate::signal_query::{single_value, workflow_status_name};
 use crate::transport::method;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use temporalio_protos::temporal::api::common::v1::{
-    Memo, RetryPolicy as ProtoRetryPolicy, SearchAttributes, WorkflowExecution, WorkflowType,
+    Memo, RetryPolicy as ProtoRetryPolicy, SearchAttributes, WorkflowType,
 };
 use temporalio_protos::temporal::api::enums::v1::{
     ContinueAsNewInitiator, HistoryEventFilterType, PendingActivityState, TaskQueueKind,
@@ -315,38 +317,6 @@ pub struct WorkflowHandle {
     pub run_id: Option<String>,
     /// First execution run ID guard for cancel/terminate.
     pub first_execution_run_id: Option<String>,
-}
-
-pub(crate) fn non_empty(value: &Option<String>) -> Option<String> {
-    value.clone().filter(|v| !v.is_empty())
-}
-
-pub(crate) fn require(field: &str, value: &str) -> Result<()> {
-    if value.trim().is_empty() {
-        return Err(Error::invalid_argument(format!(
-            "{field} must not be empty"
-        )));
-    }
-    Ok(())
-}
-
-pub(crate) fn execution(workflow_id: &str, run_id: &Option<String>) -> WorkflowExecution {
-    WorkflowExecution {
-        workflow_id: workflow_id.to_owned(),
-        run_id: non_empty(run_id).unwrap_or_default(),
-    }
-}
-
-pub(crate) fn new_request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-/// Adds workflow context to server errors ("workflow X: ...") and the ID as a detail.
-pub(crate) fn about_workflow(workflow_id: &str) -> impl Fn(Error) -> Error + '_ {
-    move |e: Error| {
-        e.context(format!("workflow {}", Quoted(workflow_id)))
-            .with_detail("workflow_id", workflow_id)
-    }
 }
 
 impl Client {
@@ -854,19 +824,6 @@ fn completed(
         result: value,
         payloads,
     }
-}
-
-pub(crate) fn timestamp_json(ts: &Option<prost_wkt_types::Timestamp>) -> Value {
-    ts.as_ref()
-        .filter(|t| t.seconds != 0 || t.nanos != 0)
-        .map(|t| Value::String(format_timestamp(t)))
-        .unwrap_or(Value::Null)
-}
-
-fn seconds_json(d: &Option<prost_wkt_types::Duration>) -> Value {
-    d.as_ref()
-        .map(|d| json!(proto_seconds(d)))
-        .unwrap_or(Value::Null)
 }
 
 fn describe_to_json(response: &DescribeWorkflowExecutionResponse, raw: bool) -> Value {

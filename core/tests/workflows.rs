@@ -749,6 +749,10 @@ async fn a_request_over_the_servers_size_limit_is_refused_once_and_briefly() {
     assert_eq!(err.kind(), ErrorKind::Rpc, "{}", err.message());
     assert_eq!(err.detail("grpc_code").unwrap(), "RESOURCE_EXHAUSTED");
     // The message quotes a bounded prefix of the ID, not all 10 MB of it.
-    assert!(err.message().len() < 10 * 1024, "{} bytes", err.message().len());
+    assert!(
+        err.message().len() < 10 * 1024,
+        "{} bytes",
+        err.message().len()
+    );
     assert!(err.message().contains("bytes in all"), "{}", err.message());
 }

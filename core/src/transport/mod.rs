@@ -71,10 +71,18 @@ impl<Req, Resp> Method<Req, Resp> {
             types: PhantomData,
         }
     }
+
+    /// The method's path (`/temporal.api.workflowservice.v1.WorkflowService/...`).
+    pub(crate) const fn path(&self) -> &'static str {
+        self.path
+    }
 }
 
 macro_rules! methods {
     ($($name:ident: $rpc:ident($request:ident) -> $response:ident;)*) => {
+        /// Every method's path.
+        #[cfg(test)]
+        pub(crate) const ALL: &[&str] = &[$($name.path()),*];
         $(
             #[allow(non_upper_case_globals)]
             pub(crate) const $name: Method<$request, $response> = Method::new(concat!(
