@@ -6,7 +6,7 @@
 //! proto-JSON of their own, so the history is re-read through the descriptor
 //! set of temporalio-protos (prost-reflect) and serialized from there.
 
-use crate::client::{CallOptions, Client, Repolls, RpcKind};
+use crate::client::{CallOptions, CallScope, Client, Repolls, RpcKind};
 use crate::error::{Error, Result};
 use crate::fields::{about_workflow, execution, require};
 use crate::transport::method;
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::OnceLock;
 use temporalio_protos::temporal::api::enums::v1::HistoryEventFilterType;
-use temporalio_protos::temporal::api::history::v1::History;
+use temporalio_protos::temporal::api::history::v1::{History, HistoryEvent};
 use temporalio_protos::temporal::api::workflowservice::v1::GetWorkflowExecutionHistoryRequest;
 
 /// The descriptor set temporalio-protos compiled its types from (see build.rs).
@@ -70,6 +70,18 @@ impl Client {
     ) -> Result<History> {
         require("workflow_id", &request.workflow_id)?;
         let workflow_id = request.workflow_id.as_str();
+        self.scoped(call, |scope| self.history_events(scope, request))
+            .await
+            .map(|events| History { events })
+            .map_err(about_workflow(workflow_id))
+    }
+
+    /// Every event of one run, within a running call's scope.
+    pub(crate) async fn history_events(
+        &self,
+        scope: CallScope,
+        request: &FetchHistoryRequest,
+    ) -> Result<Vec<HistoryEvent>> {
         // A long poll while waiting (re-issued by its own deadline, transient
         // failures ridden out); an ordinary read otherwise.
         let kind = if request.wait_for_close {
@@ -77,40 +89,36 @@ impl Client {
         } else {
             RpcKind::Ordinary
         };
-        self.scoped(call, |scope| async move {
-            let mut events = Vec::new();
-            let mut page_token = Vec::new();
-            let mut repolls = Repolls::new();
-            loop {
-                let message = GetWorkflowExecutionHistoryRequest {
-                    namespace: self.namespace().to_owned(),
-                    execution: Some(execution(workflow_id, &request.run_id)),
-                    maximum_page_size: 0,
-                    next_page_token: page_token.clone(),
-                    wait_new_event: request.wait_for_close,
-                    history_event_filter_type: HistoryEventFilterType::AllEvent as i32,
-                    skip_archival: false,
-                };
-                let response = self
-                    .rpc(scope, kind, message, method::get_workflow_execution_history)
-                    .await?;
-                let before = events.len();
-                if let Some(history) = response.history {
-                    events.extend(history.events);
-                }
-                // Waiting, the token stays set until the close event was
-                // delivered; an empty page with a token is "poll again".
-                if response.next_page_token.is_empty() {
-                    return Ok(History { events });
-                }
-                page_token = response.next_page_token;
-                if events.len() == before {
-                    repolls.pace(self).await;
-                }
+        let mut events = Vec::new();
+        let mut page_token = Vec::new();
+        let mut repolls = Repolls::new();
+        loop {
+            let message = GetWorkflowExecutionHistoryRequest {
+                namespace: self.namespace().to_owned(),
+                execution: Some(execution(&request.workflow_id, &request.run_id)),
+                maximum_page_size: 0,
+                next_page_token: page_token.clone(),
+                wait_new_event: request.wait_for_close,
+                history_event_filter_type: HistoryEventFilterType::AllEvent as i32,
+                skip_archival: false,
+            };
+            let response = self
+                .rpc(scope, kind, message, method::get_workflow_execution_history)
+                .await?;
+            let before = events.len();
+            if let Some(history) = response.history {
+                events.extend(history.events);
             }
-        })
-        .await
-        .map_err(about_workflow(workflow_id))
+            // Waiting, the token stays set until the close event was
+            // delivered; an empty page with a token is "poll again".
+            if response.next_page_token.is_empty() {
+                return Ok(events);
+            }
+            page_token = response.next_page_token;
+            if events.len() == before {
+                repolls.pace(self).await;
+            }
+        }
     }
 
     /// [`Client::fetch_history_proto`] as canonical proto-JSON (`{"events": [...]}`).

@@ -34,6 +34,7 @@ mod json_text;
 mod operations;
 mod options;
 pub mod payload;
+mod reset;
 pub mod runtime;
 mod signal_query;
 mod status;
@@ -58,6 +59,7 @@ pub use history::{history_to_json, FetchHistoryRequest};
 pub use json_text::parse_strict;
 pub use operations::{Operation, OPERATIONS, OPERATION_TABLE};
 pub use options::{ConnectOptions, RetrySettings, TlsOptions, TlsSetting};
+pub use reset::{ResetType, ResetWorkflowRequest, ResetWorkflowResponse};
 pub use signal_query::{
     QueryRejectConditionSetting, QueryWorkflowRequest, QueryWorkflowResponse, SignalWorkflowRequest,
 };

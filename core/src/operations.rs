@@ -22,6 +22,7 @@ use crate::contract::{
 };
 use crate::error::Result;
 use crate::history::FetchHistoryRequest;
+use crate::reset::{ResetWorkflowRequest, ResetWorkflowResponse};
 use crate::signal_query::{QueryWorkflowRequest, QueryWorkflowResponse, SignalWorkflowRequest};
 use crate::transport::method;
 use crate::update::{ExecuteUpdateRequest, GetUpdateResultRequest, UpdateResponse};
@@ -152,6 +153,17 @@ operations! {
     describe_workflow(DescribeWorkflowRequest) -> Value,
         c: "tb_workflow_describe",
         rpc: [describe_workflow_execution];
+
+    /// Resets a workflow: its run is terminated and a new run continues from
+    /// a completed workflow task of its history, running the workflow's
+    /// code again from there. Request: `{"workflow_id", "run_id"?,
+    /// "reset_type"? ("last_workflow_task", the default, or
+    /// "first_workflow_task") or "event_id"?, "reason"?, "request_id"?,
+    /// "reapply_signals"? (default true)}`. Response: `{"workflow_id",
+    /// "run_id"` (the new run), `"event_id"}` (the reset point).
+    reset_workflow(ResetWorkflowRequest) -> ResetWorkflowResponse,
+        c: "tb_workflow_reset",
+        rpc: [get_workflow_execution_history, reset_workflow_execution];
 
     /// Sends a signal to a workflow. Request: `{"workflow_id", "run_id"?,
     /// "signal_name", "args"?: [JSON values], "raw_args"?, "request_id"?}`.

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use temporal_bridge_core::payload::RawPayload;
 use temporal_bridge_core::{
     CallOptions, CancelWorkflowRequest, CancellationToken, Client, ConnectOptions, ErrorKind,
-    GetResultRequest, IdConflictPolicy, RetryPolicy, TerminateWorkflowRequest,
+    GetResultRequest, IdConflictPolicy, ResetType, ResetWorkflowRequest, RetryPolicy,
+    TerminateWorkflowRequest,
 };
 
 #[tokio::test]
@@ -755,4 +756,69 @@ async fn a_request_over_the_servers_size_limit_is_refused_once_and_briefly() {
         err.message().len()
     );
     assert!(err.message().contains("bytes in all"), "{}", err.message());
+}
+
+#[tokio::test]
+async fn reset_runs_a_failed_workflow_again_until_it_completes() {
+    let client = client().await;
+    let request = start_request("FailsOnceWorkflow", vec![]);
+    let started = client.start_workflow(&request, &none()).await.unwrap();
+    let err = result_of(&client, &started.workflow_id).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WorkflowFailed, "{err}");
+
+    // Both ways of naming the point at once are refused before any call.
+    let both = ResetWorkflowRequest {
+        workflow_id: started.workflow_id.clone(),
+        reset_type: Some(ResetType::FirstWorkflowTask),
+        event_id: Some(4),
+        ..Default::default()
+    };
+    let err = client.reset_workflow(&both, &none()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    assert_eq!(err.detail("field").unwrap(), "event_id");
+
+    // Back to the first workflow task: the workflow's code runs again, its
+    // activity succeeds this time, and the new run completes.
+    let handle = client.workflow_handle(&started.workflow_id, Some(started.run_id.clone()));
+    let reset = handle
+        .reset(
+            Some(ResetType::FirstWorkflowTask),
+            None,
+            Some("try again".into()),
+            &none(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reset.workflow_id, started.workflow_id);
+    assert_ne!(reset.run_id, started.run_id);
+    assert!(reset.event_id > 0);
+    let outcome = client
+        .workflow_handle(&started.workflow_id, None)
+        .result(true, false, &none())
+        .await
+        .unwrap();
+    assert_eq!(outcome.result, Some(json!("recovered")));
+    let description = client
+        .workflow_handle(&started.workflow_id, Some(reset.run_id.clone()))
+        .describe(&none())
+        .await
+        .unwrap();
+    assert_eq!(description["status"], "completed");
+
+    // The JSON contract: by event ID, and an unknown workflow is not found.
+    let response = call_json(
+        &client,
+        "reset_workflow",
+        json!({"workflow_id": started.workflow_id, "run_id": reset.run_id,
+               "event_id": reset.event_id, "reason": "again", "reapply_signals": false}),
+    )
+    .await
+    .unwrap();
+    assert_ne!(response["run_id"], json!(reset.run_id));
+    let missing = ResetWorkflowRequest {
+        workflow_id: unique_id("no-such-workflow"),
+        ..Default::default()
+    };
+    let err = client.reset_workflow(&missing, &none()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 }

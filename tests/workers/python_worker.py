@@ -58,6 +58,17 @@ class Activities:
         (self.cleanup_dir / workflow_id).write_text("cleanup done")
         return "cleanup done"
 
+    @activity.defn(name="fails_once_activity")
+    async def fails_once_activity(self, workflow_id: str) -> str:
+        # Fails the first time it runs for a workflow ID, succeeds after: a
+        # marker file remembers, across runs of the workflow (a reset).
+        self.cleanup_dir.mkdir(parents=True, exist_ok=True)
+        marker = self.cleanup_dir / f"{workflow_id}.failed-once"
+        if not marker.exists():
+            marker.write_text("failed once")
+            raise ApplicationError("failing the first time", type="FirstTime", non_retryable=True)
+        return "recovered"
+
     @activity.defn(name="async_activity")
     async def async_activity(self) -> None:
         # Publishes how to reach this attempt (task token, or workflow/run/
@@ -115,6 +126,24 @@ class FailingWorkflow:
         raise ApplicationError(
             message, {"k": 1}, type="MyFailure", non_retryable=True
         ) from ApplicationError("root cause", type="RootCause")
+
+
+@workflow.defn(name="FailsOnceWorkflow")
+class FailsOnceWorkflow:
+    """Fails (its activity fails the first time); run again after a reset to
+    its first workflow task, the activity succeeds and so does the workflow."""
+
+    @workflow.run
+    async def run(self) -> str:
+        try:
+            return await workflow.execute_activity(
+                "fails_once_activity",
+                workflow.info().workflow_id,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(maximum_attempts=1),
+            )
+        except Exception as err:
+            raise ApplicationError("the activity failed", type="ActivityFailed", non_retryable=True) from err
 
 
 @workflow.defn(name="ContinueAsNewWorkflow")
@@ -274,6 +303,7 @@ WORKFLOWS = [
     EchoWorkflow,
     EchoArgsWorkflow,
     FailingWorkflow,
+    FailsOnceWorkflow,
     ContinueAsNewWorkflow,
     RetryingWorkflow,
     LongRunningWorkflow,
@@ -299,7 +329,12 @@ async def run_worker(args: argparse.Namespace) -> None:
         client,
         task_queue=args.task_queue,
         workflows=WORKFLOWS,
-        activities=[acts.long_activity, acts.cleanup_activity, acts.async_activity],
+        activities=[
+            acts.long_activity,
+            acts.cleanup_activity,
+            acts.fails_once_activity,
+            acts.async_activity,
+        ],
         # Let in-flight activities (e.g. a cleanup) finish on shutdown.
         graceful_shutdown_timeout=timedelta(seconds=2),
     )

@@ -158,6 +158,9 @@ pub(crate) mod method {
         record_activity_task_heartbeat_by_id: RecordActivityTaskHeartbeatById(
             RecordActivityTaskHeartbeatByIdRequest
         ) -> RecordActivityTaskHeartbeatByIdResponse;
+        reset_workflow_execution: ResetWorkflowExecution(
+            ResetWorkflowExecutionRequest
+        ) -> ResetWorkflowExecutionResponse;
     }
 }
 
