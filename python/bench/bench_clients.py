@@ -1,8 +1,10 @@
 """Benchmark: temporal_bridge vs the official temporalio client, side by side
-against the same Temporal dev server.
+against the same Temporal dev server, in plaintext and through TLS.
 
+    bash python/bench/setup.sh        # once, as root: nginx + openssl (Debian)
     .venv/bin/python python/bench/bench_clients.py [--rounds 3] [--starts 300]
-        [--results 300] [--connects 5] [--target HOST:PORT --namespace NS --task-queue Q]
+        [--results 300] [--connects 5] [--modes plaintext,tls]
+        [--target HOST:PORT --namespace NS --task-queue Q]
 
 Without --target it starts its own dev server and Python SDK worker
 (tests/harness/devenv.py). Every measurement runs in a fresh child process
@@ -17,10 +19,29 @@ per client, so imports, memory and CPU are the client's own:
   already closed (completed beforehand, not measured);
 - start latency p50/p90: wall time of one start_workflow call.
 
-Each figure is the median over --rounds rounds that interleave the clients,
-since the dev server and worker share the machine's CPUs. Install the package
-with `pip install ./python` first (a release build with precompiled .pyc,
-like temporalio's). Starts go to a task queue no worker polls, so the worker's load does not
+Modes (--modes, default both):
+
+- plaintext: the clients talk to the dev server directly;
+- tls: the clients talk TLS to a real TLS terminator, nginx with
+  `grpc_pass` in front of the same dev server (python/bench/tls_terminator.py),
+  which the benchmark starts by itself on a free port with a throwaway CA and
+  a certificate for localhost/127.0.0.1 (made with the `openssl` CLI), and
+  stops at exit. All three clients get the same CA as `server_root_ca_cert`
+  and `domain="localhost"`, so temporalio runs over the very same TLS. This
+  is what production users run; nginx's own CPU is not counted (only the
+  client process's). nginx and openssl must be installed:
+  `bash python/bench/setup.sh` (apt-get install nginx openssl); without
+  them, TLS mode stops before measuring anything and says so.
+
+Each mode prints one table: the three clients, the blocking client's ratio
+to temporalio and the asyncio client's ratio to temporalio; with both modes
+a last table gives each client's TLS / plaintext ratio. The final line is
+all the figures as JSON. Each figure is the median over --rounds rounds that
+interleave the modes and the clients, since the dev server, nginx and the
+worker share the machine's CPUs. Install the package with
+`pip install ./python` first (a release build with precompiled .pyc, like
+temporalio's); the benchmark refuses a debug build of the native module.
+Starts go to a task queue no worker polls, so the worker's load does not
 disturb them; results come from workflows the worker completed earlier.
 """
 
@@ -41,6 +62,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENTS = ["temporal_bridge", "temporal_bridge.aio", "temporalio"]
+MODES = {"plaintext": "plaintext", "tls": "TLS (nginx grpc_pass)"}
 
 
 # ------------------------------------------------------------------ children
@@ -56,13 +78,29 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def bridge_tls(args: argparse.Namespace) -> Any:
+    if not args.ca_file:
+        return None
+    from temporal_bridge import TLSConfig
+
+    return TLSConfig(server_root_ca_cert=Path(args.ca_file).read_bytes(), domain=args.tls_domain)
+
+
+def official_tls(args: argparse.Namespace) -> Any:
+    if not args.ca_file:
+        return False
+    from temporalio.client import TLSConfig
+
+    return TLSConfig(server_root_ca_cert=Path(args.ca_file).read_bytes(), domain=args.tls_domain)
+
+
 class Bridge:
     """temporal_bridge's blocking client, driven from plain code."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         from temporal_bridge import Client
 
-        self.client = Client.connect(args.target, namespace=args.namespace)
+        self.client = Client.connect(args.target, namespace=args.namespace, tls=bridge_tls(args))
 
     def start(self, workflow_id: str, task_queue: str) -> None:
         self.client.start_workflow("MySimpleWorkflow", "bench", id=workflow_id, task_queue=task_queue)
@@ -88,7 +126,9 @@ class BridgeAio(AsyncBase):
         from temporal_bridge import AsyncClient
 
         self.loop = asyncio.new_event_loop()
-        self.client = self.loop.run_until_complete(AsyncClient.connect(args.target, namespace=args.namespace))
+        self.client = self.loop.run_until_complete(
+            AsyncClient.connect(args.target, namespace=args.namespace, tls=bridge_tls(args))
+        )
 
     async def start(self, workflow_id: str, task_queue: str) -> None:
         await self.client.start_workflow("MySimpleWorkflow", "bench", id=workflow_id, task_queue=task_queue)
@@ -102,7 +142,9 @@ class Official(AsyncBase):
         from temporalio.client import Client
 
         self.loop = asyncio.new_event_loop()
-        self.client = self.loop.run_until_complete(Client.connect(args.target, namespace=args.namespace))
+        self.client = self.loop.run_until_complete(
+            Client.connect(args.target, namespace=args.namespace, tls=official_tls(args))
+        )
 
     async def start(self, workflow_id: str, task_queue: str) -> None:
         await self.client.start_workflow("MySimpleWorkflow", "bench", id=workflow_id, task_queue=task_queue)
@@ -113,22 +155,32 @@ class Official(AsyncBase):
 
 # What a script needs to get a connected client, and nothing more: the
 # start-up measurement spawns these with `python -c` (the harness module
-# itself imports far more than a user script would).
+# itself imports far more than a user script would). Arguments: target,
+# namespace, CA file ("" for plaintext), TLS server name.
 CONNECT_SCRIPTS = {
     "temporal_bridge": """
 import sys
 from temporal_bridge import Client
-client = Client.connect(sys.argv[1], namespace=sys.argv[2])
+tls = None
+if sys.argv[3]:
+    from temporal_bridge import TLSConfig
+    tls = TLSConfig(server_root_ca_cert=open(sys.argv[3], "rb").read(), domain=sys.argv[4])
+client = Client.connect(sys.argv[1], namespace=sys.argv[2], tls=tls)
 """,
     "temporal_bridge.aio": """
 import asyncio, sys
 from temporal_bridge import AsyncClient
-client = asyncio.new_event_loop().run_until_complete(AsyncClient.connect(sys.argv[1], namespace=sys.argv[2]))
+tls = None
+if sys.argv[3]:
+    from temporal_bridge import TLSConfig
+    tls = TLSConfig(server_root_ca_cert=open(sys.argv[3], "rb").read(), domain=sys.argv[4])
+client = asyncio.new_event_loop().run_until_complete(AsyncClient.connect(sys.argv[1], namespace=sys.argv[2], tls=tls))
 """,
     "temporalio": """
 import asyncio, sys
-from temporalio.client import Client
-client = asyncio.new_event_loop().run_until_complete(Client.connect(sys.argv[1], namespace=sys.argv[2]))
+from temporalio.client import Client, TLSConfig
+tls = TLSConfig(server_root_ca_cert=open(sys.argv[3], "rb").read(), domain=sys.argv[4]) if sys.argv[3] else False
+client = asyncio.new_event_loop().run_until_complete(Client.connect(sys.argv[1], namespace=sys.argv[2], tls=tls))
 """,
 }
 REPORT_RSS = """
@@ -224,10 +276,20 @@ def child_results(args: argparse.Namespace) -> None:
 # -------------------------------------------------------------------- parent
 
 
-def child_command(args: argparse.Namespace, mode: str, client: str, *extra: str) -> list[str]:
+class Endpoint:
+    """Where one mode's clients connect: the dev server, or nginx's TLS."""
+
+    def __init__(self, target: str, ca_file: str = "", domain: str = "") -> None:
+        self.target, self.ca_file, self.domain = target, ca_file, domain
+
+    def args(self) -> list[str]:
+        return ["--target", self.target, "--ca-file", self.ca_file, "--tls-domain", self.domain]
+
+
+def child_command(args: argparse.Namespace, endpoint: Endpoint, mode: str, client: str, *extra: str) -> list[str]:
     return [
-        sys.executable, __file__, "--child", mode, "--client", client,
-        "--target", args.target, "--namespace", args.namespace, "--task-queue", args.task_queue,
+        sys.executable, __file__, "--child", mode, "--client", client, *endpoint.args(),
+        "--namespace", args.namespace, "--task-queue", args.task_queue,
         "--starts", str(args.starts), "--warmup", str(args.warmup), *extra,
     ]  # fmt: skip
 
@@ -251,12 +313,13 @@ def run_child_json(client: str, command: list[str]) -> dict[str, Any]:
     return dict(json.loads(lines[-1]))
 
 
-def measure_connect(args: argparse.Namespace, client: str) -> tuple[float, float]:
+def measure_connect(args: argparse.Namespace, endpoint: Endpoint, client: str) -> tuple[float, float]:
     times, rss = [], []
+    script = [sys.executable, "-c", CONNECT_SCRIPTS[client] + REPORT_RSS]
     for _ in range(args.connects):
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-c", CONNECT_SCRIPTS[client] + REPORT_RSS, args.target, args.namespace],
+            [*script, endpoint.target, args.namespace, endpoint.ca_file, endpoint.domain],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -287,51 +350,122 @@ def prepare_closed_workflows(args: argparse.Namespace) -> Path:
     return path
 
 
-def parent(args: argparse.Namespace) -> None:
+def parent(args: argparse.Namespace, endpoints: dict[str, Endpoint]) -> None:
     print(
         f"# {args.rounds} rounds of {args.starts} starts, {args.results} results and {args.connects} connects "
-        f"per client, interleaved; medians over rounds; python {sys.version.split()[0]}, {os.cpu_count()} CPUs",
+        f"per client and mode, interleaved; medians over rounds; python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs; modes: {', '.join(MODES[m] for m in endpoints)}",
         flush=True,
     )
     ids_file = prepare_closed_workflows(args)
-    samples: dict[str, dict[str, list[float]]] = {c: {} for c in CLIENTS}
-    # Rounds interleave the clients, so that a busy moment on the machine
-    # (the dev server shares its CPUs) does not land on one client only.
+    samples: dict[str, dict[str, dict[str, list[float]]]] = {m: {c: {} for c in CLIENTS} for m in endpoints}
+    # Rounds interleave the modes and the clients, so that a busy moment on
+    # the machine (the dev server and nginx share its CPUs) does not land on
+    # one client or one mode only.
     for round_number in range(args.rounds):
-        for client in CLIENTS:
-            connect_ms, rss_mib = measure_connect(args, client)
-            starts = run_child_json(client, child_command(args, "starts", client))
-            results = run_child_json(client, child_command(args, "results", client, "--ids-file", str(ids_file)))
-            figures = {
-                "start -> connected (ms, median)": connect_ms,
-                "RSS after connect (MiB)": rss_mib,
-                "client CPU per start (us)": starts["cpu_per_start_us"],
-                "client CPU per result, closed wf (us)": results["cpu_per_result_us"],
-                "start latency p50 (ms)": starts["start_p50_ms"],
-                "start latency p90 (ms)": starts["start_p90_ms"],
-            }
-            for metric, value in figures.items():
-                samples[client].setdefault(metric, []).append(value)
+        for mode, endpoint in endpoints.items():
+            for client in CLIENTS:
+                connect_ms, rss_mib = measure_connect(args, endpoint, client)
+                starts = run_child_json(client, child_command(args, endpoint, "starts", client))
+                results = run_child_json(
+                    client, child_command(args, endpoint, "results", client, "--ids-file", str(ids_file))
+                )
+                figures = {
+                    "start -> connected (ms, median)": connect_ms,
+                    "RSS after connect (MiB)": rss_mib,
+                    "client CPU per start (us)": starts["cpu_per_start_us"],
+                    "client CPU per result, closed wf (us)": results["cpu_per_result_us"],
+                    "start latency p50 (ms)": starts["start_p50_ms"],
+                    "start latency p90 (ms)": starts["start_p90_ms"],
+                }
+                for metric, value in figures.items():
+                    samples[mode][client].setdefault(metric, []).append(value)
         print(f"# round {round_number + 1} done", file=sys.stderr, flush=True)
-    rows = {c: {m: statistics.median(v) for m, v in metrics.items()} for c, metrics in samples.items()}
-    print_table(rows)
-    runs = args.rounds * (args.connects + 2)
+    tables = {
+        mode: {c: {m: statistics.median(v) for m, v in metrics.items()} for c, metrics in by_client.items()}
+        for mode, by_client in samples.items()
+    }
+    for mode, rows in tables.items():
+        print()
+        print(f"## {MODES[mode]}" + (f" ({endpoints[mode].target} -> {args.target})" if mode == "tls" else ""))
+        print_table(rows)
+    if len(tables) > 1:
+        print()
+        print("## TLS / plaintext, per client")
+        print_overhead(tables["plaintext"], tables["tls"])
+    print()
+    runs = args.rounds * len(endpoints) * (args.connects + 2)
     for client in CLIENTS:
         print(f"# {client}: {EXIT_CRASHES.get(client, 0)} of {runs} child processes crashed at exit")
+    print(json.dumps(tables), flush=True)
+
+
+def ratio(value: float, reference: float) -> float:
+    return value / reference if reference else float("nan")
 
 
 def print_table(rows: dict[str, dict[str, float]]) -> None:
     official = rows["temporalio"]
     metrics = list(official)
     width = max(len(m) for m in metrics)
-    header = f"{'metric':<{width}} | " + " | ".join(f"{c:>19}" for c in rows) + " | bridge/temporalio"
+    header = (
+        f"{'metric':<{width}} | " + " | ".join(f"{c:>19}" for c in rows) + " | bridge/temporalio | aio/temporalio"
+    )
     print(header)
     print("-" * len(header))
     for metric in metrics:
         cells = " | ".join(f"{rows[c][metric]:>19.2f}" for c in rows)
-        ratio = rows["temporal_bridge"][metric] / official[metric] if official[metric] else float("nan")
-        print(f"{metric:<{width}} | {cells} | {ratio:>17.2f}x")
-    print(json.dumps(rows), flush=True)
+        blocking = ratio(rows["temporal_bridge"][metric], official[metric])
+        aio = ratio(rows["temporal_bridge.aio"][metric], official[metric])
+        print(f"{metric:<{width}} | {cells} | {blocking:>16.2f}x | {aio:>13.2f}x")
+
+
+def print_overhead(plain: dict[str, dict[str, float]], tls: dict[str, dict[str, float]]) -> None:
+    metrics = list(plain["temporalio"])
+    width = max(len(m) for m in metrics)
+    header = f"{'metric':<{width}} | " + " | ".join(f"{c:>19}" for c in plain)
+    print(header)
+    print("-" * len(header))
+    for metric in metrics:
+        cells = " | ".join(f"{ratio(tls[c][metric], plain[c][metric]):>18.2f}x" for c in plain)
+        print(f"{metric:<{width}} | {cells}")
+
+
+def debug_build_problem() -> str | None:
+    """Why the installed native module looks like a debug build, if it does.
+
+    A debug build has overflow checks, so its code carries the compiler's
+    "attempt to add with overflow" panic message; a release build has none
+    (overflow checks are off, and the standard library is built without).
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("temporal_bridge._native")
+    if spec is None or not spec.origin or not os.path.isfile(spec.origin):
+        return None
+    if b"attempt to add with overflow" not in Path(spec.origin).read_bytes():
+        return None
+    return (
+        f"{spec.origin} is a debug build (it has overflow checks): its figures would say nothing "
+        "about what users run. Install a release build with `.venv/bin/pip install ./python` "
+        "(or `maturin develop --release`), or pass --allow-debug-build."
+    )
+
+
+def with_endpoints(args: argparse.Namespace, modes: list[str]) -> None:
+    """Runs the parent with one endpoint per mode; TLS goes through nginx."""
+    endpoints = {"plaintext": Endpoint(args.target)} if "plaintext" in modes else {}
+    if "tls" not in modes:
+        parent(args, endpoints)
+        return
+    from tls_terminator import TerminatorError, TlsTerminator  # next to this file
+
+    try:
+        with TlsTerminator(args.target) as tls:
+            endpoints["tls"] = Endpoint(tls.target, str(tls.ca_file), tls.domain)
+            parent(args, endpoints)
+    except TerminatorError as err:
+        sys.exit(f"bench_clients.py: TLS terminator: {err}")
 
 
 def main() -> None:
@@ -344,6 +478,10 @@ def main() -> None:
     p.add_argument("--connects", type=int, default=5)
     p.add_argument("--warmup", type=int, default=30)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--modes", default="plaintext,tls", help="comma-separated: plaintext, tls (default both)")
+    p.add_argument("--allow-debug-build", action="store_true", help="measure a debug build of the native module anyway")
+    p.add_argument("--ca-file", default="", help=argparse.SUPPRESS)  # children: "" for plaintext
+    p.add_argument("--tls-domain", default="", help=argparse.SUPPRESS)
     p.add_argument("--child", choices=["starts", "results"])
     p.add_argument("--client", choices=CLIENTS)
     p.add_argument("--ids-file")
@@ -352,17 +490,39 @@ def main() -> None:
 
     if args.child == "starts":
         child_starts(args)
-    elif args.child == "results":
+        return
+    if args.child == "results":
         child_results(args)
-    elif args.target:
-        parent(args)
-    else:
-        sys.path.insert(0, str(REPO / "tests" / "harness"))
-        from devenv import DevEnv  # type: ignore[import-not-found]
+        return
 
-        with DevEnv(task_queue=f"bench-{uuid.uuid4().hex[:8]}") as env:
-            args.target, args.namespace, args.task_queue = env.target, env.namespace, env.task_queue
-            parent(args)
+    # Everything that can make the run pointless is checked before starting
+    # anything.
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        p.error(f"--modes: expected a comma-separated list of {', '.join(MODES)}, got {args.modes!r}")
+    modes = [m for m in MODES if m in modes]
+    if "tls" in modes:
+        from tls_terminator import SETUP_HINT, missing_tools  # next to this file
+
+        if missing_tools():
+            sys.exit(
+                f"bench_clients.py: TLS mode needs {' and '.join(missing_tools())} (not found here): "
+                f"{SETUP_HINT}; or measure plaintext only with --modes plaintext"
+            )
+    problem = None if args.allow_debug_build else debug_build_problem()
+    if problem:
+        sys.exit(f"bench_clients.py: {problem}")
+
+    if args.target:
+        with_endpoints(args, modes)
+        return
+    sys.path.insert(0, str(REPO / "tests" / "harness"))
+    from devenv import DevEnv  # type: ignore[import-not-found]
+
+    with DevEnv(task_queue=f"bench-{uuid.uuid4().hex[:8]}") as env:
+        args.target, args.namespace, args.task_queue = env.target, env.namespace, env.task_queue
+        with_endpoints(args, modes)
 
 
 if __name__ == "__main__":
