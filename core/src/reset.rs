@@ -79,7 +79,7 @@ fn reset_point(events: &[HistoryEvent], kind: ResetType) -> Option<i64> {
         .map(|e| e.event_id);
     match kind {
         ResetType::FirstWorkflowTask => completed.next(),
-        ResetType::LastWorkflowTask => completed.last(),
+        ResetType::LastWorkflowTask => completed.next_back(),
     }
 }
 

@@ -8,13 +8,10 @@
 
 mod common;
 
+use common::pki::{IssuedCert, TestCa};
 use common::{devenv, none, result_of, start_request};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
 use serde_json::json;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -23,93 +20,12 @@ use std::time::{Duration, Instant};
 use temporal_bridge_core::{Client, ConnectOptions, Error, ErrorKind, TlsOptions, TlsSetting};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio_rustls::rustls::server::WebPkiClientVerifier;
 use tokio_rustls::rustls::{self, RootCertStore, ServerConfig};
 use tokio_rustls::TlsAcceptor;
 
 /// How long a failing connect may take before we call it a hang.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-// --- Throwaway PKI -------------------------------------------------------
-
-/// A self-signed CA that issues server and client certificates.
-struct TestCa {
-    cert_pem: String,
-    cert_der: CertificateDer<'static>,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-/// A certificate and its private key, in both the PEM form `TlsOptions` takes
-/// and the DER form rustls takes.
-struct IssuedCert {
-    cert_pem: String,
-    key_pem: String,
-    cert_der: CertificateDer<'static>,
-    key_der: PrivateKeyDer<'static>,
-}
-
-impl TestCa {
-    fn new(common_name: &str) -> TestCa {
-        let mut params = CertificateParams::new(Vec::new()).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, common_name);
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.self_signed(&key).unwrap();
-        TestCa {
-            cert_pem: cert.pem(),
-            cert_der: cert.der().clone(),
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    fn issue(
-        &self,
-        common_name: &str,
-        names: &[&str],
-        usage: ExtendedKeyUsagePurpose,
-    ) -> IssuedCert {
-        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
-        let mut params = CertificateParams::new(names).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, common_name);
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        params.extended_key_usages = vec![usage];
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
-        IssuedCert {
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-            cert_der: cert.der().clone(),
-            key_der: PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
-        }
-    }
-
-    /// A server certificate valid for `localhost` and `127.0.0.1` only.
-    fn server_cert(&self) -> IssuedCert {
-        self.issue(
-            "temporal-bridge test server",
-            &["localhost", "127.0.0.1"],
-            ExtendedKeyUsagePurpose::ServerAuth,
-        )
-    }
-
-    fn client_cert(&self) -> IssuedCert {
-        self.issue(
-            "temporal-bridge test client",
-            &[],
-            ExtendedKeyUsagePurpose::ClientAuth,
-        )
-    }
-}
 
 // --- The TLS-terminating proxy ---------------------------------------------
 

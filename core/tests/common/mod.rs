@@ -1,9 +1,12 @@
 //! Shared test harness: one real Temporal dev server and one real Python SDK
 //! worker per test binary, started by `tests/harness/devenv.py`. The harness
 //! stops both when our end of its stdin pipe closes, i.e. when this test
-//! process exits, however it exits.
+//! process exits, however it exits. `pki` holds the throwaway CA that the
+//! TLS tests share.
 
 #![allow(dead_code, unreachable_pub)]
+
+pub mod pki;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
