@@ -2,26 +2,45 @@
 //! for as long as the caller's deadline allows, and the wait resumes on the
 //! same workflow. Uses its own dev server with a database file, so the
 //! workflow survives the restart, and no worker: the workflow is ended by a
-//! terminate sent after the restart.
+//! terminate sent after the restart. Runs over plaintext, and over TLS
+//! through a TLS terminator that stays up while the server behind it
+//! restarts (as a load balancer would).
 
 mod common;
 
+use common::pki::TestCa;
+use common::tls_proxy::{Forward, TlsProxy};
 use common::{none, spawn_devenv, unique_id};
 use serde_json::json;
 use std::time::Duration;
 use temporal_bridge_core::{
     CallOptions, Client, ConnectOptions, ErrorKind, GetResultRequest, StartWorkflowRequest,
-    TerminateWorkflowRequest,
+    TerminateWorkflowRequest, TlsOptions, TlsSetting,
 };
 
-async fn connect(target: &str) -> Client {
-    Client::connect(ConnectOptions::new(target))
-        .await
-        .expect("connect")
+async fn connect(target: &str, tls: Option<&TestCa>) -> Client {
+    let mut options = ConnectOptions::new(target);
+    if let Some(ca) = tls {
+        options.tls = Some(TlsSetting::Options(TlsOptions {
+            server_root_ca_cert: Some(ca.cert_pem.clone()),
+            domain: Some("localhost".into()),
+            ..Default::default()
+        }));
+    }
+    Client::connect(options).await.expect("connect")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn result_wait_survives_a_server_restart() {
+    survives_a_server_restart(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn result_wait_survives_a_server_restart_through_tls() {
+    survives_a_server_restart(true).await;
+}
+
+async fn survives_a_server_restart(through_tls: bool) {
     let dir = std::env::temp_dir().join(unique_id("tb-restart"));
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("temporal.db").to_str().unwrap().to_owned();
@@ -38,8 +57,23 @@ async fn result_wait_survives_a_server_restart() {
     let spawn = move || spawn_devenv(&args.iter().map(String::as_str).collect::<Vec<_>>());
 
     let first = spawn();
-    let target = first.info["target"].as_str().unwrap().to_owned();
-    let client = connect(&target).await;
+    let server_target = first.info["target"].as_str().unwrap().to_owned();
+    let ca = TestCa::new("temporal-bridge restart test CA");
+    let proxy = match through_tls {
+        true => Some(
+            TlsProxy::start_for(
+                server_target.clone(),
+                &ca.server_cert(),
+                None,
+                Forward::Bytes,
+            )
+            .await,
+        ),
+        false => None,
+    };
+    let target = proxy.as_ref().map_or(server_target, TlsProxy::target);
+    let tls = through_tls.then_some(&ca);
+    let client = connect(&target, tls).await;
     let workflow_id = unique_id("restart");
     client
         .start_workflow(
@@ -79,7 +113,7 @@ async fn result_wait_survives_a_server_restart() {
     );
 
     let second = tokio::task::spawn_blocking(spawn).await.unwrap();
-    let other = connect(&target).await;
+    let other = connect(&target, tls).await;
     other
         .terminate_workflow(
             &TerminateWorkflowRequest {

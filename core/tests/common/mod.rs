@@ -2,11 +2,13 @@
 //! worker per test binary, started by `tests/harness/devenv.py`. The harness
 //! stops both when our end of its stdin pipe closes, i.e. when this test
 //! process exits, however it exits. `pki` holds the throwaway CA that the
-//! TLS tests share.
+//! TLS tests share, `tls_proxy` the TLS terminator they put in front of a
+//! dev server.
 
 #![allow(dead_code, unreachable_pub)]
 
 pub mod pki;
+pub mod tls_proxy;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
