@@ -61,6 +61,9 @@ pub struct CallOptions {
     pub timeout: Option<Duration>,
     /// Cancelling this token abandons the call with a `cancelled` error.
     pub cancel: Option<CancellationToken>,
+    /// Timeout of each attempt of this call's RPCs, instead of the client's
+    /// `rpc_timeout` (long polls keep their own, as the server ends them).
+    pub rpc_timeout: Option<Duration>,
 }
 
 impl CallOptions {
@@ -68,15 +71,15 @@ impl CallOptions {
     pub fn with_timeout(timeout: Duration) -> Self {
         CallOptions {
             timeout: Some(timeout),
-            cancel: None,
+            ..CallOptions::default()
         }
     }
 
     /// Call options with a cancellation token.
     pub fn with_cancel(token: CancellationToken) -> Self {
         CallOptions {
-            timeout: None,
             cancel: Some(token),
+            ..CallOptions::default()
         }
     }
 }
@@ -86,6 +89,7 @@ impl CallOptions {
 pub(crate) struct CallScope {
     deadline: Option<Instant>,
     timeout: Option<Duration>,
+    rpc_timeout: Option<Duration>,
 }
 
 impl CallScope {
@@ -344,6 +348,7 @@ impl Client {
         let scope = CallScope {
             deadline,
             timeout: call.timeout,
+            rpc_timeout: call.rpc_timeout,
         };
         let work = op(scope);
         let expire = async {
@@ -381,7 +386,7 @@ impl Client {
         loop {
             attempt += 1;
             let mut per_attempt = match kind {
-                RpcKind::Ordinary => self.inner.rpc_timeout,
+                RpcKind::Ordinary => scope.rpc_timeout.unwrap_or(self.inner.rpc_timeout),
                 RpcKind::Patient => LONG_POLL_TIMEOUT,
             };
             if let Some(deadline) = scope.deadline {

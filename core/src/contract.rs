@@ -1,7 +1,7 @@
 //! The JSON contract's mechanics: a request's JSON read strictly (malformed
 //! JSON, duplicate keys, unknown fields, wrong types and missing fields are
-//! `invalid_argument` errors that name the field), the `call_timeout` every
-//! request may carry, and responses encoded as text (the C ABI) or as values
+//! `invalid_argument` errors that name the field), the `call_timeout` and
+//! `rpc_timeout` every request may carry, and responses encoded as text (the C ABI) or as values
 //! (the Python binding). Which operations exist is the table's business
 //! (`operations.rs`); nothing here knows any operation.
 
@@ -13,9 +13,20 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-/// The request field every operation accepts besides its own: the call's
+/// A request field every operation accepts besides its own: the call's
 /// overall deadline (a duration), retries included.
 pub const CALL_TIMEOUT_FIELD: &str = "call_timeout";
+
+/// A request field every operation accepts besides its own: the timeout of
+/// each attempt of the call's RPCs (a duration), instead of the client's.
+pub const RPC_TIMEOUT_FIELD: &str = "rpc_timeout";
+
+/// The fields every request may carry, split off before its own are read.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct CallFields {
+    call_timeout: Option<JsonDuration>,
+    rpc_timeout: Option<JsonDuration>,
+}
 
 /// A request's JSON text, parsed (not yet checked against its operation).
 pub(crate) fn parse_text(operation: &str, text: &str) -> Result<Value> {
@@ -24,31 +35,34 @@ pub(crate) fn parse_text(operation: &str, text: &str) -> Result<Value> {
 
 /// [`parse_request_value`] from JSON text.
 #[cfg(test)]
-fn parse_request<T: DeserializeOwned>(
-    operation: &str,
-    text: &str,
-) -> Result<(T, Option<JsonDuration>)> {
+fn parse_request<T: DeserializeOwned>(operation: &str, text: &str) -> Result<(T, CallFields)> {
     parse_request_value(operation, parse_text(operation, text)?)
 }
 
-/// Splits the common `call_timeout` field off a request and parses the rest.
+/// Splits the common fields (`call_timeout`, `rpc_timeout`) off a request
+/// and parses the rest.
 pub(crate) fn parse_request_value<T: DeserializeOwned>(
     operation: &str,
     mut value: Value,
-) -> Result<(T, Option<JsonDuration>)> {
+) -> Result<(T, CallFields)> {
     // Named only when something is wrong.
     let what = RequestName(operation);
-    let timeout = match value
-        .as_object_mut()
-        .and_then(|o| o.remove(CALL_TIMEOUT_FIELD))
-    {
-        None | Some(Value::Null) => None,
-        Some(raw) => Some(serde_json::from_value::<JsonDuration>(raw).map_err(|e| {
-            Error::invalid_argument(format!("invalid {what}: field `{CALL_TIMEOUT_FIELD}`: {e}"))
-                .with_detail("field", CALL_TIMEOUT_FIELD)
-        })?),
+    let mut split = |field: &str| -> Result<Option<JsonDuration>> {
+        match value.as_object_mut().and_then(|o| o.remove(field)) {
+            None | Some(Value::Null) => Ok(None),
+            Some(raw) => serde_json::from_value::<JsonDuration>(raw)
+                .map(Some)
+                .map_err(|e| {
+                    Error::invalid_argument(format!("invalid {what}: field `{field}`: {e}"))
+                        .with_detail("field", field)
+                }),
+        }
     };
-    Ok((parse_value(value, what)?, timeout))
+    let fields = CallFields {
+        call_timeout: split(CALL_TIMEOUT_FIELD)?,
+        rpc_timeout: split(RPC_TIMEOUT_FIELD)?,
+    };
+    Ok((parse_value(value, what)?, fields))
 }
 
 /// "<operation> request", for error messages.
@@ -100,11 +114,12 @@ impl From<()> for Empty {
 }
 
 /// The call options of one request: the caller's token, and the request's
-/// `call_timeout` over the caller's default deadline.
-pub(crate) fn call_options(base: &CallOptions, timeout: Option<JsonDuration>) -> CallOptions {
+/// `call_timeout` and `rpc_timeout` over the caller's defaults.
+pub(crate) fn call_options(base: &CallOptions, fields: CallFields) -> CallOptions {
     CallOptions {
-        timeout: timeout.map(|t| t.0).or(base.timeout),
+        timeout: fields.call_timeout.map(|t| t.0).or(base.timeout),
         cancel: base.cancel.clone(),
+        rpc_timeout: fields.rpc_timeout.map(|t| t.0).or(base.rpc_timeout),
     }
 }
 
@@ -234,13 +249,24 @@ mod tests {
 
     #[test]
     fn call_timeout_is_split_off_and_validated() {
-        let (req, timeout) = parse_request::<GetResultRequest>(
+        let (req, fields) = parse_request::<GetResultRequest>(
             "get_workflow_result",
-            r#"{"workflow_id": "w", "call_timeout": "2s"}"#,
+            r#"{"workflow_id": "w", "call_timeout": "2s", "rpc_timeout": 0.5}"#,
         )
         .unwrap();
         assert_eq!(req.workflow_id, "w");
-        assert_eq!(timeout.unwrap().0, std::time::Duration::from_secs(2));
+        let call = call_options(&CallOptions::default(), fields);
+        assert_eq!(call.timeout, Some(std::time::Duration::from_secs(2)));
+        assert_eq!(
+            call.rpc_timeout,
+            Some(std::time::Duration::from_millis(500))
+        );
+        let err = parse_request::<GetResultRequest>(
+            "get_workflow_result",
+            r#"{"workflow_id": "w", "rpc_timeout": "soon"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.detail("field").unwrap(), "rpc_timeout");
         let err = parse_request::<GetResultRequest>(
             "get_workflow_result",
             r#"{"workflow_id": "w", "call_timeout": -1}"#,

@@ -53,7 +53,7 @@ pub use batch::{
 };
 
 pub use client::{CallOptions, Client};
-pub use contract::{Empty, CALL_TIMEOUT_FIELD};
+pub use contract::{Empty, CALL_TIMEOUT_FIELD, RPC_TIMEOUT_FIELD};
 pub use error::{Error, ErrorKind, Result};
 pub use history::{history_to_json, FetchHistoryRequest};
 pub use json_text::parse_strict;

@@ -86,9 +86,9 @@ macro_rules! operations {
                 // (rather than as large as the largest of them).
                 match operation {
                     $(stringify!($name) => {
-                        let (request, timeout) =
+                        let (request, fields) =
                             parse_request_value::<$request>(operation, request)?;
-                        let call = call_options(base, timeout);
+                        let call = call_options(base, fields);
                         let response: $response =
                             Box::pin(self.$name(&request, &call)).await?.into();
                         R::encode(&response)

@@ -374,6 +374,31 @@ async fn silent_server_meets_the_deadline(mode: Mode) {
     assert_eq!(resets(), 2, "both abandoned calls were reset");
 }
 
+/// A call's own `rpc_timeout` bounds each of its attempts instead of the
+/// client's, from the typed API and from the JSON contract alike.
+async fn a_calls_rpc_timeout_bounds_its_attempts(mode: Mode) {
+    const SHORT: Duration = Duration::from_millis(300);
+    let server = FakeServer::start(mode, Misbehaviour::Silence, 2).await;
+    let client = server.client(1).await;
+    let call = CallOptions {
+        rpc_timeout: Some(SHORT),
+        ..CallOptions::default()
+    };
+    let begun = Instant::now();
+    let err = call_fails(&client, call, SHORT).await;
+    assert_error(&err, ErrorKind::DeadlineExceeded, None, DEADLINE_WORDS);
+    assert!(begun.elapsed() < RPC_TIMEOUT, "{:?}", begun.elapsed());
+    let begun = Instant::now();
+    let request = r#"{"workflow_id": "w", "rpc_timeout": 0.3}"#;
+    let err = client
+        .call_json("describe_workflow", request, &CallOptions::default())
+        .await
+        .unwrap_err();
+    assert_error(&err, ErrorKind::DeadlineExceeded, None, DEADLINE_WORDS);
+    assert!(begun.elapsed() < SHORT + MARGIN, "{:?}", begun.elapsed());
+    call_succeeds(&client).await;
+}
+
 /// The TCP connection dies mid-reply: `unavailable`, and the next call
 /// reconnects.
 async fn connection_reset_mid_response(mode: Mode) {
@@ -441,6 +466,7 @@ in_both_modes!(
     oversized_claim_then_silence_fails_at_once,
     dripping_body_meets_the_deadline,
     silent_server_meets_the_deadline,
+    a_calls_rpc_timeout_bounds_its_attempts,
     connection_reset_mid_response,
     undecodable_status_details_keep_the_status,
 );
