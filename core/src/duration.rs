@@ -161,12 +161,6 @@ pub(crate) fn timestamp_json(ts: &Option<prost_wkt_types::Timestamp>) -> Value {
         .unwrap_or(Value::Null)
 }
 
-pub(crate) fn seconds_json(d: &Option<prost_wkt_types::Duration>) -> Value {
-    d.as_ref()
-        .map(|d| serde_json::json!(proto_seconds(d)))
-        .unwrap_or(Value::Null)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

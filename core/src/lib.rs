@@ -26,6 +26,7 @@ mod activity_completion;
 mod batch;
 mod client;
 mod contract;
+mod description;
 pub mod duration;
 mod error;
 mod fields;
@@ -54,6 +55,9 @@ pub use batch::{
 
 pub use client::{CallOptions, Client};
 pub use contract::{Empty, CALL_TIMEOUT_FIELD, RPC_TIMEOUT_FIELD};
+pub use description::{
+    ExecutionRef, PendingActivity, PendingChild, WorkflowDescription, WorkflowSummary,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use history::{history_to_json, FetchHistoryRequest};
 pub use json_text::parse_strict;

@@ -20,6 +20,7 @@ use crate::contract::{
     call_options, parse_request_value, parse_text, unknown_operation, AsText, AsValue, Empty,
     Responses,
 };
+use crate::description::WorkflowDescription;
 use crate::error::Result;
 use crate::history::FetchHistoryRequest;
 use crate::reset::{ResetWorkflowRequest, ResetWorkflowResponse};
@@ -150,7 +151,7 @@ operations! {
     /// "raw"?}`. Response: `{"workflow_id", "run_id", "workflow_type",
     /// "status"` (e.g. `"running"`, `"completed"`, `"canceled"`),
     /// `"task_queue", "start_time", "pending_activities", ...}`.
-    describe_workflow(DescribeWorkflowRequest) -> Value,
+    describe_workflow(DescribeWorkflowRequest) -> WorkflowDescription,
         c: "tb_workflow_describe",
         rpc: [describe_workflow_execution];
 

@@ -182,16 +182,6 @@ impl SharedRuntime {
         })
     }
 
-    /// Runs blocking code on the runtime's pool of blocking threads.
-    #[track_caller]
-    pub fn spawn_blocking<F, R>(&self, work: F) -> JoinHandle<R>
-    where
-        F: FnOnce() -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        self.runtime.spawn_blocking(work)
-    }
-
     /// The runtime's handle (e.g. to enter its context).
     pub fn handle(&self) -> &Handle {
         self.runtime.handle()
@@ -241,7 +231,7 @@ pub struct BlockingCall<T: Send + 'static> {
 enum BlockingState<T> {
     /// The waiting thread drives the runtime itself.
     Driven(Option<BoxedFuture<T>>),
-    /// The caller is inside a runtime context (a library thread, or another
+    /// The caller is inside a runtime context (one of its workers, or another
     /// tokio runtime), where tokio cannot block: the future runs as a spawned
     /// task and the caller waits for its outcome.
     Spawned(Receiver<T>),

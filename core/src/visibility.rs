@@ -5,15 +5,14 @@
 //! not be listed yet.
 
 use crate::client::{CallOptions, Client, RpcKind};
-use crate::duration::timestamp_json;
+use crate::description::WorkflowSummary;
 use crate::error::{Error, Result};
-use crate::payload::{decode_payload, payload_map_to_json, workflow_status_name};
+use crate::payload::decode_payload;
 use crate::transport::method;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-use temporalio_protos::temporal::api::workflow::v1::WorkflowExecutionInfo;
+use serde_json::Value;
 use temporalio_protos::temporal::api::workflowservice::v1::{
     CountWorkflowExecutionsRequest, ListWorkflowExecutionsRequest,
 };
@@ -39,11 +38,9 @@ pub struct ListWorkflowsRequest {
 /// Response of `list_workflows`: one page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListWorkflowsResponse {
-    /// The executions of this page, each like a short `describe_workflow`:
-    /// `workflow_id`, `run_id`, `workflow_type`, `status`, `start_time`,
-    /// `execution_time`, `close_time`, `task_queue`, `history_length`,
-    /// `memo`, `search_attributes`, `parent`.
-    pub executions: Vec<Value>,
+    /// The executions of this page, each what the start of its
+    /// `describe_workflow` says.
+    pub executions: Vec<WorkflowSummary>,
     /// Token of the next page (base64), `null` after the last page.
     pub next_page_token: Option<String>,
 }
@@ -74,25 +71,6 @@ pub struct CountWorkflowsResponse {
     pub count: i64,
     /// Per-group counts when the query has `GROUP BY`, else empty.
     pub groups: Vec<CountGroup>,
-}
-
-/// One listed execution as JSON.
-pub(crate) fn execution_info_to_json(info: &WorkflowExecutionInfo, raw: bool) -> Value {
-    let exec = info.execution.clone().unwrap_or_default();
-    json!({
-        "workflow_id": exec.workflow_id,
-        "run_id": exec.run_id,
-        "workflow_type": info.r#type.as_ref().map(|t| t.name.clone()),
-        "status": workflow_status_name(info.status),
-        "start_time": timestamp_json(&info.start_time),
-        "execution_time": timestamp_json(&info.execution_time),
-        "close_time": timestamp_json(&info.close_time),
-        "task_queue": info.task_queue,
-        "history_length": info.history_length,
-        "memo": info.memo.as_ref().map(|m| payload_map_to_json(&m.fields, raw)).unwrap_or_else(|| json!({})),
-        "search_attributes": info.search_attributes.as_ref().map(|s| payload_map_to_json(&s.indexed_fields, raw)).unwrap_or_else(|| json!({})),
-        "parent": info.parent_execution.as_ref().map(|p| json!({"workflow_id": p.workflow_id, "run_id": p.run_id})),
-    })
 }
 
 impl Client {
@@ -137,7 +115,7 @@ impl Client {
             executions: response
                 .executions
                 .iter()
-                .map(|info| execution_info_to_json(info, request.raw))
+                .map(|info| WorkflowSummary::from_proto(info, request.raw))
                 .collect(),
             next_page_token: (!response.next_page_token.is_empty())
                 .then(|| BASE64.encode(&response.next_page_token)),

@@ -3,33 +3,31 @@
 //! here are the JSON contract itself: the bindings deserialize exactly these.
 
 use crate::client::{CallOptions, CallScope, Client, Repolls, RpcKind};
-use crate::duration::{seconds_json, timestamp_json};
+use crate::description::WorkflowDescription;
 use crate::duration::{to_proto, JsonDuration};
 use crate::error::{Error, ErrorKind, Quoted, Result};
 use crate::fields::{about_workflow, execution, new_request_id, non_empty, require};
 use crate::payload::{
-    encode_args, encode_values, failure_to_json, json_map_to_payloads, payload_map_to_json,
-    payloads_to_json, raw_payloads, retry_state_name, single_value, strip_enum_prefix,
-    workflow_status_name, RawPayload,
+    encode_args, encode_values, failure_to_json, json_map_to_payloads, payloads_to_json,
+    raw_payloads, retry_state_name, single_value, RawPayload,
 };
 use crate::transport::method;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use temporalio_protos::temporal::api::common::v1::{
     Memo, RetryPolicy as ProtoRetryPolicy, SearchAttributes, WorkflowType,
 };
 use temporalio_protos::temporal::api::enums::v1::{
-    ContinueAsNewInitiator, HistoryEventFilterType, PendingActivityState, TaskQueueKind,
-    WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
+    ContinueAsNewInitiator, HistoryEventFilterType, TaskQueueKind, WorkflowIdConflictPolicy,
+    WorkflowIdReusePolicy,
 };
 use temporalio_protos::temporal::api::failure::v1::failure::FailureInfo;
 use temporalio_protos::temporal::api::history::v1::history_event::Attributes;
 use temporalio_protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_protos::temporal::api::workflowservice::v1::{
-    DescribeWorkflowExecutionRequest, DescribeWorkflowExecutionResponse,
-    GetWorkflowExecutionHistoryRequest, RequestCancelWorkflowExecutionRequest,
-    SignalWithStartWorkflowExecutionRequest, StartWorkflowExecutionRequest,
-    TerminateWorkflowExecutionRequest,
+    DescribeWorkflowExecutionRequest, GetWorkflowExecutionHistoryRequest,
+    RequestCancelWorkflowExecutionRequest, SignalWithStartWorkflowExecutionRequest,
+    StartWorkflowExecutionRequest, TerminateWorkflowExecutionRequest,
 };
 
 /// What to do when a closed workflow with the same ID exists.
@@ -516,7 +514,7 @@ impl WorkflowHandle {
     }
 
     /// Describes the workflow (see [`Client::describe_workflow`]).
-    pub async fn describe(&self, call: &CallOptions) -> Result<Value> {
+    pub async fn describe(&self, call: &CallOptions) -> Result<WorkflowDescription> {
         let request = DescribeWorkflowRequest {
             workflow_id: self.workflow_id.clone(),
             run_id: self.run_id.clone(),
@@ -675,7 +673,7 @@ impl Client {
         &self,
         request: &DescribeWorkflowRequest,
         call: &CallOptions,
-    ) -> Result<Value> {
+    ) -> Result<WorkflowDescription> {
         require("workflow_id", &request.workflow_id)?;
         let message = DescribeWorkflowExecutionRequest {
             namespace: self.namespace().to_owned(),
@@ -692,7 +690,7 @@ impl Client {
             })
             .await
             .map_err(about_workflow(&request.workflow_id))?;
-        Ok(describe_to_json(&response, request.raw))
+        Ok(WorkflowDescription::from_proto(&response, request.raw))
     }
 }
 
@@ -824,66 +822,4 @@ fn completed(
         result: value,
         payloads,
     }
-}
-
-fn describe_to_json(response: &DescribeWorkflowExecutionResponse, raw: bool) -> Value {
-    let info = response.workflow_execution_info.clone().unwrap_or_default();
-    let exec = info.execution.clone().unwrap_or_default();
-    let status = workflow_status_name(info.status);
-    let pending_activities: Vec<Value> = response
-        .pending_activities
-        .iter()
-        .map(|a| {
-            json!({
-                "activity_id": a.activity_id,
-                "activity_type": a.activity_type.as_ref().map(|t| t.name.clone()),
-                "state": PendingActivityState::try_from(a.state)
-                    .map(|s| strip_enum_prefix(s.as_str_name(), "PENDING_ACTIVITY_STATE_"))
-                    .unwrap_or_default(),
-                "attempt": a.attempt,
-                "maximum_attempts": a.maximum_attempts,
-                "scheduled_time": timestamp_json(&a.scheduled_time),
-                "last_started_time": timestamp_json(&a.last_started_time),
-                "last_heartbeat_time": timestamp_json(&a.last_heartbeat_time),
-                "heartbeat_details": payloads_to_json(a.heartbeat_details.as_ref(), raw),
-                "last_failure": a.last_failure.as_ref().map(|f| failure_to_json(f, raw)),
-                "last_worker_identity": a.last_worker_identity,
-            })
-        })
-        .collect();
-    let pending_children: Vec<Value> = response
-        .pending_children
-        .iter()
-        .map(|c| {
-            json!({
-                "workflow_id": c.workflow_id,
-                "run_id": c.run_id,
-                "workflow_type": c.workflow_type_name,
-            })
-        })
-        .collect();
-    let config = response.execution_config.clone().unwrap_or_default();
-    let extended = response.workflow_extended_info.clone().unwrap_or_default();
-    json!({
-        "workflow_id": exec.workflow_id,
-        "run_id": exec.run_id,
-        "workflow_type": info.r#type.as_ref().map(|t| t.name.clone()),
-        "status": status,
-        "task_queue": info.task_queue,
-        "start_time": timestamp_json(&info.start_time),
-        "execution_time": timestamp_json(&info.execution_time),
-        "close_time": timestamp_json(&info.close_time),
-        "history_length": info.history_length,
-        "history_size_bytes": info.history_size_bytes,
-        "first_run_id": info.first_run_id,
-        "parent": info.parent_execution.as_ref().map(|p| json!({"workflow_id": p.workflow_id, "run_id": p.run_id})),
-        "memo": info.memo.as_ref().map(|m| payload_map_to_json(&m.fields, raw)).unwrap_or_else(|| json!({})),
-        "search_attributes": info.search_attributes.as_ref().map(|s| payload_map_to_json(&s.indexed_fields, raw)).unwrap_or_else(|| json!({})),
-        "cancel_requested": extended.cancel_requested,
-        "execution_timeout": seconds_json(&config.workflow_execution_timeout),
-        "run_timeout": seconds_json(&config.workflow_run_timeout),
-        "task_timeout": seconds_json(&config.default_workflow_task_timeout),
-        "pending_activities": pending_activities,
-        "pending_children": pending_children,
-    })
 }

@@ -765,6 +765,7 @@ async fn async_activity_completed_by_task_token_and_by_id() {
         .workflow_handle(&by_token, None)
         .describe(&none())
         .await
+        .map(|d| serde_json::to_value(d).unwrap())
         .unwrap();
     assert_eq!(
         description["pending_activities"][0]["heartbeat_details"],

@@ -446,6 +446,7 @@ async fn describe_shows_status_type_queue_memo_and_timeouts() {
         .workflow_handle(&started.workflow_id, Some(started.run_id.clone()))
         .describe(&none())
         .await
+        .map(|d| serde_json::to_value(d).unwrap())
         .unwrap();
     assert_eq!(description["status"], "running");
     assert_eq!(description["workflow_id"], json!(started.workflow_id));
@@ -497,6 +498,7 @@ async fn result_wait_abandoned_by_token_returns_promptly_and_leaves_workflow_run
         .workflow_handle(&started.workflow_id, None)
         .describe(&none())
         .await
+        .map(|d| serde_json::to_value(d).unwrap())
         .unwrap();
     assert_eq!(description["status"], "running");
     assert_eq!(description["cancel_requested"], false);
@@ -561,6 +563,7 @@ async fn result_wait_abandoned_by_deadline_and_by_client_close() {
         .workflow_handle(&started.workflow_id, None)
         .describe(&none())
         .await
+        .map(|d| serde_json::to_value(d).unwrap())
         .unwrap();
     assert_eq!(description["status"], "running");
     terminate(&client, &started.workflow_id).await;
@@ -802,6 +805,7 @@ async fn reset_runs_a_failed_workflow_again_until_it_completes() {
         .workflow_handle(&started.workflow_id, Some(reset.run_id.clone()))
         .describe(&none())
         .await
+        .map(|d| serde_json::to_value(d).unwrap())
         .unwrap();
     assert_eq!(description["status"], "completed");
 

@@ -207,7 +207,9 @@ pub async fn wait_for_description(
             workflow_id: workflow_id.to_owned(),
             ..Default::default()
         };
-        let description = client.describe_workflow(&request, &none()).await.unwrap();
+        let described = client.describe_workflow(&request, &none()).await.unwrap();
+        // Checked as the JSON contract answers it.
+        let description = serde_json::to_value(described).unwrap();
         if check(&description) {
             return description;
         }

@@ -58,7 +58,10 @@ async fn describe(client: &Client, call: CallOptions) -> (Result<Value, Error>, 
         workflow_id: "conformance".into(),
         ..Default::default()
     };
-    let task = tokio::spawn(async move { client.describe_workflow(&request, &call).await });
+    let task = tokio::spawn(async move {
+        let described = client.describe_workflow(&request, &call).await;
+        described.map(|d| serde_json::to_value(d).unwrap())
+    });
     match tokio::time::timeout(HANG_LIMIT, task).await {
         Err(_) => panic!("the call hung: no outcome after {HANG_LIMIT:?}"),
         Ok(Err(join)) => panic!("the client panicked: {join}"),

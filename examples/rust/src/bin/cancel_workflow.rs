@@ -31,10 +31,7 @@ async fn main() -> Result<(), temporal_bridge_core::Error> {
     };
     for _ in 0..300 {
         let description = client.describe_workflow(&describe, &call).await?;
-        if description["pending_activities"]
-            .as_array()
-            .is_some_and(|a| !a.is_empty())
-        {
+        if !description.pending_activities.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -58,7 +55,7 @@ async fn main() -> Result<(), temporal_bridge_core::Error> {
         Ok(outcome) => println!("Workflow completed unexpectedly: {:?}", outcome.result),
     }
     let status = client.describe_workflow(&describe, &call).await?;
-    println!("Status: {}", status["status"]);
+    println!("Status: {}", status.summary.status);
     if let Ok(dir) = std::env::var("TB_CLEANUP_DIR") {
         let evidence = std::path::Path::new(&dir).join(&workflow_id);
         match std::fs::read_to_string(&evidence) {
