@@ -33,14 +33,21 @@
  *     TbCancelToken may be cancelled from any thread while calls that use it
  *     run on others.
  *   - Blocking calls (tb_client_call and the named functions without
- *     _async) block only the calling thread; the work runs on one
- *     library-wide pool of threads.
+ *     _async) block only the calling thread, which drives the call itself
+ *     on the one runtime the library shares between all clients.
  *   - Async calls (*_async) return at once and call their callback exactly
  *     once, later, from a library thread: never from inside the *_async
  *     function, never twice, whatever happens (errors, cancellation, client
- *     freed). user_data must be usable from that thread. Callbacks may call
- *     any function of this library, blocking calls included; they must
- *     return normally (no C++ exception or longjmp out of them).
+ *     freed). user_data must be usable from that thread.
+ *   - Callbacks run on a small pool of library threads (at most four per
+ *     process, started as needed), one callback at a time per thread, so
+ *     any number of async calls costs the process only those few threads.
+ *     A callback that blocks holds up the callbacks queued behind it (never
+ *     the calls themselves): keep them short, or hand the work to your own
+ *     threads. Callbacks may call any function of this library, blocking
+ *     calls included, but must not wait for another callback to run (it may
+ *     be queued behind the waiting one). They must return normally (no C++
+ *     exception or longjmp out of them).
  *   - Cancelling a call: pass a TbCancelToken and cancel it (from any
  *     thread): the call ends promptly with TB_STATUS_CANCELLED. Closing or
  *     freeing the client ends all its calls in flight the same way (each
@@ -293,7 +300,8 @@ void tb_client_free(TbClient *client);
  * `tb_batch_wait`, ...) are shorthands for this. `request_json` is that
  * operation's request object; every request also accepts `"call_timeout"`
  * (a duration such as `"5s"` or seconds as a number), the call's overall
- * deadline. `cancel` (may be NULL) abandons the call when cancelled from
+ * deadline, retries included, and `"rpc_timeout"`, the timeout of each
+ * attempt (instead of the client's `rpc_timeout`). `cancel` (may be NULL) abandons the call when cancelled from
  * another thread.
  *
  * On success writes the response JSON to `*response_out` (free it with
@@ -330,18 +338,19 @@ TbStatus tb_client_call_async(const TbClient *client,
                               void *user_data);
 
 /**
- * Starts a workflow by its type name (`start_workflow`). Request:
- * `{"workflow_type", "task_queue", "workflow_id"?, "args"?: [JSON values],
- * "execution_timeout"?, "run_timeout"?, "task_timeout"?, "id_reuse_policy"?,
- * "id_conflict_policy"?, "retry_policy"?, "memo"?, "search_attributes"?,
- * "start_delay"?, "cron_schedule"?, "request_id"?, "raw_args"?,
- * "start_signal"?, "start_signal_args"?: [JSON values]}`. With
- * `start_signal` it is signal-with-start: the workflow is started unless it
- * runs already, and the signal is sent to it either way.
- * Response: `{"workflow_id", "run_id", "started"}` (`started` is false when
- * signal-with-start found the workflow running). Errors include
- * `TB_STATUS_ALREADY_STARTED`.
- * Arguments and outputs as `tb_client_call`.
+ * Starts a workflow by its type name. Request: `{"workflow_type",
+ * "task_queue", "workflow_id"?, "args"?: [JSON values],
+ * "execution_timeout"?, "run_timeout"?, "task_timeout"?,
+ * "id_reuse_policy"?, "id_conflict_policy"?, "retry_policy"?, "memo"?,
+ * "search_attributes"?, "start_delay"?, "cron_schedule"?, "request_id"?,
+ * "raw_args"?, "start_signal"?, "start_signal_args"?: [JSON values]}`.
+ * With `start_signal` it is signal-with-start: the workflow is started
+ * unless it runs already, and the signal is sent to it either way.
+ * Response: `{"workflow_id", "run_id", "started"}` (`started` is false
+ * when signal-with-start found the workflow running). Errors include
+ * `already_started`.
+ *
+ * Runs the `start_workflow` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_workflow_start(const TbClient *client,
                            const char *request_json,
@@ -359,15 +368,17 @@ TbStatus tb_workflow_start_async(const TbClient *client,
                                  void *user_data);
 
 /**
- * Waits for a workflow's outcome (`get_workflow_result`), from any process,
- * knowing only its ID. Request: `{"workflow_id", "run_id"?, "follow_runs"?
- * (default true), "raw"?}`. Response: `{"workflow_id", "run_id", "result"}`
- * (`"payloads"` instead of `"result"` in raw mode). A workflow that did not
- * complete gives `TB_STATUS_WORKFLOW_FAILED`, `_CANCELED`, `_TERMINATED`,
- * `_TIMED_OUT` or `_CONTINUED_AS_NEW`, with the details in the JSON error.
- * Waits as long as the workflow runs unless `call_timeout` or `cancel` ends
+ * Waits for a workflow's outcome, from any process, knowing only its
+ * ID. Request: `{"workflow_id", "run_id"?, "follow_runs"? (default
+ * true), "raw"?}`. Response: `{"workflow_id", "run_id", "result"}`
+ * (`"payloads"` instead of `"result"` in raw mode). A workflow that did
+ * not complete gives `workflow_failed`, `workflow_canceled`,
+ * `workflow_terminated`, `workflow_timed_out` or
+ * `workflow_continued_as_new`, with the details in the error. Waits as
+ * long as the workflow runs unless `call_timeout` or a cancel token ends
  * the wait; abandoning the wait never affects the workflow.
- * Arguments and outputs as `tb_client_call`.
+ *
+ * Runs the `get_workflow_result` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_workflow_get_result(const TbClient *client,
                                 const char *request_json,
@@ -385,13 +396,13 @@ TbStatus tb_workflow_get_result_async(const TbClient *client,
                                       void *user_data);
 
 /**
- * Requests cancellation of a workflow execution (`cancel_workflow`); the
- * workflow decides how to react, and `tb_workflow_get_result` then reports
- * how it ended (typically `TB_STATUS_WORKFLOW_CANCELED`). Request:
- * `{"workflow_id", "run_id"?, "first_execution_run_id"?, "reason"?,
- * "request_id"?}`. Response: `{}`. (To abandon a *call* instead, use a
- * cancel token.)
- * Arguments and outputs as `tb_client_call`.
+ * Requests cancellation of a workflow execution; the workflow decides
+ * how to react, and `get_workflow_result` then reports how it ended
+ * (typically `workflow_canceled`). Request: `{"workflow_id", "run_id"?,
+ * "first_execution_run_id"?, "reason"?, "request_id"?}`. Response: `{}`.
+ * (To abandon a *call* instead, use a cancel token.)
+ *
+ * Runs the `cancel_workflow` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_workflow_cancel(const TbClient *client,
                             const char *request_json,
@@ -409,11 +420,12 @@ TbStatus tb_workflow_cancel_async(const TbClient *client,
                                   void *user_data);
 
 /**
- * Terminates a workflow execution at once, without running its cleanup
- * (`terminate_workflow`). Request: `{"workflow_id", "run_id"?,
+ * Terminates a workflow execution at once, without running its
+ * cleanup. Request: `{"workflow_id", "run_id"?,
  * "first_execution_run_id"?, "reason"?, "details"?: [JSON values]}`.
  * Response: `{}`.
- * Arguments and outputs as `tb_client_call`.
+ *
+ * Runs the `terminate_workflow` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_workflow_terminate(const TbClient *client,
                                const char *request_json,
@@ -431,11 +443,12 @@ TbStatus tb_workflow_terminate_async(const TbClient *client,
                                      void *user_data);
 
 /**
- * Describes a workflow execution (`describe_workflow`). Request:
- * `{"workflow_id", "run_id"?, "raw"?}`. Response: `{"workflow_id",
- * "run_id", "workflow_type", "status"` (e.g. `"running"`, `"completed"`,
- * `"canceled"`), `"task_queue", "start_time", "pending_activities", ...}`.
- * Arguments and outputs as `tb_client_call`.
+ * Describes a workflow execution. Request: `{"workflow_id", "run_id"?,
+ * "raw"?}`. Response: `{"workflow_id", "run_id", "workflow_type",
+ * "status"` (e.g. `"running"`, `"completed"`, `"canceled"`),
+ * `"task_queue", "start_time", "pending_activities", ...}`.
+ *
+ * Runs the `describe_workflow` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_workflow_describe(const TbClient *client,
                               const char *request_json,
@@ -453,10 +466,37 @@ TbStatus tb_workflow_describe_async(const TbClient *client,
                                     void *user_data);
 
 /**
- * Sends a signal to a workflow (`signal_workflow`). Request:
- * `{"workflow_id", "run_id"?, "signal_name", "args"?: [JSON values],
- * "raw_args"?, "request_id"?}`. Response: `{}`.
- * Arguments and outputs as `tb_client_call`.
+ * Resets a workflow: its run is terminated and a new run continues from
+ * a completed workflow task of its history, running the workflow's
+ * code again from there. Request: `{"workflow_id", "run_id"?,
+ * "reset_type"? ("last_workflow_task", the default, or
+ * "first_workflow_task") or "event_id"?, "reason"?, "request_id"?,
+ * "reapply_signals"? (default true)}`. Response: `{"workflow_id",
+ * "run_id"` (the new run), `"event_id"}` (the reset point).
+ *
+ * Runs the `reset_workflow` operation; arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_workflow_reset(const TbClient *client,
+                           const char *request_json,
+                           const TbCancelToken *cancel,
+                           char **response_out,
+                           char **error_out);
+
+/**
+ * Async form of `tb_workflow_reset`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_workflow_reset_async(const TbClient *client,
+                                 const char *request_json,
+                                 const TbCancelToken *cancel,
+                                 TbCallCallback callback,
+                                 void *user_data);
+
+/**
+ * Sends a signal to a workflow. Request: `{"workflow_id", "run_id"?,
+ * "signal_name", "args"?: [JSON values], "raw_args"?, "request_id"?}`.
+ * Response: `{}`.
+ *
+ * Runs the `signal_workflow` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_workflow_signal(const TbClient *client,
                             const char *request_json,
@@ -474,12 +514,12 @@ TbStatus tb_workflow_signal_async(const TbClient *client,
                                   void *user_data);
 
 /**
- * Queries a workflow (`query_workflow`). Request: `{"workflow_id",
- * "run_id"?, "query_type", "args"?: [JSON values], "raw_args"?,
- * "reject_condition"?, "raw"?}`. Response: `{"result"}` (`"payloads"` in
- * raw mode). Errors include `TB_STATUS_QUERY_FAILED` and
- * `TB_STATUS_QUERY_REJECTED`.
- * Arguments and outputs as `tb_client_call`.
+ * Queries a workflow. Request: `{"workflow_id", "run_id"?,
+ * "query_type", "args"?: [JSON values], "raw_args"?,
+ * "reject_condition"?, "raw"?}`. Response: `{"result"}` (`"payloads"`
+ * in raw mode). Errors include `query_failed` and `query_rejected`.
+ *
+ * Runs the `query_workflow` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_workflow_query(const TbClient *client,
                            const char *request_json,
@@ -497,13 +537,13 @@ TbStatus tb_workflow_query_async(const TbClient *client,
                                  void *user_data);
 
 /**
- * Sends an update to a workflow and waits for it (`execute_update`).
- * Request: `{"workflow_id", "run_id"?, "first_execution_run_id"?,
- * "update_name", "args"?: [JSON values], "raw_args"?, "update_id"?,
- * "wait_for_stage"? ("accepted" or "completed", the default), "raw"?}`.
- * Response: `{"update_id", "run_id", "result"}`. Errors include
- * `TB_STATUS_UPDATE_FAILED`.
- * Arguments and outputs as `tb_client_call`.
+ * Sends an update to a workflow and waits for it. Request:
+ * `{"workflow_id", "run_id"?, "first_execution_run_id"?, "update_name",
+ * "args"?: [JSON values], "raw_args"?, "update_id"?, "wait_for_stage"?
+ * ("accepted" or "completed", the default), "raw"?}`. Response:
+ * `{"update_id", "run_id", "result"}`. Errors include `update_failed`.
+ *
+ * Runs the `execute_update` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_workflow_execute_update(const TbClient *client,
                                     const char *request_json,
@@ -521,10 +561,11 @@ TbStatus tb_workflow_execute_update_async(const TbClient *client,
                                           void *user_data);
 
 /**
- * Waits for the outcome of an update sent earlier (`get_update_result`).
- * Request: `{"workflow_id", "run_id"?, "update_id", "raw"?}`. Response as
- * `tb_workflow_execute_update`.
- * Arguments and outputs as `tb_client_call`.
+ * Waits for the outcome of an update sent earlier. Request:
+ * `{"workflow_id", "run_id"?, "update_id", "raw"?}`. Response as
+ * `execute_update`.
+ *
+ * Runs the `get_update_result` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_workflow_get_update_result(const TbClient *client,
                                        const char *request_json,
@@ -542,10 +583,12 @@ TbStatus tb_workflow_get_update_result_async(const TbClient *client,
                                              void *user_data);
 
 /**
- * Fetches a workflow run's event history (`fetch_history`). Request:
- * `{"workflow_id", "run_id"?, "wait_for_close"?}`. Response: the history as
- * JSON.
- * Arguments and outputs as `tb_client_call`.
+ * Fetches a workflow run's event history. Request: `{"workflow_id",
+ * "run_id"?, "wait_for_close"?}`. Response: the history as proto-JSON
+ * (`{"events": [...]}`), as `temporal workflow show --output json`
+ * prints it.
+ *
+ * Runs the `fetch_history` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_workflow_fetch_history(const TbClient *client,
                                    const char *request_json,
@@ -564,10 +607,11 @@ TbStatus tb_workflow_fetch_history_async(const TbClient *client,
 
 /**
  * Lists workflow executions matching a visibility query, one page at a
- * time (`list_workflows`). Request: `{"query"?, "page_size"?,
- * "next_page_token"?, "raw"?}`. Response: `{"executions": [...],
- * "next_page_token"}` (null on the last page).
- * Arguments and outputs as `tb_client_call`.
+ * time. Request: `{"query"?, "page_size"?, "next_page_token"?, "raw"?}`.
+ * Response: `{"executions": [...], "next_page_token"}` (null on the
+ * last page).
+ *
+ * Runs the `list_workflows` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_workflows_list(const TbClient *client,
                            const char *request_json,
@@ -585,10 +629,10 @@ TbStatus tb_workflows_list_async(const TbClient *client,
                                  void *user_data);
 
 /**
- * Counts workflow executions matching a visibility query
- * (`count_workflows`). Request: `{"query"?}`. Response: `{"count",
- * "groups"}`.
- * Arguments and outputs as `tb_client_call`.
+ * Counts workflow executions matching a visibility query. Request:
+ * `{"query"?}`. Response: `{"count", "groups"}`.
+ *
+ * Runs the `count_workflows` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_workflows_count(const TbClient *client,
                             const char *request_json,
@@ -606,11 +650,12 @@ TbStatus tb_workflows_count_async(const TbClient *client,
                                   void *user_data);
 
 /**
- * Completes an activity from outside its worker (`complete_activity`).
- * Request: `{"task_token"}` (base64) or `{"workflow_id", "run_id"?,
+ * Completes an activity from outside its worker. Request:
+ * `{"task_token"}` (base64) or `{"workflow_id", "run_id"?,
  * "activity_id"}`, plus `"result"?` (a JSON value) or `"raw_result"?`.
  * Response: `{}`.
- * Arguments and outputs as `tb_client_call`.
+ *
+ * Runs the `complete_activity` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_activity_complete(const TbClient *client,
                               const char *request_json,
@@ -628,10 +673,11 @@ TbStatus tb_activity_complete_async(const TbClient *client,
                                     void *user_data);
 
 /**
- * Fails an activity from outside its worker (`fail_activity`). Request:
- * the activity as for `tb_activity_complete`, plus `"failure"` and
+ * Fails an activity from outside its worker. Request: the activity as
+ * for `complete_activity`, plus `"failure"` and
  * `"last_heartbeat_details"?: [JSON values]`. Response: `{}`.
- * Arguments and outputs as `tb_client_call`.
+ *
+ * Runs the `fail_activity` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_activity_fail(const TbClient *client,
                           const char *request_json,
@@ -649,10 +695,11 @@ TbStatus tb_activity_fail_async(const TbClient *client,
                                 void *user_data);
 
 /**
- * Reports an activity as cancelled, from outside its worker
- * (`report_activity_cancellation`). Request: the activity as for
- * `tb_activity_complete`, plus `"details"?: [JSON values]`. Response: `{}`.
- * Arguments and outputs as `tb_client_call`.
+ * Reports an activity as cancelled, from outside its worker. Request:
+ * the activity as for `complete_activity`, plus `"details"?: [JSON
+ * values]`. Response: `{}`.
+ *
+ * Runs the `report_activity_cancellation` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_activity_report_cancellation(const TbClient *client,
                                          const char *request_json,
@@ -670,11 +717,12 @@ TbStatus tb_activity_report_cancellation_async(const TbClient *client,
                                                void *user_data);
 
 /**
- * Records a heartbeat for an activity, from outside its worker
- * (`heartbeat_activity`). Request: the activity as for
- * `tb_activity_complete`, plus `"details"?: [JSON values]`. Response:
- * `{"cancel_requested", "activity_paused", "activity_reset"}`.
- * Arguments and outputs as `tb_client_call`.
+ * Records a heartbeat for an activity, from outside its worker.
+ * Request: the activity as for `complete_activity`, plus `"details"?:
+ * [JSON values]`. Response: `{"cancel_requested", "activity_paused",
+ * "activity_reset"}`.
+ *
+ * Runs the `heartbeat_activity` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_activity_heartbeat(const TbClient *client,
                                const char *request_json,
@@ -693,9 +741,10 @@ TbStatus tb_activity_heartbeat_async(const TbClient *client,
 
 /**
  * Starts a batch job that cancels every workflow matching a visibility
- * query (`batch_cancel_workflows`). Request: `{"query", "reason", "job_id"?}`.
- * Response: `{"job_id"}`; follow the job with `tb_batch_wait`.
- * Arguments and outputs as `tb_client_call`.
+ * query. Request: `{"query", "reason", "job_id"?}`. Response:
+ * `{"job_id"}`; follow the job with `wait_batch_operation`.
+ *
+ * Runs the `batch_cancel_workflows` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_batch_cancel_workflows(const TbClient *client,
                                    const char *request_json,
@@ -713,10 +762,11 @@ TbStatus tb_batch_cancel_workflows_async(const TbClient *client,
                                          void *user_data);
 
 /**
- * Starts a batch job that terminates every workflow matching a visibility
- * query (`batch_terminate_workflows`). Request as
- * `tb_batch_cancel_workflows`. Response: `{"job_id"}`.
- * Arguments and outputs as `tb_client_call`.
+ * Starts a batch job that terminates every workflow matching a
+ * visibility query. Request as `batch_cancel_workflows`. Response:
+ * `{"job_id"}`.
+ *
+ * Runs the `batch_terminate_workflows` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_batch_terminate_workflows(const TbClient *client,
                                       const char *request_json,
@@ -734,12 +784,12 @@ TbStatus tb_batch_terminate_workflows_async(const TbClient *client,
                                             void *user_data);
 
 /**
- * Waits for a batch job to finish (`wait_batch_operation`). Request:
- * `{"job_id"}`. Response: `{"job_id", "state", "operation_type",
- * "total_operation_count", "complete_operation_count",
- * "failure_operation_count", "start_time", "close_time", "reason",
- * "query"}`.
- * Arguments and outputs as `tb_client_call`.
+ * Waits for a batch job to finish. Request: `{"job_id"}`. Response:
+ * `{"job_id", "state", "operation_type", "total_operation_count",
+ * "complete_operation_count", "failure_operation_count", "start_time",
+ * "close_time", "reason", "query"}`.
+ *
+ * Runs the `wait_batch_operation` operation; arguments and outputs as `tb_client_call`.
  */
 TbStatus tb_batch_wait(const TbClient *client,
                        const char *request_json,

@@ -1,11 +1,13 @@
 //! How a call runs once its C arguments are read: either blocking the calling
 //! thread on the shared runtime, or spawned on it with a callback that fires
-//! exactly once, on a library thread. Every call owns copies of its inputs and
+//! exactly once, on one of the library's callback threads
+//! ([`crate::callback_threads`]). Every call owns copies of its inputs and
 //! its own clone of the client, so the caller may free the request strings,
 //! the token and even the client as soon as the call has started (freeing the
 //! client closes it, which ends the call with `cancelled`).
 
 use crate::boundary::guard;
+use crate::callback_threads;
 use crate::cancel::TbCancelToken;
 use crate::client::{TbCallCallback, TbClient};
 use crate::pointers::{borrow, borrow_optional, str_argument, string_lent};
@@ -48,9 +50,11 @@ impl CallInputs {
 
     /// Runs the call through the core's JSON contract.
     pub(crate) async fn run(self) -> Result<String, Error> {
+        // The request's `call_timeout` and `rpc_timeout` fields set the
+        // deadline and the attempts' timeout.
         let options = CallOptions {
-            timeout: None, // the request's `call_timeout` field sets a deadline
             cancel: self.cancel,
+            ..CallOptions::default()
         };
         self.client
             .call_json(&self.operation, &self.request, &options)
@@ -77,12 +81,18 @@ pub(crate) trait Deliver: Send + 'static {
     fn deliver(self, result: Result<Self::Value, Error>);
 }
 
-/// A callback that fires exactly once: through [`Once::send`], or, should the
-/// task be dropped unsent (a panic), with an `internal` error.
+/// A callback that fires exactly once, on a callback thread: through
+/// [`Once::send`], or, should it be dropped unsent (a panic unwound the
+/// call's task), with an `internal` error.
 struct Once<D: Deliver>(Option<D>);
 
 impl<D: Deliver> Once<D> {
-    fn send(mut self, result: Result<D::Value, Error>) {
+    fn send(self, result: Result<D::Value, Error>) {
+        // The job owns `self`: were it dropped unrun, `drop` still reports.
+        callback_threads::run(Box::new(move || self.deliver_here(result)));
+    }
+
+    fn deliver_here(mut self, result: Result<D::Value, Error>) {
         if let Some(target) = self.0.take() {
             target.deliver(result);
         }
@@ -92,9 +102,9 @@ impl<D: Deliver> Once<D> {
 impl<D: Deliver> Drop for Once<D> {
     fn drop(&mut self) {
         if let Some(target) = self.0.take() {
-            target.deliver(Err(Error::internal(
-                "the call ended without a result (a panic inside the library?)",
-            )));
+            let error =
+                Error::internal("the call ended without a result (a panic inside the library?)");
+            callback_threads::run(Box::new(move || target.deliver(Err(error))));
         }
     }
 }
@@ -108,12 +118,9 @@ where
 {
     let runtime = runtime::shared()?;
     let pending = Once(Some(reply));
-    runtime.spawn(async move {
-        let result = work.await;
-        // Callbacks run on the blocking pool, never on a runtime worker, so a
-        // callback that blocks (even in a blocking tb_ call) starves nothing.
-        runtime.spawn_blocking(move || pending.send(result));
-    });
+    // The runtime only runs the call; the callback goes to a callback thread,
+    // so a callback that blocks (even in a blocking tb_ call) starves nothing.
+    runtime.spawn(async move { pending.send(work.await) });
     Ok(())
 }
 
@@ -171,4 +178,48 @@ pub(crate) unsafe fn start_async(
         spawn(reply, async move { inputs?.run().await })
     });
     started.map_or_else(|e| TbStatus::from_kind(e.kind()), |()| TbStatus::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::{channel, Sender};
+    use std::time::Duration;
+
+    struct ToChannel(Sender<(Result<u32, Error>, std::thread::ThreadId)>);
+
+    impl Deliver for ToChannel {
+        type Value = u32;
+
+        fn deliver(self, result: Result<u32, Error>) {
+            let _ = self.0.send((result, std::thread::current().id()));
+        }
+    }
+
+    #[test]
+    fn a_call_calls_back_once_on_another_thread() {
+        let (sender, receiver) = channel();
+        spawn(ToChannel(sender), async { Ok(7) }).unwrap();
+        let (result, thread) = receiver.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(result.unwrap(), 7);
+        assert_ne!(thread, std::thread::current().id());
+        // The sender went with the delivery: nothing else can arrive.
+        assert!(receiver.recv_timeout(Duration::from_secs(1)).is_err());
+    }
+
+    fn explode() -> Result<u32, Error> {
+        panic!("inside the call (as the test wants)")
+    }
+
+    #[test]
+    fn a_call_that_panics_still_calls_back_once_with_internal() {
+        let (sender, receiver) = channel();
+        spawn(ToChannel(sender), async { explode() }).unwrap();
+        let (result, _) = receiver.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(
+            result.unwrap_err().kind(),
+            temporal_bridge_core::ErrorKind::Internal
+        );
+        assert!(receiver.recv_timeout(Duration::from_secs(1)).is_err());
+    }
 }

@@ -187,7 +187,8 @@ pub unsafe extern "C" fn tb_client_free(client: *mut TbClient) {
 /// `tb_batch_wait`, ...) are shorthands for this. `request_json` is that
 /// operation's request object; every request also accepts `"call_timeout"`
 /// (a duration such as `"5s"` or seconds as a number), the call's overall
-/// deadline. `cancel` (may be NULL) abandons the call when cancelled from
+/// deadline, retries included, and `"rpc_timeout"`, the timeout of each
+/// attempt (instead of the client's `rpc_timeout`). `cancel` (may be NULL) abandons the call when cancelled from
 /// another thread.
 ///
 /// On success writes the response JSON to `*response_out` (free it with

@@ -6,9 +6,11 @@
 //! codes out. Every decision (validation, retries, error kinds) is the core's.
 //! Layout: `pointers` owns every conversion between C pointers and Rust
 //! values, `boundary` the panic boundary and output parameters, `call` the
-//! blocking and callback machinery; `client` exports the lifecycle and the
+//! blocking and callback machinery, `callback_threads` the few threads that
+//! run async calls' callbacks; `client` exports the lifecycle and the
 //! generic call by operation name, `operations` binds each core operation to
-//! its named shorthand (in `workflow`, `activity`, `batch`), and `cancel`,
+//! its named shorthand (generated into `shorthands` from the core's
+//! operation table), and `cancel`,
 //! `status`, `strings` export the rest.
 //!
 //! The user guide (ownership, threading, errors, example) is the header's
@@ -21,6 +23,7 @@
 
 mod boundary;
 mod call;
+mod callback_threads;
 mod pointers;
 
 // The exported functions, in the order the header lists them (cbindgen
@@ -28,11 +31,7 @@ mod pointers;
 pub mod client;
 pub mod operations;
 
-pub mod workflow;
-
-pub mod activity;
-
-pub mod batch;
+pub mod shorthands;
 
 pub mod cancel;
 

@@ -1,7 +1,7 @@
 //! What the named per-operation functions (`tb_workflow_start`, ...) share:
 //! each is a core operation name bound to the generic blocking or async call.
-//! They are written out in `workflow.rs`, `activity.rs` and `batch.rs`
-//! rather than macro-generated, because cbindgen does not expand macros.
+//! They are generated into `shorthands.rs` from the core's operation table
+//! (cbindgen does not expand macros; `tests/header.rs` keeps the file fresh).
 
 use crate::boundary::run_text;
 use crate::call::start_async;
@@ -10,33 +10,6 @@ use crate::cancel::TbCancelToken;
 use crate::client::{TbCallCallback, TbClient};
 use crate::status::TbStatus;
 use std::ffi::{c_char, c_void};
-
-/// Each core operation and the C function named after it (its async form adds
-/// `_async`). A unit test checks it covers `temporal_bridge_core::OPERATIONS`.
-pub const NAMED_OPERATIONS: &[(&str, &str)] = &[
-    ("start_workflow", "tb_workflow_start"),
-    ("get_workflow_result", "tb_workflow_get_result"),
-    ("cancel_workflow", "tb_workflow_cancel"),
-    ("terminate_workflow", "tb_workflow_terminate"),
-    ("describe_workflow", "tb_workflow_describe"),
-    ("signal_workflow", "tb_workflow_signal"),
-    ("query_workflow", "tb_workflow_query"),
-    ("execute_update", "tb_workflow_execute_update"),
-    ("get_update_result", "tb_workflow_get_update_result"),
-    ("fetch_history", "tb_workflow_fetch_history"),
-    ("list_workflows", "tb_workflows_list"),
-    ("count_workflows", "tb_workflows_count"),
-    ("complete_activity", "tb_activity_complete"),
-    ("fail_activity", "tb_activity_fail"),
-    (
-        "report_activity_cancellation",
-        "tb_activity_report_cancellation",
-    ),
-    ("heartbeat_activity", "tb_activity_heartbeat"),
-    ("batch_cancel_workflows", "tb_batch_cancel_workflows"),
-    ("batch_terminate_workflows", "tb_batch_terminate_workflows"),
-    ("wait_batch_operation", "tb_batch_wait"),
-];
 
 /// A core operation and the C function that is its shorthand.
 #[derive(Clone, Copy)]
@@ -97,35 +70,5 @@ pub(crate) unsafe fn run_async(
             callback,
             user_data,
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::NAMED_OPERATIONS;
-    use std::collections::HashSet;
-
-    #[test]
-    fn every_core_operation_has_named_functions() {
-        for operation in temporal_bridge_core::OPERATIONS {
-            assert!(
-                NAMED_OPERATIONS.iter().any(|(name, _)| name == operation),
-                "core operation {operation:?} has no named C function: add one to \
-                 ffi/src/operations.rs and workflow.rs/activity.rs/batch.rs \
-                 (it already works through tb_client_call)"
-            );
-        }
-        for (operation, _) in NAMED_OPERATIONS {
-            assert!(
-                temporal_bridge_core::OPERATIONS.contains(operation),
-                "{operation:?} is not a core operation"
-            );
-        }
-        let functions: HashSet<_> = NAMED_OPERATIONS.iter().map(|(_, f)| f).collect();
-        assert_eq!(
-            functions.len(),
-            NAMED_OPERATIONS.len(),
-            "a C name is used twice"
-        );
     }
 }

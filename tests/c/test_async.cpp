@@ -1,15 +1,20 @@
 // Async calls from C++: connect_async; many concurrent calls with callbacks,
-// each called exactly once on a library thread; a token abandons an async
-// wait; freeing a client with async calls in flight completes every one of
-// them with `cancelled`; argument errors reach the callback; a callback may
+// each called exactly once on a library thread; a thousand calls whose
+// callbacks block still run on a few library threads; a token abandons an
+// async wait; freeing a client with async calls in flight completes every one
+// of them with `cancelled`; argument errors reach the callback; a callback may
 // itself make blocking calls. Also shows RAII ownership of the C handles.
 #include "tb_test.h"
 
+#include <dirent.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -97,10 +102,11 @@ class Batch {
     size_t done_ = 0;
 };
 
-std::string connect_options() {
+// `extra`: more connect options, e.g. ",\"rpc_timeout\":\"60s\"".
+std::string connect_options(const std::string &extra = "") {
     const char *ns = getenv("TB_NAMESPACE");
     return std::string("{\"target\":\"") + test_env("TB_TARGET") + "\",\"namespace\":\"" +
-           (ns && ns[0] ? ns : "default") + "\"}";
+           (ns && ns[0] ? ns : "default") + "\"" + extra + "}";
 }
 
 std::string id(const char *what) {
@@ -199,6 +205,131 @@ void test_many_concurrent_calls(const TbClient *client) {
         CHECK_HAS(o.response.c_str(), want.c_str());
     }
     printf("ok - %zu concurrent async starts and %zu async result waits\n", count, count);
+}
+
+// The threads of this process right now (the entries of /proc/self/task).
+size_t thread_count() {
+    DIR *tasks = opendir("/proc/self/task");
+    CHECK(tasks != nullptr, "cannot read /proc/self/task");
+    size_t count = 0;
+    while (const struct dirent *entry = readdir(tasks))
+        if (entry->d_name[0] != '.') count += 1;
+    closedir(tasks);
+    return count;
+}
+
+// A thousand async calls in flight at once, each callback blocking for a
+// while (in a blocking call of its own, as a callback doing real work might):
+// the callbacks run on a few library threads, not on one thread per blocked
+// callback, and every one of them runs exactly once.
+void test_thousand_calls_run_callbacks_on_few_threads() {
+    // Its own client, patient per attempt: under valgrind the library works
+    // through a thousand answers on one connection far slower than the
+    // default 10s an attempt may take.
+    TbClient *patient = nullptr;
+    char *connect_error = nullptr;
+    TbStatus connected = tb_client_connect(connect_options(",\"rpc_timeout\":\"120s\"").c_str(),
+                                           &patient, &connect_error);
+    CHECK_STATUS(connected, TB_STATUS_OK, connect_error);
+    ClientPtr client(patient);
+    const size_t count = 1000;
+    const size_t thread_limit = 40;     // whole process: ours, the library's, the sanitizer's
+    const size_t callback_threads = 4;  // the header's "at most four"
+    struct Calls {
+        const TbClient *client;
+        std::vector<std::string> requests;  // describe_workflow of unknown IDs
+        std::mutex mutex;
+        std::condition_variable changed;
+        std::vector<int> calls;  // per call: how often its callback ran
+        std::vector<TbStatus> status;
+        std::vector<std::string> error;
+        std::vector<TbStatus> inner_status;  // of the blocking call inside the callback
+        std::vector<std::string> inner_error;
+        std::set<std::thread::id> threads;  // where callbacks ran
+        size_t done = 0;
+    } calls;
+    calls.calls.assign(count, 0);
+    calls.status.assign(count, TB_STATUS_INTERNAL);
+    calls.error.assign(count, "");
+    calls.inner_status.assign(count, TB_STATUS_INTERNAL);
+    calls.inner_error.assign(count, "");
+    calls.client = client.get();
+    for (size_t i = 0; i < count; i++)
+        calls.requests.push_back("{\"workflow_id\":\"" + id("async-thousand") + "\"}");
+    struct Slot {
+        Calls *calls;
+        size_t index;
+    };
+    std::vector<Slot> slots;
+    for (size_t i = 0; i < count; i++) slots.push_back(Slot{&calls, i});
+    auto callback = [](void *user_data, TbStatus status, const char *, const char *error) {
+        auto *slot = static_cast<Slot *>(user_data);
+        Calls &c = *slot->calls;
+        // The callback blocks, here in a blocking call of the library: it
+        // completes even when every callback thread is blocked in one.
+        char *inner_error = nullptr;
+        TbStatus inner = tb_workflow_describe(c.client, c.requests[slot->index].c_str(), nullptr,
+                                              nullptr, &inner_error);
+        std::string inner_text = inner_error ? inner_error : "";
+        tb_string_free(inner_error);
+        std::lock_guard<std::mutex> lock(c.mutex);
+        c.calls[slot->index] += 1;
+        c.status[slot->index] = status;
+        c.error[slot->index] = error ? error : "";
+        c.inner_status[slot->index] = inner;
+        c.inner_error[slot->index] = inner_text;
+        c.threads.insert(std::this_thread::get_id());
+        c.done += 1;
+        c.changed.notify_all();
+    };
+
+    size_t before = thread_count();
+    auto started = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < count; i++)
+        CHECK_STATUS(tb_workflow_describe_async(client.get(), calls.requests[i].c_str(), nullptr,
+                                                callback, &slots[i]),
+                     TB_STATUS_OK, "(scheduling)");
+    // Sample the thread count until every callback ran.
+    size_t peak = thread_count();
+    {
+        std::unique_lock<std::mutex> lock(calls.mutex);
+        auto deadline = started + 200s;
+        while (calls.done < count && std::chrono::steady_clock::now() < deadline) {
+            calls.changed.wait_for(lock, 1ms);
+            lock.unlock();
+            peak = std::max(peak, thread_count());
+            lock.lock();
+        }
+        CHECK(calls.done == count, "only %zu of %zu callbacks within 200s", calls.done, count);
+    }
+    auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
+    // No callback fires a second time later.
+    std::this_thread::sleep_for(200ms);
+    size_t after = thread_count();
+
+    std::lock_guard<std::mutex> lock(calls.mutex);
+    printf("# threads: %zu before, %zu at the peak, %zu after; callbacks ran on %zu "
+           "threads; %.2fs\n",
+           before, peak, after, calls.threads.size(), took.count());
+    for (size_t i = 0; i < count; i++) {
+        CHECK(calls.calls[i] == 1, "callback %zu ran %d times", i, calls.calls[i]);
+        CHECK_ERROR(calls.status[i], TB_STATUS_NOT_FOUND, calls.error[i].c_str(), nullptr);
+        CHECK_ERROR(calls.inner_status[i], TB_STATUS_NOT_FOUND, calls.inner_error[i].c_str(),
+                    nullptr);
+    }
+    CHECK(calls.done == count, "%zu callbacks for %zu calls", calls.done, count);
+    CHECK(calls.threads.count(std::this_thread::get_id()) == 0,
+          "a callback ran on the caller's thread");
+    CHECK(peak < thread_limit, "%zu threads at the peak of %zu async calls (limit %zu)", peak,
+          count, thread_limit);
+    CHECK(after < thread_limit, "%zu threads after %zu async calls (limit %zu)", after, count,
+          thread_limit);
+    CHECK(calls.threads.size() <= callback_threads,
+          "callbacks ran on %zu different threads (at most %zu)", calls.threads.size(),
+          callback_threads);
+    printf("ok - %zu concurrent async calls whose callbacks block run them on %zu library "
+           "threads (%zu threads at the peak)\n",
+           count, calls.threads.size(), peak);
 }
 
 void test_token_cancels_async_wait(const TbClient *client) {
@@ -368,6 +499,7 @@ void test_blocking_call_inside_callback(const TbClient *client) {
 int main() {
     ClientPtr client = test_connect_async();
     test_many_concurrent_calls(client.get());
+    test_thousand_calls_run_callbacks_on_few_threads();
     test_token_cancels_async_wait(client.get());
     test_free_client_with_calls_in_flight(client.get());
     test_async_argument_errors(client.get());

@@ -2,11 +2,12 @@
  * start by type name and read the result; read the result from a second
  * process given only the workflow ID; cancel CancellableWorkflow and observe
  * Canceled with its cleanup done; terminate; a failing workflow; a duplicate
- * workflow ID; signal and query. */
+ * workflow ID; signal and query; reset a failed workflow. */
 #define _GNU_SOURCE
 #include "tb_test.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <sys/wait.h>
 
@@ -188,6 +189,78 @@ static void test_failing_workflow(const TbClient *client) {
     printf("ok - a failing workflow gives workflow_failed with its failure chain\n");
 }
 
+/* What an async reset's callback hands back, and when. */
+struct reset_reply {
+    pthread_mutex_t lock;
+    pthread_cond_t done_cond;
+    int done;
+    TbStatus status;
+    char run_id[64];
+    char error[512];
+};
+
+static void on_reset(void *user_data, TbStatus status, const char *response,
+                     const char *error) {
+    struct reset_reply *reply = user_data;
+    pthread_mutex_lock(&reply->lock);
+    reply->status = status;
+    if (response != NULL) json_string_field(response, "run_id", reply->run_id, sizeof reply->run_id);
+    if (error != NULL) snprintf(reply->error, sizeof reply->error, "%s", error);
+    reply->done = 1;
+    pthread_cond_signal(&reply->done_cond);
+    pthread_mutex_unlock(&reply->lock);
+}
+
+static void test_reset(const TbClient *client) {
+    char workflow_id[128], run_id[64], new_run_id[64], request[512];
+    char *response = NULL, *error = NULL;
+    struct reset_reply reply = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0,
+                                TB_STATUS_OK, "", ""};
+    struct timespec deadline = deadline_after(60);
+    TbStatus status;
+
+    unique_id("reset", workflow_id, sizeof workflow_id);
+    start_workflow_run(client, "FailsOnceWorkflow", workflow_id, "[]", run_id, sizeof run_id);
+    status = get_result(client, workflow_id, "60s", NULL, &error);
+    CHECK_ERROR(status, TB_STATUS_WORKFLOW_FAILED, error, "the activity failed");
+    tb_string_free(error);
+    error = NULL;
+
+    /* Both ways of naming the reset point: refused, naming the field. */
+    snprintf(request, sizeof request,
+             "{\"workflow_id\":\"%s\",\"reset_type\":\"first_workflow_task\",\"event_id\":4}",
+             workflow_id);
+    status = tb_workflow_reset(client, request, NULL, &response, &error);
+    CHECK_ERROR(status, TB_STATUS_INVALID_ARGUMENT, error, "event_id");
+    CHECK(response == NULL, "response_out written on failure");
+    tb_string_free(error);
+    error = NULL;
+
+    /* The async form: back to the first workflow task, a new run. */
+    snprintf(request, sizeof request,
+             "{\"workflow_id\":\"%s\",\"run_id\":\"%s\",\"reset_type\":\"first_workflow_task\","
+             "\"reason\":\"from C\"}",
+             workflow_id, run_id);
+    status = tb_workflow_reset_async(client, request, NULL, on_reset, &reply);
+    CHECK_STATUS(status, TB_STATUS_OK, NULL);
+    pthread_mutex_lock(&reply.lock);
+    while (!reply.done)
+        if (pthread_cond_timedwait(&reply.done_cond, &reply.lock, &deadline) == ETIMEDOUT)
+            TB_FAIL("tb_workflow_reset_async never called back");
+    pthread_mutex_unlock(&reply.lock);
+    CHECK_STATUS(reply.status, TB_STATUS_OK, reply.error);
+    CHECK(reply.run_id[0] && strcmp(reply.run_id, run_id) != 0, "reset gave run %s (was %s)",
+          reply.run_id, run_id);
+    snprintf(new_run_id, sizeof new_run_id, "%s", reply.run_id);
+
+    /* The new run ran the workflow again and completed. */
+    status = get_result(client, workflow_id, "60s", &response, &error);
+    CHECK_STATUS(status, TB_STATUS_OK, error);
+    CHECK_HAS(response, "\"result\":\"recovered\"");
+    tb_string_free(response);
+    printf("ok - reset a failed workflow (run %s) and it completes\n", new_run_id);
+}
+
 static void test_already_started(const TbClient *client) {
     char workflow_id[128], request[512], run_id[64];
     char *response = NULL, *error = NULL;
@@ -261,6 +334,7 @@ int main(int argc, char **argv) {
     test_terminate(client);
     test_failing_workflow(client);
     test_already_started(client);
+    test_reset(client);
     test_signal_and_query(client);
     tb_client_free(client);
     return 0;
