@@ -22,6 +22,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::PyErrArguments;
 use serde_json::{Map, Number, Value};
 use std::future::Future;
 use std::io::{Read, Write};
@@ -37,24 +38,56 @@ create_exception!(
     temporal_bridge._native,
     NativeError,
     PyException,
-    "An error from the core; `args[0]` is its JSON object {\"kind\", \"message\", \"details\"}."
+    "An error from the core; `args[0]` is its error object as Python values: a dict \
+     {\"kind\": str, \"message\": str, \"details\": dict}."
 );
 
 /// How often a blocked call wakes up to run Python's signal handlers. Short
 /// enough that Ctrl-C feels immediate, long enough to cost nothing.
 const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(50);
 
-/// Nesting limit of values converted to JSON. The core parses requests with
-/// serde_json's limit of 128 levels; this leaves room for the request's own.
-const MAX_JSON_DEPTH: usize = 100;
+/// The deepest JSON value the core reads back from a payload: serde_json
+/// parses at most 127 levels of nesting (deeper payloads come back as raw,
+/// tagged payloads).
+const MAX_PAYLOAD_DEPTH: usize = 127;
 
-fn native_error(error: &Error) -> PyErr {
-    NativeError::new_err(error.to_json())
+/// Nesting limit of values converted to JSON: any payload the core can read
+/// back, wherever a request holds it (at most three levels down, as in
+/// `failure.details[i]`). It also stops a reference cycle long before the
+/// stack runs out.
+const MAX_JSON_DEPTH: usize = MAX_PAYLOAD_DEPTH + 3;
+
+/// A core error raised as `NativeError`, its error object built as Python
+/// values when Python needs it (no JSON text in between, so no parser's
+/// nesting limit applies to the details).
+struct ErrorObject(Error);
+
+impl PyErrArguments for ErrorObject {
+    fn arguments(self, py: Python<'_>) -> Py<PyAny> {
+        error_to_py(py, &self.0).unbind()
+    }
+}
+
+fn native_error(error: Error) -> PyErr {
+    NativeError::new_err(ErrorObject(error))
+}
+
+/// An error object as Python values: `{"kind", "message", "details"}`.
+fn error_to_py<'py>(py: Python<'py>, error: &Error) -> Bound<'py, PyAny> {
+    json_to_py(py, &error.to_json_value()).unwrap_or_else(|failure| {
+        // Only a Python failure (out of memory...) gets here; still an error
+        // object, so the caller raises an exception of the hierarchy.
+        let fallback = Error::internal(format!(
+            "could not convert the core's {} error to Python values: {failure}",
+            error.kind()
+        ));
+        json_to_py(py, &fallback.to_json_value()).unwrap_or_else(|_| py.None().into_bound(py))
+    })
 }
 
 /// Spawns a task on the process-wide runtime (fresh after fork).
 fn spawn(task: impl Future<Output = ()> + Send + 'static) -> PyResult<()> {
-    runtime::shared().map_err(|e| native_error(&e))?.spawn(task);
+    runtime::shared().map_err(native_error)?.spawn(task);
     Ok(())
 }
 
@@ -83,18 +116,18 @@ where
     T: Send + 'static,
     F: Future<Output = Result<T, Error>> + Send + 'static,
 {
-    let mut call = BlockingCall::new(future).map_err(|e| native_error(&e))?;
+    let mut call = BlockingCall::new(future).map_err(native_error)?;
     loop {
         let outcome = py.detach(|| call.wait(Some(SIGNAL_CHECK_INTERVAL)));
         match outcome {
-            Ok(Some(result)) => return result.map_err(|e| native_error(&e)),
+            Ok(Some(result)) => return result.map_err(native_error),
             Ok(None) => {
                 if let Err(interrupt) = py.check_signals() {
                     token.cancel();
                     return Err(interrupt);
                 }
             }
-            Err(error) => return Err(native_error(&error)),
+            Err(error) => return Err(native_error(error)),
         }
     }
 }
@@ -201,7 +234,8 @@ impl CompletionQueue {
     }
 
     /// Takes every outcome waiting: `(key, True, response)` (Python values),
-    /// `(key, True, NativeClient)` for a connect, or `(key, False, error_json)`.
+    /// `(key, True, NativeClient)` for a connect, or `(key, False, error)`
+    /// (the error object as Python values, as `NativeError` carries it).
     fn drain<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         // Order matters: consume the wake-up bytes, then clear the flag, then
         // take the outcomes. An outcome pushed after the flag is cleared sends
@@ -227,7 +261,9 @@ impl CompletionQueue {
                 Outcome::Connected(client) => {
                     (key, true, NativeClient::new(client)).into_pyobject(py)?
                 }
-                Outcome::Failed(error) => (key, false, error.to_json()).into_pyobject(py)?,
+                Outcome::Failed(error) => {
+                    (key, false, error_to_py(py, &error)).into_pyobject(py)?
+                }
             };
             list.append(item)?;
         }
@@ -260,10 +296,7 @@ impl NativeClient {
         let guard = PendingGuard::new(&self.pending);
         async move {
             let _guard = guard;
-            let options = CallOptions {
-                timeout: None,
-                cancel: Some(token),
-            };
+            let options = CallOptions::with_cancel(token);
             client.call_value(&operation, request, &options).await
         }
     }
@@ -577,9 +610,75 @@ fn py_to_json(value: &Bound<'_, PyAny>, depth: usize) -> Result<Value, Unsupport
     )))
 }
 
+/// A JSON value as Python values. Iterative, not recursive: however deep
+/// the value nests, the conversion cannot overflow the stack (a container is
+/// placed in its parent first, then filled).
 fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    /// A container being filled, and what is left to put in it.
+    enum Filling<'py, 'v> {
+        List(Bound<'py, PyList>, std::slice::Iter<'v, Value>),
+        Dict(Bound<'py, PyDict>, serde_json::map::Iter<'v>),
+    }
+
+    /// A scalar as a Python value, or an empty container and its filling.
+    fn start<'py, 'v>(
+        py: Python<'py>,
+        value: &'v Value,
+    ) -> PyResult<(Bound<'py, PyAny>, Option<Filling<'py, 'v>>)> {
+        Ok(match value {
+            Value::Array(items) => {
+                let list = PyList::empty(py);
+                (
+                    list.clone().into_any(),
+                    Some(Filling::List(list, items.iter())),
+                )
+            }
+            Value::Object(map) => {
+                let dict = PyDict::new(py);
+                (
+                    dict.clone().into_any(),
+                    Some(Filling::Dict(dict, map.iter())),
+                )
+            }
+            scalar => (scalar_to_py(py, scalar)?, None),
+        })
+    }
+
+    let (root, filling) = start(py, value)?;
+    let mut stack: Vec<Filling<'py, '_>> = filling.into_iter().collect();
+    while let Some(top) = stack.last_mut() {
+        let next = match top {
+            Filling::List(list, items) => match items.next() {
+                Some(item) => {
+                    let (converted, filling) = start(py, item)?;
+                    list.append(converted)?;
+                    filling
+                }
+                None => {
+                    stack.pop();
+                    continue;
+                }
+            },
+            Filling::Dict(dict, entries) => match entries.next() {
+                Some((key, item)) => {
+                    let (converted, filling) = start(py, item)?;
+                    dict.set_item(key, converted)?;
+                    filling
+                }
+                None => {
+                    stack.pop();
+                    continue;
+                }
+            },
+        };
+        stack.extend(next);
+    }
+    Ok(root)
+}
+
+/// A JSON scalar (not an array or object) as a Python value.
+fn scalar_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
     Ok(match value {
-        Value::Null => py.None().into_bound(py),
         Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
         Value::Number(n) => {
             if let Some(i) = n.as_i64() {
@@ -598,20 +697,9 @@ fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>
             }
         }
         Value::String(s) => PyString::new(py, s).into_any(),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(json_to_py(py, item)?)?;
-            }
-            list.into_any()
-        }
-        Value::Object(map) => {
-            let dict = PyDict::new(py);
-            for (key, item) in map {
-                dict.set_item(key, json_to_py(py, item)?)?;
-            }
-            dict.into_any()
-        }
+        Value::Null => py.None().into_bound(py),
+        // Never here: `json_to_py` builds containers itself.
+        Value::Array(_) | Value::Object(_) => py.None().into_bound(py),
     })
 }
 

@@ -24,7 +24,8 @@ OPERATIONS: tuple[str, ...]
 ERROR_KINDS: tuple[str, ...]
 
 class NativeError(Exception):
-    """An error from the core; ``args[0]`` is its JSON object text."""
+    """An error from the core; ``args[0]`` is its error object as Python
+    values: ``{"kind": str, "message": str, "details": dict}``."""
 
 @final
 class NativeClient:
@@ -46,7 +47,10 @@ class NativeClient:
 class CompletionQueue:
     def __init__(self) -> None: ...
     def fileno(self) -> int: ...
-    def drain(self) -> list[tuple[int, bool, Any]]: ...
+    def drain(self) -> list[tuple[int, bool, Any]]:
+        """Outcomes waiting: ``(key, True, response)``, ``(key, True, NativeClient)``
+        for a connect, or ``(key, False, error)`` with the error object as in
+        ``NativeError.args[0]``."""
 
 @final
 class PendingCall:

@@ -267,7 +267,7 @@ def start_workflow(
     if request_id is not None:
         request["request_id"] = check_str("request_id", request_id)
     if rpc_timeout is not None:
-        request["call_timeout"] = duration("rpc_timeout", rpc_timeout)
+        request["rpc_timeout"] = duration("rpc_timeout", rpc_timeout)
     if start_signal is not None:
         request["start_signal"] = check_str("start_signal", start_signal)
     if start_signal_args != () and values("start_signal_args", start_signal_args):
@@ -295,11 +295,17 @@ def workflow_request(
     workflow_id: str, run_id: str | None, timeout_name: str, timeout: Duration | None, **fields: Any
 ) -> dict[str, Any]:
     """A request about one workflow: its ID, the run (``None``: the one the
-    core picks), the operation's ``fields`` and the call's timeout (the
-    argument ``timeout_name`` in errors). ``None`` values are left out."""
-    return drop_none(
-        {"workflow_id": workflow_id, "run_id": run_id, **fields, "call_timeout": duration(timeout_name, timeout)}
-    )
+    core picks), the operation's ``fields`` and a timeout: ``rpc_timeout``
+    (each attempt) or ``timeout`` (the whole call, ``call_timeout`` in the
+    contract). ``None`` values are left out."""
+    field = TIMEOUT_FIELDS[timeout_name]
+    return drop_none({"workflow_id": workflow_id, "run_id": run_id, **fields, field: duration(timeout_name, timeout)})
+
+
+#: The contract's field for each timeout argument: ``rpc_timeout`` bounds each
+#: attempt of a call (as ``Client.connect(rpc_timeout=)`` does for every
+#: call), ``timeout`` the whole call, retries and waiting included.
+TIMEOUT_FIELDS = {"rpc_timeout": "rpc_timeout", "timeout": "call_timeout"}
 
 
 # ------------------------------------------------------------------ visibility
@@ -310,7 +316,7 @@ def list_workflows(query: str | None, rpc_timeout: Duration | None) -> dict[str,
     return drop_none(
         {
             "query": opt_str("query", query) or "",
-            "call_timeout": duration("rpc_timeout", rpc_timeout),
+            "rpc_timeout": duration("rpc_timeout", rpc_timeout),
         }
     )
 
@@ -319,7 +325,7 @@ def count_workflows(query: str | None, rpc_timeout: Duration | None) -> dict[str
     return drop_none(
         {
             "query": opt_str("query", query),
-            "call_timeout": duration("rpc_timeout", rpc_timeout),
+            "rpc_timeout": duration("rpc_timeout", rpc_timeout),
         }
     )
 
@@ -385,7 +391,7 @@ def batch(query: str, reason: str, job_id: str | None, rpc_timeout: Duration | N
             "query": check_str("query", query),
             "reason": check_str("reason", reason),
             "job_id": opt_str("job_id", job_id),
-            "call_timeout": duration("rpc_timeout", rpc_timeout),
+            "rpc_timeout": duration("rpc_timeout", rpc_timeout),
         }
     )
 

@@ -30,7 +30,7 @@ from .client import (
     _result_value,
     _UpdateHandleBase,
 )
-from .exceptions import _from_error_json
+from .exceptions import _from_error
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ async def _await_native(start: Callable[[_native.CompletionQueue, int], _native.
     try:
         pending = start(completions.queue, key)
     except _native.NativeError as err:  # e.g. the runtime could not start
-        raise _from_error_json(err.args[0]) from None
+        raise _from_error(err.args[0]) from None
     completions.waiting[key] = future
     try:
         return await future
@@ -113,7 +113,7 @@ async def _await_native(start: Callable[[_native.CompletionQueue, int], _native.
 async def _call(native: _native.NativeClient, operation: str, request: Mapping[str, Any], raw: bool = False) -> Any:
     ok, value = await _await_native(functools.partial(native.call_async, operation, request))
     if not ok:
-        raise _from_error_json(value, raw)
+        raise _from_error(value, raw)
     return value
 
 
@@ -146,6 +146,22 @@ class AsyncWorkflowHandle(_HandleBase):
         """Status, type, times, memo, search attributes, pending activities."""
         return _description(await _call(self._native, "describe_workflow", self._describe_request(rpc_timeout)))
 
+    async def reset(
+        self,
+        reset_type: str | None = None,
+        *,
+        event_id: int | None = None,
+        reason: str | None = None,
+        reapply_signals: bool = True,
+        request_id: str | None = None,
+        rpc_timeout: Duration | None = None,
+    ) -> AsyncWorkflowHandle:
+        """Resets the workflow (see ``WorkflowHandle.reset``); returns a handle
+        to the new run."""
+        request = self._reset_request(reset_type, event_id, reason, reapply_signals, request_id, rpc_timeout)
+        response = await _call(self._native, "reset_workflow", request)
+        return AsyncWorkflowHandle(self._native, self.id, response["run_id"], None, response["run_id"])
+
     async def signal(
         self,
         signal: str,
@@ -176,12 +192,13 @@ class AsyncWorkflowHandle(_HandleBase):
         id: str | None = None,
         raw_args: Sequence[Payload] | None = None,
         raw: bool = False,
+        timeout: Duration | None = None,
         rpc_timeout: Duration | None = None,
     ) -> Any:
         """Sends an update and waits for its result (see
         ``WorkflowHandle.execute_update``). Cancelling the awaiting task
         abandons the wait, not the update."""
-        request = self._update_request(update, args, id, "completed", raw_args, raw, rpc_timeout)
+        request = self._update_request(update, args, id, "completed", raw_args, raw, timeout, rpc_timeout)
         return _result_value(await _call(self._native, "execute_update", request, raw), raw)
 
     async def start_update(
@@ -192,12 +209,13 @@ class AsyncWorkflowHandle(_HandleBase):
         wait_for_stage: WorkflowUpdateStage | str | None = None,
         raw_args: Sequence[Payload] | None = None,
         raw: bool = False,
+        timeout: Duration | None = None,
         rpc_timeout: Duration | None = None,
     ) -> AsyncWorkflowUpdateHandle:
         """Sends an update and returns its handle once accepted (see
         ``WorkflowHandle.start_update``)."""
         stage = "accepted" if wait_for_stage is None else wait_for_stage
-        request = self._update_request(update, args, id, stage, raw_args, raw, rpc_timeout)
+        request = self._update_request(update, args, id, stage, raw_args, raw, timeout, rpc_timeout)
         response = await _call(self._native, "execute_update", request, raw)
         return self._sent_update(AsyncWorkflowUpdateHandle, update, response, raw)
 
@@ -316,7 +334,7 @@ class AsyncClient:
         )
         ok, value = await _await_native(functools.partial(_native.connect_async, _native.to_json(options)))
         if not ok:
-            raise _from_error_json(value)
+            raise _from_error(value)
         return cls(value)
 
     @property

@@ -12,7 +12,7 @@ the bookkeeping here (the ``_...Base`` classes); only the calls differ.
 from __future__ import annotations
 
 from . import _native, _requests
-from .exceptions import _from_error_json
+from .exceptions import _from_error
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def _call(native: _native.NativeClient, operation: str, request: Mapping[str, An
     try:
         return native.call(operation, request)
     except _native.NativeError as err:
-        raise _from_error_json(err.args[0], raw) from None
+        raise _from_error(err.args[0], raw) from None
 
 
 def _result_value(response: Mapping[str, Any], raw: bool) -> Any:
@@ -143,6 +143,26 @@ class _HandleBase:
     def _describe_request(self, rpc_timeout: Duration | None) -> dict[str, Any]:
         return self._request(rpc_timeout)
 
+    def _reset_request(
+        self,
+        reset_type: str | None,
+        event_id: int | None,
+        reason: str | None,
+        reapply_signals: bool,
+        request_id: str | None,
+        rpc_timeout: Duration | None,
+    ) -> dict[str, Any]:
+        if event_id is not None and (isinstance(event_id, bool) or not isinstance(event_id, int)):
+            raise TypeError(f"event_id must be an int, got {type(event_id).__name__}")
+        return self._request(
+            rpc_timeout,
+            reset_type=_requests.policy("reset_type", reset_type),
+            event_id=event_id,
+            reason=_requests.opt_str("reason", reason),
+            reapply_signals=bool(reapply_signals),
+            request_id=_requests.opt_str("request_id", request_id),
+        )
+
     def _signal_request(
         self, signal: str, args: Sequence[Any], raw_args: Sequence[Payload] | None, rpc_timeout: Duration | None
     ) -> dict[str, Any]:
@@ -174,15 +194,26 @@ class _HandleBase:
         wait_for_stage: object,
         raw_args: Sequence[Payload] | None,
         raw: bool,
+        timeout: Duration | None,
         rpc_timeout: Duration | None,
     ) -> dict[str, Any]:
-        request = self._request(
-            rpc_timeout,
-            first_execution_run_id=self.first_execution_run_id,
-            update_name=_requests.check_str("update", update),
-            update_id=_requests.opt_str("id", id),
-            wait_for_stage=_requests.policy("wait_for_stage", wait_for_stage),
-            raw=bool(raw),
+        # An update is a wait (its RPC is a long poll the server holds open):
+        # `timeout` bounds the whole call; `rpc_timeout`, its name before
+        # `timeout` existed, still does too.
+        if timeout is not None and rpc_timeout is not None:
+            raise TypeError("give an update timeout= or rpc_timeout=, not both")
+        name, limit = ("timeout", timeout) if rpc_timeout is None else ("rpc_timeout", rpc_timeout)
+        request = _requests.drop_none(
+            dict(
+                workflow_id=self.id,
+                run_id=self._target_run_id,
+                call_timeout=_requests.duration(name, limit),
+                first_execution_run_id=self.first_execution_run_id,
+                update_name=_requests.check_str("update", update),
+                update_id=_requests.opt_str("id", id),
+                wait_for_stage=_requests.policy("wait_for_stage", wait_for_stage),
+                raw=bool(raw),
+            )
         )
         return _requests.put_args(request, "update", args, raw_args)
 
@@ -247,9 +278,9 @@ class _ActivityHandleBase:
     def _request(self, rpc_timeout: Duration | None, **fields: Any) -> dict[str, Any]:
         request = dict(self._target)
         request.update(_requests.drop_none(fields))
-        call_timeout = _requests.duration("rpc_timeout", rpc_timeout)
-        if call_timeout is not None:
-            request["call_timeout"] = call_timeout
+        attempt_timeout = _requests.duration("rpc_timeout", rpc_timeout)
+        if attempt_timeout is not None:
+            request["rpc_timeout"] = attempt_timeout
         return request
 
     def _details_request(self, details: Sequence[Any], rpc_timeout: Duration | None) -> dict[str, Any]:
@@ -411,6 +442,26 @@ class WorkflowHandle(_HandleBase):
         """Status, type, times, memo, search attributes, pending activities."""
         return _description(_call(self._native, "describe_workflow", self._describe_request(rpc_timeout)))
 
+    def reset(
+        self,
+        reset_type: str | None = None,
+        *,
+        event_id: int | None = None,
+        reason: str | None = None,
+        reapply_signals: bool = True,
+        request_id: str | None = None,
+        rpc_timeout: Duration | None = None,
+    ) -> WorkflowHandle:
+        """Resets the workflow: its run is terminated and a new run continues
+        from a completed workflow task of its history, running the workflow's
+        code again from there. ``reset_type`` is ``"last_workflow_task"`` (the
+        default) or ``"first_workflow_task"``; or give the exact ``event_id``
+        instead. Signals received after that point reach the new run unless
+        ``reapply_signals`` is false. Returns a handle to the new run."""
+        request = self._reset_request(reset_type, event_id, reason, reapply_signals, request_id, rpc_timeout)
+        response = _call(self._native, "reset_workflow", request)
+        return WorkflowHandle(self._native, self.id, response["run_id"], None, response["run_id"])
+
     def signal(
         self,
         signal: str,
@@ -452,6 +503,7 @@ class WorkflowHandle(_HandleBase):
         id: str | None = None,
         raw_args: Sequence[Payload] | None = None,
         raw: bool = False,
+        timeout: Duration | None = None,
         rpc_timeout: Duration | None = None,
     ) -> Any:
         """Sends the update ``update`` and waits for its handler's result.
@@ -459,10 +511,11 @@ class WorkflowHandle(_HandleBase):
         ``id`` defaults to a random UUID; sending the same ID again refers to
         the same update (it is not run twice). Raises
         ``WorkflowUpdateFailedError`` (``.failure``) when the validator
-        rejected it, no handler exists, or the handler failed. ``rpc_timeout``
-        bounds the whole call, the wait for the handler included.
+        rejected it, no handler exists, or the handler failed. ``timeout``
+        (or ``rpc_timeout``, its older name here) bounds the whole call, the
+        wait for the handler included.
         """
-        request = self._update_request(update, args, id, "completed", raw_args, raw, rpc_timeout)
+        request = self._update_request(update, args, id, "completed", raw_args, raw, timeout, rpc_timeout)
         return _result_value(_call(self._native, "execute_update", request, raw), raw)
 
     def start_update(
@@ -473,6 +526,7 @@ class WorkflowHandle(_HandleBase):
         wait_for_stage: WorkflowUpdateStage | str | None = None,
         raw_args: Sequence[Payload] | None = None,
         raw: bool = False,
+        timeout: Duration | None = None,
         rpc_timeout: Duration | None = None,
     ) -> WorkflowUpdateHandle:
         """Sends the update ``update`` and returns its handle once a worker
@@ -481,7 +535,7 @@ class WorkflowHandle(_HandleBase):
         waits for the outcome. A rejected update raises
         ``WorkflowUpdateFailedError`` here already."""
         stage = "accepted" if wait_for_stage is None else wait_for_stage
-        request = self._update_request(update, args, id, stage, raw_args, raw, rpc_timeout)
+        request = self._update_request(update, args, id, stage, raw_args, raw, timeout, rpc_timeout)
         response = _call(self._native, "execute_update", request, raw)
         return self._sent_update(WorkflowUpdateHandle, update, response, raw)
 
@@ -632,7 +686,7 @@ class Client:
         try:
             native = _native.connect(_native.to_json(options))
         except _native.NativeError as err:
-            raise _from_error_json(err.args[0]) from None
+            raise _from_error(err.args[0]) from None
         return cls(native)
 
     @property

@@ -11,8 +11,6 @@ this hierarchy.
 
 from __future__ import annotations
 
-from . import _native
-
 # Not `from typing import TYPE_CHECKING`: importing typing costs start-up time.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -327,7 +325,19 @@ class Failure:
 
     @classmethod
     def _from_json(cls, raw: dict[str, Any], raw_payloads: bool = False) -> Failure:
-        cause = raw.get("cause")
+        # From the innermost cause outwards, in a loop: a chain as long as
+        # the server allows needs no recursion.
+        chain = [raw]
+        while isinstance(chain[-1].get("cause"), dict):
+            chain.append(chain[-1]["cause"])
+        *outer, innermost = chain
+        failure = cls._link(innermost, None, raw_payloads)
+        for link in reversed(outer):
+            failure = cls._link(link, failure, raw_payloads)
+        return failure
+
+    @classmethod
+    def _link(cls, raw: dict[str, Any], cause: Failure | None, raw_payloads: bool) -> Failure:
         return cls(
             str(raw.get("message", "")),
             type=raw.get("type"),
@@ -336,7 +346,7 @@ class Failure:
             stack_trace=str(raw.get("stack_trace", "")),
             non_retryable=bool(raw.get("non_retryable", False)),
             details=_payload_values(raw.get("details"), raw_payloads),
-            cause=cls._from_json(cause, raw_payloads) if isinstance(cause, dict) else None,
+            cause=cause,
             raw=raw,
         )
 
@@ -396,13 +406,17 @@ def error_class(kind: str) -> type[TemporalBridgeError]:
     return _CLASSES.get(kind, TemporalBridgeError)
 
 
-def _from_error_json(text: str, raw_payloads: bool = False) -> TemporalBridgeError:
-    """Builds the exception for one core error object (``{"kind","message","details"}``)."""
-    try:
-        obj = _native.from_json(text)
-        kind, message, details = obj["kind"], obj["message"], obj.get("details") or {}
-    except (ValueError, KeyError, TypeError):
-        return InternalError(f"malformed error from the core: {text!r}")
+def _from_error(obj: object, raw_payloads: bool = False) -> TemporalBridgeError:
+    """Builds the exception for one core error object: ``{"kind", "message",
+    "details"}`` as Python values (``NativeError.args[0]``, or a failed
+    outcome of the completion queue). The native module builds them without
+    JSON text in between, so details of any depth the core accepts arrive
+    intact."""
+    if not isinstance(obj, dict):
+        return InternalError(f"malformed error from the core: {obj!r}")
+    kind, message, details = obj.get("kind"), obj.get("message"), obj.get("details")
+    if not isinstance(kind, str) or not isinstance(message, str) or not isinstance(details, dict):
+        return InternalError(f"malformed error from the core: {obj!r}")
     error = error_class(kind)(message, kind=kind, details=details)
     if raw_payloads and isinstance(error, (WorkflowFailureError, WorkflowUpdateFailedError)):
         error._raw_payloads = True

@@ -44,3 +44,12 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def nested(depth: int) -> object:
+    """A JSON value of `depth` containers, one inside the other (lists and
+    dicts alternating, a string at the bottom)."""
+    value: object = "bottom"
+    for level in range(depth):
+        value = [value] if level % 2 else {"level": level, "inner": value}
+    return value

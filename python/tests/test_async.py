@@ -206,3 +206,17 @@ def test_no_completion_is_lost_under_bursts(env: DevEnv, wf_id: WfId) -> None:
         assert await pending_calls_drop_to(client, 0)
 
     run(env, body)
+
+
+def test_reset_by_event_id(env: DevEnv, wf_id: WfId) -> None:
+    async def body(client: AsyncClient) -> None:
+        handle = await client.start_workflow("FailsOnceWorkflow", id=wf_id(""), task_queue=env.task_queue)
+        with pytest.raises(WorkflowFailedError):
+            await handle.result()
+        # The first workflow task completes as event 4 (started, scheduled,
+        # started, completed), before the activity was scheduled.
+        new_run = await handle.reset(event_id=4, reapply_signals=False)
+        assert new_run.run_id != handle.run_id
+        assert await new_run.result() == "recovered"
+
+    run(env, body)

@@ -26,7 +26,7 @@ from temporal_bridge import (
     WorkflowTerminatedError,
     _native,
 )
-from temporal_bridge.exceptions import _from_error_json, error_class
+from temporal_bridge.exceptions import _from_error, error_class
 
 WfId = Callable[[str], str]
 
@@ -72,7 +72,7 @@ START_CASES: list[tuple[str, tuple[Any, ...], dict[str, Any], type[BaseException
      ["raw_args"]),
     ("complex in memo", (), {"raw_args": [Payload(b"x")], "memo": {"k": 1j}}, TypeError,
      ["memo['k']", "complex"]),
-    ("negative rpc timeout", (), {"rpc_timeout": -5}, InvalidArgumentError, ["call_timeout"]),
+    ("negative rpc timeout", (), {"rpc_timeout": -5}, InvalidArgumentError, ["rpc_timeout"]),
     ("bad cron", (), {"cron_schedule": "every tuesday"}, InvalidArgumentError, ["CronSchedule"]),
 ]  # fmt: skip
 
@@ -226,12 +226,37 @@ def test_every_core_error_kind_has_its_own_exception_class() -> None:
 
 
 def test_error_objects_become_exceptions_with_details() -> None:
-    err = _from_error_json('{"kind": "already_started", "message": "m", "details": {"run_id": "r1", "grpc_code": "ALREADY_EXISTS"}}')
+    err = _from_error({"kind": "already_started", "message": "m", "details": {"run_id": "r1", "grpc_code": "ALREADY_EXISTS"}})
     assert isinstance(err, temporal_bridge.WorkflowAlreadyStartedError)
     assert (err.run_id, err.grpc_code, err.message, str(err)) == ("r1", "ALREADY_EXISTS", "m", "m")
-    unknown = _from_error_json('{"kind": "from_the_future", "message": "new", "details": {}}')
+    unknown = _from_error({"kind": "from_the_future", "message": "new", "details": {}})
     assert type(unknown) is TemporalBridgeError and unknown.kind == "from_the_future"
-    assert isinstance(_from_error_json("not json"), temporal_bridge.InternalError)
+    for malformed in ("not an object", {"kind": "internal"}, {"kind": 1, "message": "m", "details": {}}, None):
+        assert isinstance(_from_error(malformed), temporal_bridge.InternalError)
+
+
+def test_native_errors_carry_their_error_object_as_python_values(client: Client) -> None:
+    # A wrong field type is refused by the core (not by Python): the native
+    # exception's argument is the error object itself, not JSON text.
+    with pytest.raises(_native.NativeError) as caught:
+        client._native.call("describe_workflow", {"workflow_id": 5})
+    [obj] = caught.value.args
+    assert isinstance(obj, dict) and obj["kind"] == "invalid_argument"
+    assert isinstance(obj["message"], str) and obj["details"]["field"] == "workflow_id"
+
+
+def test_failure_chains_of_any_length_become_failures() -> None:
+    # Built in a loop: a chain longer than Python's recursion limit is fine.
+    raw: dict[str, Any] = {"message": "root", "kind": "application"}
+    for n in range(5000):
+        raw = {"message": f"link {n}", "kind": "application", "details": [n], "cause": raw}
+    err = _from_error({"kind": "workflow_failed", "message": "m", "details": {"failure": raw}})
+    assert isinstance(err, temporal_bridge.WorkflowFailedError)
+    link = err.failure
+    for n in reversed(range(5000)):
+        assert link is not None and (link.message, link.details) == (f"link {n}", [n])
+        link = link.cause
+    assert link is not None and link.message == "root" and link.cause is None
 
 
 def test_json_conversion_is_exact() -> None:

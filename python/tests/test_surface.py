@@ -19,7 +19,7 @@ from typing import Any, Callable, TypeVar
 
 import pytest
 from devenv import DevEnv
-from helpers import wait_until
+from helpers import nested, wait_until
 from temporalio.exceptions import ApplicationError
 
 from temporal_bridge import (
@@ -606,6 +606,36 @@ def test_async_activity_failed_and_cancelled(client: Client, env: DevEnv, wf_id:
     activity.report_cancellation("stopped")
     with pytest.raises(WorkflowCanceledError):
         cancelled.result(timeout=30)
+
+
+def test_workflow_failure_with_deeply_nested_details(client: Client, env: DevEnv, wf_id: WfId) -> None:
+    # The details travel through the server and the Python SDK worker (whose
+    # workflow fails with the activity's failure) and come back five levels
+    # down in the error object: {details: {failure: {cause: {details: [...]}}}}.
+    deep = nested(126)
+    failing = client.start_workflow("AsyncActivityWorkflow", id=wf_id(""), task_queue=env.task_queue)
+    info = published_activity(env, failing.id)
+    client.get_async_activity_handle(workflow_id=failing.id, activity_id=info["activity_id"]).fail(
+        "deep failure", type="Deep", non_retryable=True, details=[deep]
+    )
+    with pytest.raises(WorkflowFailedError) as caught:
+        failing.result(timeout=30)
+    failure = caught.value.failure
+    assert failure is not None and failure.kind == "activity"
+    assert failure.cause is not None
+    assert (failure.cause.message, failure.cause.type, failure.cause.details) == ("deep failure", "Deep", [deep])
+
+    # The same through the asyncio client, whose errors reach the event loop
+    # through the completion queue.
+    async def body(aclient: AsyncClient) -> None:
+        handle = aclient.get_workflow_handle(failing.id)
+        with pytest.raises(WorkflowFailedError) as caught:
+            await handle.result(timeout=30)
+        failure = caught.value.failure
+        assert failure is not None and failure.cause is not None
+        assert failure.cause.details == [deep]
+
+    run(env, body)
 
 
 def test_async_activity_errors(client: Client, env: DevEnv, wf_id: WfId) -> None:

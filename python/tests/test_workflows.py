@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import pytest
 from devenv import DevEnv
-from helpers import run_child, wait_until
+from helpers import nested, run_child, wait_until
 
 from temporal_bridge import (
     Client,
@@ -156,6 +156,26 @@ def test_terminate_with_reason_and_details(client: Client, env: DevEnv, wf_id: W
     assert handle.describe().status is WorkflowExecutionStatus.TERMINATED
 
 
+# 127 levels is the deepest payload the core reads back (serde_json's limit);
+# the error object around the details adds levels of its own, which once made
+# such errors unreadable (an InternalError instead of the workflow's).
+@pytest.mark.parametrize("depth", [126, 127])
+def test_terminate_with_deeply_nested_details(client: Client, env: DevEnv, wf_id: WfId, depth: int) -> None:
+    deep = nested(depth)
+    handle = client.start_workflow("LongRunningWorkflow", 3600, id=wf_id(""), task_queue=env.task_queue)
+    handle.terminate(reason="deep", details=[deep, "second"])
+    with pytest.raises(WorkflowTerminatedError) as caught:
+        handle.result(timeout=30)
+    assert caught.value.reason == "deep"
+    assert caught.value.details == [deep, "second"]
+
+
+@pytest.mark.parametrize("depth", [126, 127])
+def test_deeply_nested_values_round_trip(client: Client, env: DevEnv, wf_id: WfId, depth: int) -> None:
+    deep = nested(depth)
+    assert client.execute_workflow("EchoWorkflow", deep, id=wf_id(""), task_queue=env.task_queue) == deep
+
+
 def test_timed_out(client: Client, env: DevEnv, wf_id: WfId) -> None:
     handle = client.start_workflow(
         "LongRunningWorkflow", 3600, id=wf_id(""), task_queue=env.task_queue, execution_timeout=timedelta(seconds=1)
@@ -290,3 +310,20 @@ def test_raw_payloads_pass_through_untouched(client: Client, env: DevEnv, wf_id:
     assert result.metadata["encoding"] == b"json/plain"
     assert json.loads(result.data) == {"raw": True}
     assert handle.result(timeout=30) == {"raw": True}
+
+
+def test_reset_runs_a_failed_workflow_again_until_it_completes(client: Client, env: DevEnv, wf_id: WfId) -> None:
+    handle = client.start_workflow("FailsOnceWorkflow", id=wf_id(""), task_queue=env.task_queue)
+    with pytest.raises(WorkflowFailedError):
+        handle.result(timeout=30)
+    with pytest.raises(TypeError, match="event_id"):
+        handle.reset(event_id="4")  # type: ignore[arg-type]
+    new_run = handle.reset("first_workflow_task", reason="try again")
+    assert new_run.id == handle.id
+    assert new_run.run_id is not None and new_run.run_id != handle.run_id
+    assert new_run.result(timeout=30) == "recovered"
+    assert new_run.describe().status is WorkflowExecutionStatus.COMPLETED
+    # The failed run stays failed; the workflow's latest run completed.
+    assert client.get_workflow_handle(handle.id).result(timeout=30) == "recovered"
+    with pytest.raises(NotFoundError):
+        client.get_workflow_handle(wf_id("missing")).reset()
