@@ -248,6 +248,29 @@ mod tests {
     }
 
     #[test]
+    fn enum_names_are_read_in_any_case_and_unknown_ones_listed() {
+        use crate::workflow::IdConflictPolicy;
+        for spelling in ["use_existing", "USE_EXISTING", "Use_Existing"] {
+            let text = format!(
+                r#"{{"workflow_type": "W", "task_queue": "q", "id_conflict_policy": "{spelling}"}}"#
+            );
+            let (req, _) = parse_request::<StartWorkflowRequest>("start_workflow", &text).unwrap();
+            assert_eq!(req.id_conflict_policy, Some(IdConflictPolicy::UseExisting));
+        }
+        let err = parse_request::<StartWorkflowRequest>(
+            "start_workflow",
+            r#"{"workflow_type": "W", "task_queue": "q", "id_conflict_policy": "sometimes"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.detail("field").unwrap(), "id_conflict_policy");
+        assert!(err.message().contains("use_existing"), "{err}");
+        assert_eq!(
+            serde_json::to_value(IdConflictPolicy::TerminateExisting).unwrap(),
+            "terminate_existing"
+        );
+    }
+
+    #[test]
     fn call_timeout_is_split_off_and_validated() {
         let (req, fields) = parse_request::<GetResultRequest>(
             "get_workflow_result",

@@ -63,6 +63,29 @@ pub(crate) fn json_type_name(value: &Value) -> &'static str {
     }
 }
 
+/// Implements `Deserialize` for a contract enum from its names, read in any
+/// case (`"use_existing"`, `"USE_EXISTING"`, `"Use_Existing"`): the names are
+/// the contract's, the spelling is the caller's. An unknown name is an error
+/// listing the accepted ones. `Serialize` stays derived (snake_case).
+macro_rules! names_in_any_case {
+    ($ty:ident { $($variant:ident = $name:literal),+ $(,)? }) => {
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> std::result::Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                $(
+                    if text.eq_ignore_ascii_case($name) {
+                        return Ok($ty::$variant);
+                    }
+                )+
+                Err(serde::de::Error::unknown_variant(&text, &[$($name),+]))
+            }
+        }
+    };
+}
+pub(crate) use names_in_any_case;
+
 /// A JSON value read only to check that no object repeats a key.
 struct NoDuplicateKeys;
 

@@ -9,6 +9,7 @@ use crate::client::{CallOptions, Client, RpcKind};
 use crate::error::{Error, Result};
 use crate::fields::{about_workflow, execution, new_request_id, non_empty, require};
 use crate::history::FetchHistoryRequest;
+use crate::json_text::names_in_any_case;
 use crate::transport::method;
 use serde::{Deserialize, Serialize};
 use temporalio_protos::temporal::api::enums::v1::{
@@ -18,7 +19,7 @@ use temporalio_protos::temporal::api::history::v1::HistoryEvent;
 use temporalio_protos::temporal::api::workflowservice::v1::ResetWorkflowExecutionRequest;
 
 /// Which completed workflow task a reset goes back to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResetType {
     /// The first: the workflow runs again from its start (its input kept).
@@ -27,6 +28,11 @@ pub enum ResetType {
     #[default]
     LastWorkflowTask,
 }
+
+names_in_any_case!(ResetType {
+    FirstWorkflowTask = "first_workflow_task",
+    LastWorkflowTask = "last_workflow_task",
+});
 
 /// Request of `reset_workflow`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -7,6 +7,7 @@
 use crate::client::{CallOptions, Client, RpcKind};
 use crate::error::{Error, ErrorKind, Quoted, Result};
 use crate::fields::{about_workflow, execution, new_request_id, non_empty, require};
+use crate::json_text::names_in_any_case;
 use crate::payload::{encode_args, raw_payloads, single_value, workflow_status_name, RawPayload};
 use crate::transport::method;
 use serde::{Deserialize, Serialize};
@@ -41,7 +42,7 @@ pub struct SignalWorkflowRequest {
 }
 
 /// When a query is refused instead of being run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QueryRejectConditionSetting {
     /// Never refuse (the default).
@@ -51,6 +52,12 @@ pub enum QueryRejectConditionSetting {
     /// Refuse unless the workflow is running or completed successfully.
     NotCompletedCleanly,
 }
+
+names_in_any_case!(QueryRejectConditionSetting {
+    None = "none",
+    NotOpen = "not_open",
+    NotCompletedCleanly = "not_completed_cleanly",
+});
 
 /// Request of `query_workflow`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -8,6 +8,7 @@
 use crate::client::{CallOptions, CallScope, Client, Repolls, RpcKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fields::{about_workflow, execution, new_request_id, non_empty, require};
+use crate::json_text::names_in_any_case;
 use crate::payload::{encode_args, failure_to_json, raw_payloads, single_value, RawPayload};
 use crate::transport::method;
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,7 @@ use temporalio_protos::temporal::api::workflowservice::v1::{
 };
 
 /// How long `execute_update` waits before returning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UpdateWaitStage {
     /// Until a worker accepted the update (its validator passed); the result
@@ -31,6 +32,11 @@ pub enum UpdateWaitStage {
     #[default]
     Completed,
 }
+
+names_in_any_case!(UpdateWaitStage {
+    Accepted = "accepted",
+    Completed = "completed",
+});
 
 /// Request of `execute_update`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -7,6 +7,7 @@ use crate::description::WorkflowDescription;
 use crate::duration::{to_proto, JsonDuration};
 use crate::error::{Error, ErrorKind, Quoted, Result};
 use crate::fields::{about_workflow, execution, new_request_id, non_empty, require};
+use crate::json_text::names_in_any_case;
 use crate::payload::{
     encode_args, encode_values, failure_to_json, json_map_to_payloads, payloads_to_json,
     raw_payloads, retry_state_name, single_value, RawPayload,
@@ -31,7 +32,7 @@ use temporalio_protos::temporal::api::workflowservice::v1::{
 };
 
 /// What to do when a closed workflow with the same ID exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdReusePolicy {
     /// Start a new run whatever way the last one closed.
@@ -44,8 +45,15 @@ pub enum IdReusePolicy {
     TerminateIfRunning,
 }
 
+names_in_any_case!(IdReusePolicy {
+    AllowDuplicate = "allow_duplicate",
+    AllowDuplicateFailedOnly = "allow_duplicate_failed_only",
+    RejectDuplicate = "reject_duplicate",
+    TerminateIfRunning = "terminate_if_running",
+});
+
 /// What to do when a *running* workflow with the same ID exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IdConflictPolicy {
     /// Fail with `already_started`.
@@ -55,6 +63,12 @@ pub enum IdConflictPolicy {
     /// Terminate the running workflow, then start.
     TerminateExisting,
 }
+
+names_in_any_case!(IdConflictPolicy {
+    Fail = "fail",
+    UseExisting = "use_existing",
+    TerminateExisting = "terminate_existing",
+});
 
 /// A workflow retry policy (the server retries the whole workflow).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -55,13 +55,14 @@ def duration(name: str, value: object) -> float | str | None:
 
 
 def policy(name: str, value: object) -> str | None:
-    """An enum member (its value) or its string, in any case."""
+    """An enum member (its value) or its string; the core reads names in any
+    case and refuses unknown ones, naming the field."""
     if value is None:
         return None
     value = getattr(value, "value", value)
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a policy enum member or str, got {type(value).__name__} {value!r}")
-    return value.lower()
+    return value
 
 
 def pem(name: str, value: object) -> str | None:
