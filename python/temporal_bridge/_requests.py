@@ -25,6 +25,12 @@ def _common() -> Any:
     return common
 
 
+def _settings() -> Any:
+    from . import _settings
+
+    return _settings
+
+
 def check_str(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r}")
@@ -141,11 +147,11 @@ def connect_options(
     retry_config: RetryConfig | None,
 ) -> dict[str, Any]:
     tls_json: bool | dict[str, Any] | None
-    # `common` is imported only when used: whoever built a TLSConfig or
-    # RetryConfig has imported it already.
+    from ._settings import RetryConfig, TLSConfig
+
     if tls is None or isinstance(tls, bool):
         tls_json = tls
-    elif isinstance(tls, _common().TLSConfig):
+    elif isinstance(tls, TLSConfig):
         tls_json = drop_none(
             {
                 "server_root_ca_cert": pem("tls.server_root_ca_cert", tls.server_root_ca_cert),
@@ -158,7 +164,7 @@ def connect_options(
         raise TypeError(f"tls must be a bool or a TLSConfig, got {type(tls).__name__}")
     retry_json = None
     if retry_config is not None:
-        if not isinstance(retry_config, _common().RetryConfig):
+        if not isinstance(retry_config, RetryConfig):
             raise TypeError(f"retry_config must be a RetryConfig, got {type(retry_config).__name__}")
         retry_json = drop_none(
             {
@@ -190,7 +196,7 @@ def retry_policy(value: RetryPolicy | Mapping[str, Any] | None) -> dict[str, Any
         return None
     if isinstance(value, dict):
         fields = dict(value)
-    elif isinstance(value, _common().RetryPolicy):
+    elif isinstance(value, _settings().RetryPolicy):
         fields = {
             "initial_interval": value.initial_interval,
             "backoff_coefficient": value.backoff_coefficient,

@@ -22,7 +22,9 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use temporal_bridge_core::{CallOptions, Client, DescribeWorkflowRequest, Error, ErrorKind};
+use temporal_bridge_core::{
+    CallOptions, Client, DescribeWorkflowRequest, Error, ErrorKind, GetResultRequest,
+};
 
 /// The per-attempt timeout of every test client: the deadline of a call
 /// made without one of its own.
@@ -285,6 +287,28 @@ async fn http_503_is_unavailable_and_retried(mode: Mode) {
     assert_eq!(server.calls(), 3);
 }
 
+/// A result wait whose attempts keep failing (a proxy answering 503) rides
+/// them out until its deadline, then says what the last attempt failed with.
+async fn a_result_wait_past_its_deadline_says_what_kept_failing(mode: Mode) {
+    let page = Reply::http(503, "text/html", html_page(), None);
+    let server = FakeServer::start(mode, Misbehaviour::Reply(page), 1000).await;
+    let client = server.client(3).await;
+    let begun = Instant::now();
+    let err = client
+        .get_workflow_result(
+            &GetResultRequest::new("conformance"),
+            &CallOptions::with_timeout(CALL_DEADLINE),
+        )
+        .await
+        .unwrap_err();
+    assert!(begun.elapsed() < CALL_DEADLINE + MARGIN, "{:?}", begun.elapsed());
+    assert_error(&err, ErrorKind::DeadlineExceeded, None, &["last attempt"]);
+    assert!(err.message().contains("503"), "{err}");
+    let last = err.detail("last_error").expect("the last attempt's error");
+    assert_eq!(last["kind"], "unavailable", "{last}");
+    assert!(server.calls() > 1, "the wait gave up without retrying");
+}
+
 /// A web page with 200 (a captive portal, a misrouted proxy) is no gRPC reply.
 async fn html_with_http_200_is_refused(mode: Mode) {
     let page = Reply::http(200, "text/html", html_page(), None);
@@ -463,6 +487,7 @@ in_both_modes!(
     http_404_is_unimplemented_and_not_retried,
     http_500_is_unknown,
     http_503_is_unavailable_and_retried,
+    a_result_wait_past_its_deadline_says_what_kept_failing,
     html_with_http_200_is_refused,
     malformed_protobuf,
     oversized_message_stops_at_its_header,
