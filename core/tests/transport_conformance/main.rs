@@ -301,7 +301,11 @@ async fn a_result_wait_past_its_deadline_says_what_kept_failing(mode: Mode) {
         )
         .await
         .unwrap_err();
-    assert!(begun.elapsed() < CALL_DEADLINE + MARGIN, "{:?}", begun.elapsed());
+    assert!(
+        begun.elapsed() < CALL_DEADLINE + MARGIN,
+        "{:?}",
+        begun.elapsed()
+    );
     assert_error(&err, ErrorKind::DeadlineExceeded, None, &["last attempt"]);
     assert!(err.message().contains("503"), "{err}");
     let last = err.detail("last_error").expect("the last attempt's error");
