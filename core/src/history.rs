@@ -137,7 +137,7 @@ impl crate::workflow::WorkflowHandle {
     pub async fn fetch_history(&self, wait_for_close: bool, call: &CallOptions) -> Result<Value> {
         let request = FetchHistoryRequest {
             workflow_id: self.workflow_id.clone(),
-            run_id: self.run_id.clone(),
+            run_id: self.target_run_id.clone(),
             wait_for_close,
         };
         self.client.fetch_history(&request, call).await

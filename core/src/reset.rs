@@ -181,7 +181,7 @@ impl crate::workflow::WorkflowHandle {
     ) -> Result<ResetWorkflowResponse> {
         let request = ResetWorkflowRequest {
             workflow_id: self.workflow_id.clone(),
-            run_id: self.run_id.clone(),
+            run_id: self.target_run_id.clone(),
             reset_type,
             event_id,
             reason,

@@ -210,7 +210,7 @@ impl crate::workflow::WorkflowHandle {
     ) -> Result<()> {
         let request = SignalWorkflowRequest {
             workflow_id: self.workflow_id.clone(),
-            run_id: self.run_id.clone(),
+            run_id: self.target_run_id.clone(),
             signal_name: signal_name.into(),
             args,
             ..Default::default()
@@ -228,7 +228,7 @@ impl crate::workflow::WorkflowHandle {
     ) -> Result<Value> {
         let request = QueryWorkflowRequest {
             workflow_id: self.workflow_id.clone(),
-            run_id: self.run_id.clone(),
+            run_id: self.target_run_id.clone(),
             query_type: query_type.into(),
             args,
             ..Default::default()

@@ -325,7 +325,7 @@ impl crate::workflow::WorkflowHandle {
     ) -> ExecuteUpdateRequest {
         ExecuteUpdateRequest {
             workflow_id: self.workflow_id.clone(),
-            run_id: self.run_id.clone(),
+            run_id: self.target_run_id.clone(),
             first_execution_run_id: self.first_execution_run_id.clone(),
             update_name,
             args,
@@ -365,7 +365,7 @@ impl crate::workflow::WorkflowHandle {
     ) -> Result<UpdateResponse> {
         let request = GetUpdateResultRequest {
             workflow_id: self.workflow_id.clone(),
-            run_id: self.run_id.clone(),
+            run_id: self.target_run_id.clone(),
             update_id: update_id.into(),
             raw: false,
         };

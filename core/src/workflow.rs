@@ -318,21 +318,34 @@ fn signal_with_start(
     }
 }
 
-/// A workflow execution addressed by ID, optionally pinned to runs. Creating
-/// a handle does no RPC.
+/// A workflow execution addressed by ID. Creating a handle does no RPC.
+///
+/// Which run each operation addresses is decided here, the same for every
+/// binding: [`WorkflowHandle::result`] waits from `run_id` (following the
+/// chain); every other operation addresses `target_run_id` — the pinned run
+/// of a handle made with [`Client::workflow_handle`], or the chain's current
+/// run for one made by [`Client::started_workflow_handle`], so that such a
+/// handle keeps working after continue-as-new, while its
+/// `first_execution_run_id` guard keeps cancel, terminate and updates on the
+/// chain it started.
 #[derive(Debug, Clone)]
 pub struct WorkflowHandle {
     pub(crate) client: Client,
     /// Workflow ID.
     pub workflow_id: String,
-    /// Run ID, if pinned.
+    /// The run `result` waits from (the latest run when absent).
     pub run_id: Option<String>,
-    /// First execution run ID guard for cancel/terminate.
+    /// Guard for cancel, terminate and updates: act only on the chain that
+    /// began with this run.
     pub first_execution_run_id: Option<String>,
+    /// The run every other operation addresses; the chain's current run
+    /// when absent.
+    pub target_run_id: Option<String>,
 }
 
 impl Client {
-    /// A handle for an existing workflow; no RPC until it is used.
+    /// A handle for an existing workflow, pinned to `run_id` when given (every
+    /// operation addresses that run); no RPC until it is used.
     pub fn workflow_handle(
         &self,
         workflow_id: impl Into<String>,
@@ -341,8 +354,23 @@ impl Client {
         WorkflowHandle {
             client: self.clone(),
             workflow_id: workflow_id.into(),
+            target_run_id: run_id.clone(),
             run_id,
             first_execution_run_id: None,
+        }
+    }
+
+    /// The handle of a workflow this client started: `result` waits from the
+    /// started run and follows its chain; the other operations address the
+    /// chain's current run, guarded by the started run as the first
+    /// execution (see [`WorkflowHandle`]).
+    pub fn started_workflow_handle(&self, started: &StartWorkflowResponse) -> WorkflowHandle {
+        WorkflowHandle {
+            client: self.clone(),
+            workflow_id: started.workflow_id.clone(),
+            run_id: Some(started.run_id.clone()),
+            first_execution_run_id: Some(started.run_id.clone()),
+            target_run_id: None,
         }
     }
 
@@ -502,7 +530,7 @@ impl WorkflowHandle {
     pub async fn cancel(&self, reason: Option<String>, call: &CallOptions) -> Result<()> {
         let request = CancelWorkflowRequest {
             workflow_id: self.workflow_id.clone(),
-            run_id: self.run_id.clone(),
+            run_id: self.target_run_id.clone(),
             first_execution_run_id: self.first_execution_run_id.clone(),
             reason,
             request_id: None,
@@ -519,7 +547,7 @@ impl WorkflowHandle {
     ) -> Result<()> {
         let request = TerminateWorkflowRequest {
             workflow_id: self.workflow_id.clone(),
-            run_id: self.run_id.clone(),
+            run_id: self.target_run_id.clone(),
             first_execution_run_id: self.first_execution_run_id.clone(),
             reason,
             details,
@@ -531,7 +559,7 @@ impl WorkflowHandle {
     pub async fn describe(&self, call: &CallOptions) -> Result<WorkflowDescription> {
         let request = DescribeWorkflowRequest {
             workflow_id: self.workflow_id.clone(),
-            run_id: self.run_id.clone(),
+            run_id: self.target_run_id.clone(),
             raw: false,
         };
         self.client.describe_workflow(&request, call).await

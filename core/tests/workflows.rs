@@ -826,3 +826,27 @@ async fn reset_runs_a_failed_workflow_again_until_it_completes() {
     let err = client.reset_workflow(&missing, &none()).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 }
+
+#[tokio::test]
+async fn started_handles_follow_the_chain_and_pinned_handles_stay_on_their_run() {
+    let client = client().await;
+    let request = start_request("ContinueAsNewWorkflow", vec![json!(2)]);
+    let started = client.start_workflow(&request, &none()).await.unwrap();
+    let from_start = client.started_workflow_handle(&started);
+    let pinned = client.workflow_handle(&started.workflow_id, Some(started.run_id.clone()));
+    let outcome = from_start.result(true, false, &none()).await.unwrap();
+    assert_eq!(outcome.result, Some(json!(2)));
+    // The started handle describes the chain's current (last) run ...
+    let current = from_start.describe(&none()).await.unwrap();
+    assert_ne!(current.summary.run_id, started.run_id);
+    assert_eq!(current.summary.status, "completed");
+    assert_eq!(current.first_run_id, started.run_id);
+    // ... the pinned one the run it names.
+    let first = pinned.describe(&none()).await.unwrap();
+    assert_eq!(first.summary.run_id, started.run_id);
+    assert_eq!(first.summary.status, "continued_as_new");
+    assert_eq!(
+        from_start.first_execution_run_id.as_deref(),
+        Some(started.run_id.as_str())
+    );
+}

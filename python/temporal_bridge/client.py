@@ -104,6 +104,8 @@ class _HandleBase:
         # Run that cancel/terminate/describe address: None means the current
         # run of the chain, so a handle from start_workflow keeps working
         # after continue-as-new (the first_execution_run_id guard still holds).
+        # The rule is the core's (`WorkflowHandle`, `started_workflow_handle`
+        # in core/src/workflow.rs); this mirrors it field for field.
         self._target_run_id = target_run_id
 
     def __repr__(self) -> str:

@@ -88,7 +88,32 @@ class InvalidArgumentError(TemporalBridgeError, ValueError):
 
     @property
     def field(self) -> str | None:
+        """The request field at fault, as the JSON contract names it."""
         return self._str_detail("field")
+
+    @property
+    def argument(self) -> str | None:
+        """The Python argument at fault: ``field`` as this package's methods
+        name it (``timeout`` for the contract's ``call_timeout``, ``id`` for
+        ``workflow_id``...), nested paths kept (``retry_policy.maximum_interval``)."""
+        field = self.field
+        if field is None:
+            return None
+        head, dot, rest = field.partition(".")
+        return _ARGUMENTS.get(head, head) + dot + rest
+
+
+#: Contract fields whose Python argument is named differently; every other
+#: field is its own argument's name.
+_ARGUMENTS = {
+    "call_timeout": "timeout",
+    "workflow_id": "id",
+    "update_id": "id",
+    "update_name": "update",
+    "signal_name": "signal",
+    "query_type": "query",
+    "workflow_type": "workflow",
+}
 
 
 class NotFoundError(TemporalBridgeError):
@@ -417,7 +442,13 @@ def _from_error(obj: object, raw_payloads: bool = False) -> TemporalBridgeError:
     kind, message, details = obj.get("kind"), obj.get("message"), obj.get("details")
     if not isinstance(kind, str) or not isinstance(message, str) or not isinstance(details, dict):
         return InternalError(f"malformed error from the core: {obj!r}")
-    error = error_class(kind)(message, kind=kind, details=details)
+    cls = error_class(kind)
+    field = details.get("field")
+    if cls is InvalidArgumentError and isinstance(field, str) and field.partition(".")[0] in _ARGUMENTS:
+        # Say it in the caller's words as well as the contract's.
+        head, dot, rest = field.partition(".")
+        message = f"{message} (the {_ARGUMENTS[head] + dot + rest!r} argument)"
+    error = cls(message, kind=kind, details=details)
     if raw_payloads and isinstance(error, (WorkflowFailureError, WorkflowUpdateFailedError)):
         error._raw_payloads = True
     return error

@@ -116,6 +116,19 @@ def test_invalid_argument_is_a_value_error_that_names_the_field(client: Client, 
         client.start_workflow("W", task_queue=env.task_queue, execution_timeout="5 parsecs")
     assert isinstance(caught.value, InvalidArgumentError)
     assert caught.value.field == "execution_timeout"
+    assert caught.value.argument == "execution_timeout"
+
+
+def test_invalid_argument_names_the_python_argument(client: Client, env: DevEnv, wf_id: WfId) -> None:
+    # The contract calls it `call_timeout`; the caller wrote `timeout=`.
+    handle = client.get_workflow_handle(wf_id("never-started"))
+    with pytest.raises(InvalidArgumentError) as caught:
+        handle.result(timeout="soon")
+    assert (caught.value.field, caught.value.argument) == ("call_timeout", "timeout")
+    assert "'timeout' argument" in str(caught.value)
+    with pytest.raises(InvalidArgumentError) as nested:
+        client.start_workflow("W", task_queue=env.task_queue, retry_policy={"maximum_interval": "x"})
+    assert nested.value.argument == "retry_policy.maximum_interval"
 
 
 def test_bad_handle_input(client: Client, env: DevEnv, wf_id: WfId) -> None:
