@@ -313,6 +313,25 @@ async fn a_result_wait_past_its_deadline_says_what_kept_failing(mode: Mode) {
     assert!(server.calls() > 1, "the wait gave up without retrying");
 }
 
+/// A server that answers the result's long poll at once with nothing new
+/// (an empty history page) is polled again with backoff, not in a tight loop.
+async fn empty_long_poll_answers_are_paced(mode: Mode) {
+    let server = FakeServer::start(mode, Misbehaviour::Silence, 0).await;
+    let client = server.client(1).await;
+    let wait = Duration::from_secs(2);
+    let err = client
+        .get_workflow_result(
+            &GetResultRequest::new("conformance"),
+            &CallOptions::with_timeout(wait),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::DeadlineExceeded, "{err}");
+    // Unpaced, this is thousands of polls; paced, a handful.
+    let polls = server.calls();
+    assert!((2..=20).contains(&polls), "{polls} polls in {wait:?}");
+}
+
 /// A web page with 200 (a captive portal, a misrouted proxy) is no gRPC reply.
 async fn html_with_http_200_is_refused(mode: Mode) {
     let page = Reply::http(200, "text/html", html_page(), None);
@@ -492,6 +511,7 @@ in_both_modes!(
     http_500_is_unknown,
     http_503_is_unavailable_and_retried,
     a_result_wait_past_its_deadline_says_what_kept_failing,
+    empty_long_poll_answers_are_paced,
     html_with_http_200_is_refused,
     malformed_protobuf,
     oversized_message_stops_at_its_header,
