@@ -110,7 +110,8 @@ pub(crate) fn encode_args(
     match raw_args {
         Some(_) if !args.is_empty() => Err(Error::invalid_argument(
             "give either args or raw_args, not both",
-        )),
+        )
+        .with_detail("field", "raw_args")),
         Some(raw) => encode_raw(raw),
         None => Ok(encode_values(args)),
     }

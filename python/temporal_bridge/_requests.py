@@ -43,15 +43,13 @@ def opt_str(name: str, value: object) -> str | None:
 
 def duration(name: str, value: object) -> float | str | None:
     """A timeout or interval: ``timedelta``, seconds (int/float) or a core
-    duration string like ``"1h30m"``. Range checks are the core's."""
+    duration string like ``"1h30m"``. Range checks (negative values...) are
+    the core's, which names the field."""
     if value is None:
         return None
     total_seconds = getattr(value, "total_seconds", None)
     if total_seconds is not None:
-        seconds = float(total_seconds())
-        if seconds < 0:
-            raise ValueError(f"{name} must not be negative, got {value!r}")
-        return seconds
+        return float(total_seconds())
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise TypeError(
             f"{name} must be a datetime.timedelta, a number of seconds or a string like '1h30m', "
@@ -279,18 +277,17 @@ def start_workflow(
         request["start_signal"] = check_str("start_signal", start_signal)
     if start_signal_args != () and values("start_signal_args", start_signal_args):
         request["start_signal_args"] = start_signal_args
-    return put_args(request, "workflow", args, raw_args)
+    return put_args(request, args, raw_args)
 
 
 def put_args(
-    request: dict[str, Any], what: str, args: Sequence[Any], raw_args: Sequence[Payload] | None
+    request: dict[str, Any], args: Sequence[Any], raw_args: Sequence[Payload] | None
 ) -> dict[str, Any]:
-    """Adds positional arguments (``args``) or raw payloads (``raw_args``)."""
+    """Adds positional arguments (``args``) and raw payloads (``raw_args``);
+    the core refuses both at once, naming ``raw_args``."""
     if raw_args is not None:
-        if args:
-            raise ValueError(f"pass {what} arguments either positionally or as raw_args, not both")
         request["raw_args"] = raw_payloads("raw_args", raw_args)
-    elif args:
+    if args:
         request["args"] = args
     return request
 

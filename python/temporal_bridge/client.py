@@ -169,7 +169,7 @@ class _HandleBase:
         self, signal: str, args: Sequence[Any], raw_args: Sequence[Payload] | None, rpc_timeout: Duration | None
     ) -> dict[str, Any]:
         request = self._request(rpc_timeout, signal_name=_requests.check_str("signal", signal))
-        return _requests.put_args(request, "signal", args, raw_args)
+        return _requests.put_args(request, args, raw_args)
 
     def _query_request(
         self,
@@ -186,7 +186,7 @@ class _HandleBase:
             reject_condition=_requests.policy("reject_condition", reject_condition),
             raw=bool(raw),
         )
-        return _requests.put_args(request, "query", args, raw_args)
+        return _requests.put_args(request, args, raw_args)
 
     def _update_request(
         self,
@@ -217,7 +217,7 @@ class _HandleBase:
                 raw=bool(raw),
             )
         )
-        return _requests.put_args(request, "update", args, raw_args)
+        return _requests.put_args(request, args, raw_args)
 
     def _sent_update(
         self, handle_class: type[_UpdateHandle], update: str, response: Mapping[str, Any], raw: bool
