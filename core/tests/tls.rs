@@ -10,7 +10,7 @@ mod common;
 
 use common::pki::TestCa;
 use common::tls_proxy::{Forward, TlsProxy};
-use common::{devenv, none, result_of, start_request};
+use common::{devenv, none, result_of, scenarios, start_request};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use temporal_bridge_core::{Client, ConnectOptions, Error, ErrorKind, TlsOptions, TlsSetting};
@@ -364,4 +364,27 @@ async fn secrets_never_appear_in_debug_output_or_errors() {
     let rendered = every_rendering(&err);
     assert!(!leaks(&rendered), "{err:?}");
     assert!(!shows_pem_body(&rendered, &other_key), "{err:?}");
+}
+
+/// A connected client through a TLS proxy of its own (kept alive by the
+/// returned proxy).
+async fn tls_client() -> (Client, TlsProxy) {
+    let ca = TestCa::new("temporal-bridge test CA");
+    let proxy = TlsProxy::start(&ca.server_cert(), None, Forward::Bytes).await;
+    let client = Client::connect(options(proxy.target(), tls_options(&ca)))
+        .await
+        .unwrap();
+    (client, proxy)
+}
+
+#[tokio::test]
+async fn a_request_over_the_servers_size_limit_is_refused_once_over_tls() {
+    let (client, _proxy) = tls_client().await;
+    scenarios::oversized_request_is_refused_once(&client).await;
+}
+
+#[tokio::test]
+async fn reset_runs_a_failed_workflow_again_over_tls() {
+    let (client, _proxy) = tls_client().await;
+    scenarios::reset_runs_a_failed_workflow_again(&client).await;
 }

@@ -8,6 +8,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod pki;
+pub mod scenarios;
 pub mod tls_proxy;
 
 use serde_json::Value;
