@@ -182,6 +182,11 @@ pub struct StartWorkflowResponse {
     /// False when `id_conflict_policy: use_existing` returned a running
     /// workflow (or signal-with-start signaled one).
     pub started: bool,
+    /// The guard a handle for this workflow carries for cancel, terminate
+    /// and updates: the started run, which begins its chain; absent when
+    /// nothing was started (the running workflow found may be a later run
+    /// of its chain).
+    pub first_execution_run_id: Option<String>,
 }
 
 /// Request of `get_workflow_result`.
@@ -363,13 +368,13 @@ impl Client {
     /// The handle of a workflow this client started: `result` waits from the
     /// started run and follows its chain; the other operations address the
     /// chain's current run, guarded by the started run as the first
-    /// execution (see [`WorkflowHandle`]).
+    /// execution when a run was started (see [`WorkflowHandle`]).
     pub fn started_workflow_handle(&self, started: &StartWorkflowResponse) -> WorkflowHandle {
         WorkflowHandle {
             client: self.clone(),
             workflow_id: started.workflow_id.clone(),
             run_id: Some(started.run_id.clone()),
-            first_execution_run_id: Some(started.run_id.clone()),
+            first_execution_run_id: started.first_execution_run_id.clone(),
             target_run_id: None,
         }
     }
@@ -482,6 +487,7 @@ impl Client {
         match response {
             Ok((run_id, started)) => Ok(StartWorkflowResponse {
                 workflow_id,
+                first_execution_run_id: started.then(|| run_id.clone()),
                 run_id,
                 started,
             }),

@@ -164,6 +164,11 @@ async fn duplicate_start_is_already_started_with_the_existing_run_id() {
     let client = client().await;
     let request = start_request("LongRunningWorkflow", vec![json!(30)]);
     let first = client.start_workflow(&request, &none()).await.unwrap();
+    assert!(first.started);
+    assert_eq!(
+        first.first_execution_run_id.as_deref(),
+        Some(first.run_id.as_str())
+    );
     let mut again = request.clone();
     again.request_id = None;
     let err = client.start_workflow(&again, &none()).await.unwrap_err();
@@ -176,6 +181,19 @@ async fn duplicate_start_is_already_started_with_the_existing_run_id() {
     let existing = client.start_workflow(&again, &none()).await.unwrap();
     assert_eq!(existing.run_id, first.run_id);
     assert!(!existing.started);
+    // Nothing was started: the run found may be a later run of its chain, so
+    // a handle from this answer carries no first-execution guard.
+    assert_eq!(existing.first_execution_run_id, None);
+    let handle = client.started_workflow_handle(&existing);
+    assert_eq!(handle.first_execution_run_id, None);
+    assert_eq!(handle.target_run_id, None);
+    assert_eq!(
+        client
+            .started_workflow_handle(&first)
+            .first_execution_run_id
+            .as_deref(),
+        Some(first.run_id.as_str())
+    );
 
     client
         .workflow_handle(&first.workflow_id, None)

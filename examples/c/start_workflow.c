@@ -17,7 +17,8 @@ int main(int argc, char **argv) {
     TbStatus status = tb_workflow_start(client, request, NULL, &response, &error);
     if (status != TB_STATUS_OK) die("start_workflow", status, error);
 
-    /* {"workflow_id": "...", "run_id": "...", "started": true} */
+    /* {"workflow_id": "...", "run_id": "...", "started": true,
+        "first_execution_run_id": "..."} */
     char *started_id = json_string_member(response, "workflow_id");
     char *run_id = json_string_member(response, "run_id");
     printf("Started workflow WorkflowID %s RunID %s\n", started_id, run_id);

@@ -13,7 +13,7 @@ int main(int argc, char** argv) try {
         " \"task_queue\": " + example::quote(example::env_or("TB_TASK_QUEUE", "mytaskqueue")) + ","
         " \"workflow_id\": " + example::quote(example::new_workflow_id("myworkflow")) + ","
         " \"args\": [" + example::quote(name) + "]}");
-    // {"workflow_id": "...", "run_id": "...", "started": true}
+    // {"workflow_id": "...", "run_id": "...", "started": true, "first_execution_run_id": "..."}
     std::cout << "Started workflow WorkflowID " << example::string_member(response, "workflow_id")
               << " RunID " << example::string_member(response, "run_id") << "\n";
     return 0;

@@ -20,8 +20,11 @@ use std::ffi::{c_char, c_void};
 /// "raw_args"?, "start_signal"?, "start_signal_args"?: [JSON values]}`.
 /// With `start_signal` it is signal-with-start: the workflow is started
 /// unless it runs already, and the signal is sent to it either way.
-/// Response: `{"workflow_id", "run_id", "started"}` (`started` is false
-/// when signal-with-start found the workflow running). Errors include
+/// Response: `{"workflow_id", "run_id", "started",
+/// "first_execution_run_id"}` (`started` is false when `use_existing` or
+/// signal-with-start found the workflow running; `first_execution_run_id`
+/// is the guard a handle carries for cancel, terminate and updates: the
+/// started run, or null when nothing was started). Errors include
 /// `already_started`.
 ///
 /// Runs the `start_workflow` operation; arguments and outputs as `tb_client_call`.

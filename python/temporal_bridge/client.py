@@ -105,7 +105,8 @@ class _HandleBase:
         # run of the chain, so a handle from start_workflow keeps working
         # after continue-as-new (the first_execution_run_id guard still holds).
         # The rule is the core's (`WorkflowHandle`, `started_workflow_handle`
-        # in core/src/workflow.rs); this mirrors it field for field.
+        # in core/src/workflow.rs): the guard comes from its start response,
+        # and the target is None exactly for handles from a start.
         self._target_run_id = target_run_id
 
     def __repr__(self) -> str:
@@ -400,9 +401,9 @@ class _ExecutionPages:
 
 def _handle_args(started: Mapping[str, Any]) -> tuple[str, str, str | None]:
     """(workflow_id, run_id, first_execution_run_id guard) of a start response."""
-    run_id = started["run_id"]
-    # With id_conflict_policy=use_existing the run may belong to an older chain.
-    return started["workflow_id"], run_id, run_id if started.get("started", True) else None
+    # The core decides the guard (`started_workflow_handle`): the started
+    # run, or none when use_existing found a run that may be a later one.
+    return started["workflow_id"], started["run_id"], started["first_execution_run_id"]
 
 
 class WorkflowHandle(_HandleBase):
