@@ -810,6 +810,37 @@ TbStatus tb_batch_wait_async(const TbClient *client,
                              void *user_data);
 
 /**
+ * Calls any unary method of the Temporal API by name. Request:
+ * `{"service": "workflow" | "operator" | "cloud" | "test" | "health",
+ * "method": "DescribeTaskQueue", "request"?: {message in the protobuf
+ * JSON mapping}, "request_bytes"?: "base64 of the protobuf message",
+ * "headers"?: {"name": "value"}}` (`request` or `request_bytes`, not
+ * both; `headers` are this call's metadata over the client's).
+ * Response: `{"response": {...}}`, or `{"response_bytes": "base64"}`
+ * for `request_bytes`. Read-only methods are retried like every call,
+ * and methods whose request has a `request_id` (generated when absent)
+ * too; the rest are never repeated. An unknown method names the
+ * closest ones; a bad field names its path (`field`); errors carry the
+ * server's `google.rpc.Status` details as JSON (`grpc_details`).
+ *
+ * Runs the `call_rpc` operation; arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_rpc_call(const TbClient *client,
+                     const char *request_json,
+                     const TbCancelToken *cancel,
+                     char **response_out,
+                     char **error_out);
+
+/**
+ * Async form of `tb_rpc_call`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_rpc_call_async(const TbClient *client,
+                           const char *request_json,
+                           const TbCancelToken *cancel,
+                           TbCallCallback callback,
+                           void *user_data);
+
+/**
  * Creates a token that is not cancelled. Never returns NULL (allocation
  * failure aborts, as in Rust). Free it with `tb_cancel_token_free`.
  */

@@ -6,7 +6,10 @@
 use crate::error::{error_chain, Error, ErrorKind, Result};
 use crate::options::{ConnectOptions, RetrySettings};
 use crate::status::from_status;
-use crate::transport::{method, Channel, Endpoint, Method, FROM_HTTP_STATUS};
+use crate::transport::{
+    decode_message, encode_frame, method, Channel, Endpoint, Method, FROM_HTTP_STATUS, NOT_SENT,
+};
+use bytes::Bytes;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +20,7 @@ use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 
 /// Per-attempt timeout of a long poll. The server answers a long poll by its
 /// own deadline (about 20 s by default) well before this.
-const LONG_POLL_TIMEOUT: Duration = Duration::from_secs(70);
+pub(crate) const LONG_POLL_TIMEOUT: Duration = Duration::from_secs(70);
 
 /// A long poll answered faster than this with nothing new was not held by
 /// the server (which holds one for about 20 s): the next one is paced.
@@ -93,6 +96,12 @@ pub(crate) struct CallScope {
 }
 
 impl CallScope {
+    /// This scope, with `timeout` per attempt unless the caller chose one.
+    pub(crate) fn or_rpc_timeout(mut self, timeout: Duration) -> Self {
+        self.rpc_timeout.get_or_insert(timeout);
+        self
+    }
+
     /// The error of a call whose deadline passed.
     fn expired(&self) -> Error {
         Error::new(
@@ -129,6 +138,10 @@ pub(crate) enum RpcKind {
     Ordinary,
     /// Retries until the call's own deadline; per-attempt deadlines are re-issued.
     Patient,
+    /// A call that is not safe to repeat: one attempt, made again only when
+    /// its request never left (the connection could not be made), within the
+    /// `Ordinary` budget.
+    Once,
 }
 
 struct Inner {
@@ -376,9 +389,41 @@ impl Client {
         method: Method<Req, Resp>,
     ) -> Result<Resp>
     where
-        Req: prost::Message + Clone + Send + Sync + 'static,
+        Req: prost::Message + Send + Sync + 'static,
         Resp: prost::Message + Default + Send + 'static,
     {
+        let frame = encode_frame(&message).map_err(|s| from_status(&s))?;
+        drop(message);
+        let reply = self
+            .rpc_frame(
+                scope,
+                kind,
+                method.path(),
+                frame,
+                &self.inner.metadata,
+                |_, error| error,
+            )
+            .await?;
+        decode_message(reply).map_err(|s| from_status(&s))
+    }
+
+    /// The metadata every call of this client sends.
+    pub(crate) fn metadata(&self) -> &MetadataMap {
+        &self.inner.metadata
+    }
+
+    /// [`Client::rpc`] for a request already encoded as a gRPC frame, to any
+    /// `path`; the reply's message as bytes. `describe` adds what a failed
+    /// attempt's status says beyond [`from_status`] (its details, say).
+    pub(crate) async fn rpc_frame(
+        &self,
+        scope: CallScope,
+        kind: RpcKind,
+        path: &'static str,
+        frame: Bytes,
+        metadata: &MetadataMap,
+        describe: fn(&tonic::Status, Error) -> Error,
+    ) -> Result<Bytes> {
         let retry = &self.inner.retry;
         let started = Instant::now();
         let mut attempt: u32 = 0;
@@ -386,7 +431,9 @@ impl Client {
         loop {
             attempt += 1;
             let mut per_attempt = match kind {
-                RpcKind::Ordinary => scope.rpc_timeout.unwrap_or(self.inner.rpc_timeout),
+                RpcKind::Ordinary | RpcKind::Once => {
+                    scope.rpc_timeout.unwrap_or(self.inner.rpc_timeout)
+                }
                 RpcKind::Patient => LONG_POLL_TIMEOUT,
             };
             if let Some(deadline) = scope.deadline {
@@ -396,7 +443,7 @@ impl Client {
             let attempt_outcome =
                 self.inner
                     .channel
-                    .unary(method, &message, &self.inner.metadata, per_attempt);
+                    .unary(path, frame.clone(), metadata, per_attempt);
             let status = match attempt_outcome.await {
                 Ok(response) => return Ok(response),
                 Err(status) => status,
@@ -415,14 +462,18 @@ impl Client {
             // A long poll that ends by a deadline (the server's, or the
             // attempt's own) is simply re-issued.
             let repoll = kind == RpcKind::Patient && code == tonic::Code::DeadlineExceeded;
-            let retryable = repoll || is_transient(&status);
-            let error = from_status(&status);
+            let retryable = match kind {
+                // Only an attempt that never reached the server may be made again.
+                RpcKind::Once => status.metadata().get(NOT_SENT).is_some(),
+                _ => repoll || is_transient(&status),
+            };
+            let error = describe(&status, from_status(&status));
             let backoff = if repoll {
                 Duration::ZERO
             } else {
                 retry.backoff(attempt)
             };
-            let out_of_budget = kind == RpcKind::Ordinary
+            let out_of_budget = kind != RpcKind::Patient
                 && (attempt >= retry.max_attempts
                     || started.elapsed() + backoff > retry.max_elapsed.0);
             if !retryable || out_of_budget {

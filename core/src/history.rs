@@ -7,20 +7,18 @@
 //! set of temporalio-protos (prost-reflect) and serialized from there.
 
 use crate::client::{CallOptions, CallScope, Client, Repolls, RpcKind};
+use crate::descriptors::descriptor_pool;
 use crate::error::{Error, Result};
 use crate::fields::{about_workflow, execution, require};
 use crate::transport::method;
 use prost::Message;
-use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
+use prost_reflect::{DynamicMessage, SerializeOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::sync::OnceLock;
 use temporalio_protos::temporal::api::enums::v1::HistoryEventFilterType;
 use temporalio_protos::temporal::api::history::v1::{History, HistoryEvent};
 use temporalio_protos::temporal::api::workflowservice::v1::GetWorkflowExecutionHistoryRequest;
 
-/// The descriptor set temporalio-protos compiled its types from (see build.rs).
-const DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/temporal_descriptors.bin"));
 const HISTORY_MESSAGE: &str = "temporal.api.history.v1.History";
 
 /// Request of `fetch_history`.
@@ -36,13 +34,6 @@ pub struct FetchHistoryRequest {
     /// is canceled, terminated, times out or continues as new).
     #[serde(default)]
     pub wait_for_close: bool,
-}
-
-fn descriptor_pool() -> Result<&'static DescriptorPool> {
-    static POOL: OnceLock<std::result::Result<DescriptorPool, String>> = OnceLock::new();
-    POOL.get_or_init(|| DescriptorPool::decode(DESCRIPTORS).map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(|e| Error::internal(format!("the bundled proto descriptors do not load: {e}")))
 }
 
 /// The canonical proto-JSON form of a history: `{"events": [...]}`.

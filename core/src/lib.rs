@@ -27,6 +27,7 @@ mod batch;
 mod client;
 mod contract;
 mod description;
+mod descriptors;
 pub mod duration;
 mod error;
 mod fields;
@@ -36,6 +37,7 @@ mod operations;
 mod options;
 pub mod payload;
 mod reset;
+mod rpc;
 pub mod runtime;
 mod signal_query;
 mod status;
@@ -64,6 +66,10 @@ pub use json_text::parse_strict;
 pub use operations::{Operation, OPERATIONS, OPERATION_TABLE};
 pub use options::{ConnectOptions, RetrySettings, TlsOptions, TlsSetting};
 pub use reset::{ResetType, ResetWorkflowRequest, ResetWorkflowResponse};
+pub use rpc::{
+    find_rpc_method, list_rpc_methods, rpc_methods, CallRpcRequest, CallRpcResponse,
+    ListRpcMethodsRequest, ListRpcMethodsResponse, Repeat, RpcMethod, RPC_SERVICES,
+};
 pub use signal_query::{
     QueryRejectConditionSetting, QueryWorkflowRequest, QueryWorkflowResponse, SignalWorkflowRequest,
 };

@@ -24,6 +24,7 @@ use crate::description::WorkflowDescription;
 use crate::error::Result;
 use crate::history::FetchHistoryRequest;
 use crate::reset::{ResetWorkflowRequest, ResetWorkflowResponse};
+use crate::rpc::{CallRpcRequest, CallRpcResponse};
 use crate::signal_query::{QueryWorkflowRequest, QueryWorkflowResponse, SignalWorkflowRequest};
 use crate::transport::method;
 use crate::update::{ExecuteUpdateRequest, GetUpdateResultRequest, UpdateResponse};
@@ -273,6 +274,22 @@ operations! {
     wait_batch_operation(WaitBatchOperationRequest) -> BatchOperationResponse,
         c: "tb_batch_wait",
         rpc: [describe_batch_operation];
+
+    /// Calls any unary method of the Temporal API by name. Request:
+    /// `{"service": "workflow" | "operator" | "cloud" | "test" | "health",
+    /// "method": "DescribeTaskQueue", "request"?: {message in the protobuf
+    /// JSON mapping}, "request_bytes"?: "base64 of the protobuf message",
+    /// "headers"?: {"name": "value"}}` (`request` or `request_bytes`, not
+    /// both; `headers` are this call's metadata over the client's).
+    /// Response: `{"response": {...}}`, or `{"response_bytes": "base64"}`
+    /// for `request_bytes`. Read-only methods are retried like every call,
+    /// and methods whose request has a `request_id` (generated when absent)
+    /// too; the rest are never repeated. An unknown method names the
+    /// closest ones; a bad field names its path (`field`); errors carry the
+    /// server's `google.rpc.Status` details as JSON (`grpc_details`).
+    call_rpc(CallRpcRequest) -> CallRpcResponse,
+        c: "tb_rpc_call",
+        rpc: [any_method];
 }
 
 impl Client {
@@ -330,7 +347,7 @@ mod tests {
         let used: HashSet<_> = OPERATION_TABLE
             .iter()
             .flat_map(|o| o.rpc_methods.iter().copied())
-            .chain([method::get_system_info.path()])
+            .chain([method::get_system_info.path(), method::any_method.path()])
             .collect();
         for path in method::ALL {
             assert!(

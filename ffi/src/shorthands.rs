@@ -1009,3 +1009,60 @@ pub unsafe extern "C" fn tb_batch_wait_async(
         )
     }
 }
+
+/// Calls any unary method of the Temporal API by name. Request:
+/// `{"service": "workflow" | "operator" | "cloud" | "test" | "health",
+/// "method": "DescribeTaskQueue", "request"?: {message in the protobuf
+/// JSON mapping}, "request_bytes"?: "base64 of the protobuf message",
+/// "headers"?: {"name": "value"}}` (`request` or `request_bytes`, not
+/// both; `headers` are this call's metadata over the client's).
+/// Response: `{"response": {...}}`, or `{"response_bytes": "base64"}`
+/// for `request_bytes`. Read-only methods are retried like every call,
+/// and methods whose request has a `request_id` (generated when absent)
+/// too; the rest are never repeated. An unknown method names the
+/// closest ones; a bad field names its path (`field`); errors carry the
+/// server's `google.rpc.Status` details as JSON (`grpc_details`).
+///
+/// Runs the `call_rpc` operation; arguments and outputs as `tb_client_call`.
+#[no_mangle]
+pub unsafe extern "C" fn tb_rpc_call(
+    client: *const TbClient,
+    request_json: *const c_char,
+    cancel: *const TbCancelToken,
+    response_out: *mut *mut c_char,
+    error_out: *mut *mut c_char,
+) -> TbStatus {
+    // SAFETY: the header's contract, as for tb_client_call.
+    unsafe {
+        run_blocking(
+            Named::new("call_rpc", "tb_rpc_call"),
+            client,
+            request_json,
+            cancel,
+            response_out,
+            error_out,
+        )
+    }
+}
+
+/// Async form of `tb_rpc_call`; callback contract as `tb_client_call_async`.
+#[no_mangle]
+pub unsafe extern "C" fn tb_rpc_call_async(
+    client: *const TbClient,
+    request_json: *const c_char,
+    cancel: *const TbCancelToken,
+    callback: TbCallCallback,
+    user_data: *mut c_void,
+) -> TbStatus {
+    // SAFETY: the header's contract, as for tb_client_call_async.
+    unsafe {
+        run_async(
+            Named::new("call_rpc", "tb_rpc_call"),
+            client,
+            request_json,
+            cancel,
+            callback,
+            user_data,
+        )
+    }
+}

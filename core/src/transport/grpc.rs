@@ -20,14 +20,33 @@ const FRAME_HEADER_LEN: usize = 5;
 /// `grpc-status`): a proxy's or load balancer's answer, not the server's.
 pub(crate) const FROM_HTTP_STATUS: &str = "x-tb-http-status";
 
-/// A message as one gRPC frame (uncompressed).
-pub(crate) fn encode_frame<M: Message>(message: &M) -> Result<Bytes, Status> {
-    let len = message.encoded_len();
+/// Metadata key on a status of an attempt whose request never left (the
+/// connection could not be made): repeating it cannot do anything twice.
+pub(crate) const NOT_SENT: &str = "x-tb-not-sent";
+
+fn check_request_size(len: usize) -> Result<(), Status> {
     if len > MAX_MESSAGE_SIZE {
         return Err(Status::out_of_range(format!(
             "the request is {len} bytes, more than the limit of {MAX_MESSAGE_SIZE} bytes"
         )));
     }
+    Ok(())
+}
+
+/// An already encoded message as one gRPC frame (uncompressed).
+pub(crate) fn frame_bytes(message: &[u8]) -> Result<Bytes, Status> {
+    check_request_size(message.len())?;
+    let mut frame = BytesMut::with_capacity(FRAME_HEADER_LEN + message.len());
+    frame.put_u8(0);
+    frame.put_u32(message.len() as u32);
+    frame.put_slice(message);
+    Ok(frame.freeze())
+}
+
+/// A message as one gRPC frame (uncompressed).
+pub(crate) fn encode_frame<M: Message>(message: &M) -> Result<Bytes, Status> {
+    let len = message.encoded_len();
+    check_request_size(len)?;
     let mut frame = BytesMut::with_capacity(FRAME_HEADER_LEN + len);
     frame.put_u8(0);
     frame.put_u32(len as u32);

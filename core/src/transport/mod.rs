@@ -15,11 +15,10 @@ mod endpoint;
 mod grpc;
 
 pub(crate) use endpoint::Endpoint;
-pub(crate) use grpc::FROM_HTTP_STATUS;
+pub(crate) use grpc::{decode_message, encode_frame, frame_bytes, FROM_HTTP_STATUS, NOT_SENT};
 
 use crate::error::error_chain;
 use bytes::Bytes;
-use prost::Message;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -162,6 +161,11 @@ pub(crate) mod method {
             ResetWorkflowExecutionRequest
         ) -> ResetWorkflowExecutionResponse;
     }
+
+    /// Stands for "any method, by name" in the table of operations
+    /// (`call_rpc`, which takes its paths from the descriptors).
+    #[allow(non_upper_case_globals)]
+    pub(crate) const any_method: Method<(), ()> = Method::new("*");
 }
 
 /// gRPC over one HTTP/2 connection to an [`Endpoint`], re-established by the
@@ -228,26 +232,22 @@ impl Channel {
         })
     }
 
-    /// One attempt at a unary call with `metadata`, bounded by `timeout`
-    /// from sending the request to the reply's last byte (sent as
-    /// `grpc-timeout`, and enforced here). The future is boxed so that
-    /// callers (retry loops, call scopes) stay small.
-    pub(crate) fn unary<'a, Req, Resp>(
+    /// One attempt at a unary call: `frame` (an encoded request, see
+    /// [`encode_frame`]) to `path` with `metadata`, bounded by `timeout` from
+    /// sending the request to the reply's last byte (sent as `grpc-timeout`,
+    /// and enforced here); the reply's message as bytes. The future is boxed
+    /// so that callers (retry loops, call scopes) stay small.
+    pub(crate) fn unary<'a>(
         &'a self,
-        method: Method<Req, Resp>,
-        message: &'a Req,
+        path: &'static str,
+        frame: Bytes,
         metadata: &'a MetadataMap,
         timeout: Duration,
-    ) -> BoxFuture<'a, Result<Resp, Status>>
-    where
-        Req: Message + Send + Sync + 'static,
-        Resp: Message + Default + Send + 'static,
-    {
+    ) -> BoxFuture<'a, Result<Bytes, Status>> {
         Box::pin(async move {
-            let frame = grpc::encode_frame(message)?;
-            let exchange = self.exchange(method.path, frame, metadata, timeout);
+            let exchange = self.exchange(path, frame, metadata, timeout);
             match tokio::time::timeout(timeout, exchange).await {
-                Ok(reply) => grpc::decode_message(reply?),
+                Ok(reply) => reply,
                 Err(_) => Err(attempt_timed_out(timeout)),
             }
         })
@@ -263,9 +263,15 @@ impl Channel {
             return Ok(live);
         }
         let generation = self.shared.generations.fetch_add(1, Ordering::Relaxed);
-        let connection = open(&self.shared.endpoint, generation)
-            .await
-            .map_err(|e| Status::unavailable(format!("could not connect: {}", error_chain(&*e))))?;
+        let connection = open(&self.shared.endpoint, generation).await.map_err(|e| {
+            let mut status =
+                Status::unavailable(format!("could not connect: {}", error_chain(&*e)));
+            // Nothing went out: any call may try again.
+            status
+                .metadata_mut()
+                .insert(NOT_SENT, tonic::metadata::MetadataValue::from_static("1"));
+            status
+        })?;
         let live = connection.live();
         *self.lock_current() = Some(connection);
         Ok(live)
