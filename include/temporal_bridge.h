@@ -23,6 +23,8 @@
  *     response_out or error_out discards that string.
  *   - Strings passed to callbacks are lent: valid until the callback
  *     returns; do not free them, copy what you need.
+ *   - Bytes returned through a TbBytes output (tb_rpc_call_bytes) belong
+ *     to the caller: free them with tb_bytes_free.
  *   - tb_version() and tb_status_name() return static strings.
  *   - Input strings are only read during the call (async calls copy them
  *     before returning), so they may be freed as soon as the call returns.
@@ -235,6 +237,21 @@ typedef void (*TbCallCallback)(void *user_data,
                                TbStatus status,
                                const char *response_json,
                                const char *error_json);
+
+/**
+ * Bytes the library hands to C (`tb_rpc_call_bytes`'s response). Free with
+ * `tb_bytes_free`. An empty buffer may have a NULL `data`.
+ */
+typedef struct {
+  /**
+   * The first byte (NULL when `len` is 0).
+   */
+  uint8_t *data;
+  /**
+   * How many bytes.
+   */
+  size_t len;
+} TbBytes;
 
 #ifdef __cplusplus
 extern "C" {
@@ -839,6 +856,54 @@ TbStatus tb_rpc_call_async(const TbClient *client,
                            const TbCancelToken *cancel,
                            TbCallCallback callback,
                            void *user_data);
+
+/**
+ * Every method `tb_rpc_call` can call, as JSON:
+ * `{"methods": [{"service", "method", "request_type", "response_type",
+ * "repeat": "read_only" | "request_id" | "never", "long_poll"}]}`.
+ * `service` (may be NULL for all) picks one service: `"workflow"`,
+ * `"operator"`, `"cloud"`, `"test"` or `"health"`. Needs no client.
+ *
+ * On success writes the JSON to `*response_out` (free it with
+ * `tb_string_free`); on failure (an unknown service) writes the JSON error
+ * object to `*error_out` (free with `tb_string_free`; NULL to discard).
+ */
+TbStatus tb_rpc_methods(const char *service, char **response_out, char **error_out);
+
+/**
+ * Raw mode of `tb_rpc_call`: sends `request_len` bytes at `request` (the
+ * request message, protobuf-encoded; may be NULL when `request_len` is 0)
+ * to `method` (e.g. `"DescribeTaskQueue"`) of `service` (`"workflow"`,
+ * `"operator"`, `"cloud"`, `"test"`, `"health"`), and gives back the
+ * response message's bytes as they came. The bytes must decode as the
+ * method's request (unknown fields are kept and sent). `options_json` (may
+ * be NULL) is `{"headers"?: {"name": "value"}, "call_timeout"?,
+ * "rpc_timeout"?}`: this call's metadata over the client's, its overall
+ * deadline and the timeout of each attempt. Read-only methods are retried
+ * like every call, methods whose request carries a `request_id` only when
+ * it is set, the rest never. `cancel` (may be NULL) abandons the call.
+ * Blocks until the call ends.
+ *
+ * On success writes the response to `*response_out` (required; free it with
+ * `tb_bytes_free`). On failure writes the JSON error object to `*error_out`
+ * (free with `tb_string_free`; NULL to discard) and leaves `*response_out`
+ * untouched.
+ */
+TbStatus tb_rpc_call_bytes(const TbClient *client,
+                           const char *service,
+                           const char *method,
+                           const uint8_t *request,
+                           size_t request_len,
+                           const char *options_json,
+                           const TbCancelToken *cancel,
+                           TbBytes *response_out,
+                           char **error_out);
+
+/**
+ * Frees bytes returned by this library (`tb_rpc_call_bytes`). A NULL
+ * `data` is ignored; never free the same bytes twice.
+ */
+void tb_bytes_free(TbBytes bytes);
 
 /**
  * Creates a token that is not cancelled. Never returns NULL (allocation

@@ -9,6 +9,7 @@
 //! [`Repeat`]).
 
 use crate::client::{CallOptions, CallScope, Client, RpcKind, LONG_POLL_TIMEOUT};
+use crate::contract::{call_options, parse_request_value, CallFields};
 use crate::descriptors::descriptor_pool;
 use crate::error::{Error, Quoted, Result};
 use crate::fields::new_request_id;
@@ -112,6 +113,14 @@ pub struct CallRpcResponse {
     /// Raw mode: the response message's protobuf bytes, base64-encoded.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub response_bytes: Option<String>,
+}
+
+/// The options of a raw call besides `call_timeout` and `rpc_timeout`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCallOptions {
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
 }
 
 /// Request of `list_rpc_methods`.
@@ -440,6 +449,26 @@ impl Client {
         let method = find_rpc_method(service, method)?;
         let metadata = call_metadata(self, headers)?;
         self.call_rpc_raw(method, request, &metadata, call).await
+    }
+
+    /// [`Client::call_rpc_bytes`] with its options as the JSON contract
+    /// gives them: `{"headers"?, "call_timeout"?, "rpc_timeout"?}` (null for
+    /// none), over `base`'s deadline and token.
+    pub async fn call_rpc_bytes_with(
+        &self,
+        service: &str,
+        method: &str,
+        request: Bytes,
+        options: Value,
+        base: &CallOptions,
+    ) -> Result<Bytes> {
+        let (options, fields) = match options {
+            Value::Null => (RawCallOptions::default(), CallFields::default()),
+            options => parse_request_value::<RawCallOptions>("call_rpc_bytes options", options)?,
+        };
+        let call = call_options(base, fields);
+        self.call_rpc_bytes(service, method, request, &options.headers, &call)
+            .await
     }
 
     async fn call_rpc_raw(

@@ -33,6 +33,8 @@ pub mod operations;
 
 pub mod shorthands;
 
+pub mod rpc;
+
 pub mod cancel;
 
 pub mod status;
