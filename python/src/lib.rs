@@ -723,6 +723,23 @@ fn from_json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     json_to_py(py, &value)
 }
 
+/// Every method `call_rpc` can call (of one service, or all) as Python
+/// values: `{"methods": [{"service", "method", "request_type",
+/// "response_type", "repeat", "long_poll"}]}`. Raises `NativeError` for an
+/// unknown service.
+#[pyfunction]
+#[pyo3(signature = (service=None))]
+fn rpc_methods(py: Python<'_>, service: Option<String>) -> PyResult<Bound<'_, PyAny>> {
+    let listed =
+        temporal_bridge_core::list_rpc_methods(&temporal_bridge_core::ListRpcMethodsRequest {
+            service,
+        })
+        .map_err(native_error)?;
+    let value = serde_json::to_value(&listed)
+        .map_err(|e| native_error(Error::internal(format!("encoding the method list: {e}"))))?;
+    json_to_py(py, &value)
+}
+
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -741,5 +758,6 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(connect_async, m)?)?;
     m.add_function(wrap_pyfunction!(to_json, m)?)?;
     m.add_function(wrap_pyfunction!(from_json, m)?)?;
+    m.add_function(wrap_pyfunction!(rpc_methods, m)?)?;
     Ok(())
 }

@@ -22,6 +22,7 @@ The asyncio client and the value types (policies, ``RetryPolicy``,
 from __future__ import annotations
 
 from ._native import __version__
+from .rpc import RpcService, rpc_methods
 from .client import ActivityHandle, Client, WorkflowExecutionIterator, WorkflowHandle, WorkflowUpdateHandle
 from .exceptions import (
     CallCancelledError,
@@ -121,6 +122,8 @@ __all__ = [
     "WorkflowUpdateHandle",
     "ActivityHandle",
     "WorkflowExecutionIterator",
+    "RpcService",
+    "rpc_methods",
     "AsyncClient",
     "AsyncWorkflowHandle",
     "AsyncWorkflowUpdateHandle",

@@ -407,3 +407,41 @@ def wait_batch(job_id: str, timeout: Duration | None) -> dict[str, Any]:
             "call_timeout": duration("timeout", timeout),
         }
     )
+
+
+def call_rpc(
+    service: str,
+    method: str,
+    request: object,
+    headers: Mapping[str, str] | None,
+    timeout: Duration | None,
+    rpc_timeout: Duration | None,
+) -> tuple[dict[str, Any], bool]:
+    """The ``call_rpc`` request, and whether it is raw (bytes in, bytes out)."""
+    body: dict[str, Any] = {"service": check_str("service", service), "method": check_str("method", method)}
+    raw = isinstance(request, (bytes, bytearray, memoryview))
+    if raw:
+        import base64
+
+        body["request_bytes"] = base64.b64encode(bytes(request)).decode("ascii")  # type: ignore[arg-type]
+    elif request is not None:
+        if not hasattr(request, "keys"):
+            raise TypeError(
+                f"request must be a dict (the protobuf JSON mapping) or bytes, got {type(request).__name__}"
+            )
+        body["request"] = request
+    if headers is not None:
+        body["headers"] = json_map("headers", headers)
+    if timeout is not None:
+        body["call_timeout"] = duration("timeout", timeout)
+    if rpc_timeout is not None:
+        body["rpc_timeout"] = duration("rpc_timeout", rpc_timeout)
+    return body, raw
+
+
+def rpc_response(response: Mapping[str, Any], raw: bool) -> Any:
+    if raw:
+        import base64
+
+        return base64.b64decode(response.get("response_bytes") or "")
+    return response.get("response") or {}

@@ -31,6 +31,7 @@ from .client import (
     _UpdateHandleBase,
 )
 from .exceptions import _from_error
+from .rpc import _Services
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -305,7 +306,7 @@ class WorkflowExecutionAsyncIterator(_ExecutionPages):
         self._take_page(await _call(self._native, "list_workflows", self._page_request(page_size)))
 
 
-class AsyncClient:
+class AsyncClient(_Services):
     """``Client`` for asyncio. Safe to share between tasks (and threads)."""
 
     __slots__ = ("_native",)
@@ -445,6 +446,20 @@ class AsyncClient:
         """How many executions match a visibility query (see ``Client.count_workflows``)."""
         request = _requests.count_workflows(query, rpc_timeout)
         return _execution_count(await _call(self._native, "count_workflows", request))
+
+    async def call_rpc(
+        self,
+        service: str,
+        method: str,
+        request: Mapping[str, Any] | bytes | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: Duration | None = None,
+        rpc_timeout: Duration | None = None,
+    ) -> Any:
+        """Calls any RPC of the Temporal API by name (see ``Client.call_rpc``)."""
+        body, raw = _requests.call_rpc(service, method, request, headers, timeout, rpc_timeout)
+        return _requests.rpc_response(await _call(self._native, "call_rpc", body), raw)
 
     def get_async_activity_handle(
         self,

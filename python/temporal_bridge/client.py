@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from . import _native, _requests
 from .exceptions import _from_error
+from .rpc import _Services
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -649,7 +650,7 @@ class WorkflowExecutionIterator(_ExecutionPages):
         self._take_page(_call(self._native, "list_workflows", self._page_request(page_size)))
 
 
-class Client:
+class Client(_Services):
     """A connection to a Temporal namespace. Blocking calls release the GIL,
     so one client can serve many threads at once; Ctrl-C interrupts any call.
     Use ``temporal_bridge.AsyncClient`` under asyncio."""
@@ -828,6 +829,33 @@ class Client:
         result's ``groups`` count each group."""
         request = _requests.count_workflows(query, rpc_timeout)
         return _execution_count(_call(self._native, "count_workflows", request))
+
+    def call_rpc(
+        self,
+        service: str,
+        method: str,
+        request: Mapping[str, Any] | bytes | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: Duration | None = None,
+        rpc_timeout: Duration | None = None,
+    ) -> Any:
+        """Calls any RPC of the Temporal API by name: ``service`` is
+        ``"workflow"``, ``"operator"``, ``"cloud"``, ``"test"`` or
+        ``"health"``, ``method`` as in the service definition
+        (``"DescribeTaskQueue"``, or ``"describe_task_queue"``). ``request``
+        is a dict in the protobuf JSON mapping (returns the response as a
+        dict in the same mapping) or the message's protobuf ``bytes``
+        (returns the response's bytes). ``headers`` are gRPC metadata for
+        this call; ``timeout`` bounds the whole call, ``rpc_timeout`` each
+        attempt. Read-only methods and those whose request carries a
+        ``request_id`` (generated when absent) are retried on transient
+        failures; others are not. ``client.workflow_service`` and friends
+        offer each method by its snake_case name; ``rpc_methods()`` lists
+        them. Errors carry the server's details in ``details["grpc_details"]``.
+        """
+        body, raw = _requests.call_rpc(service, method, request, headers, timeout, rpc_timeout)
+        return _requests.rpc_response(_call(self._native, "call_rpc", body), raw)
 
     def get_async_activity_handle(
         self,
