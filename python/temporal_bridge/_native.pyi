@@ -15,6 +15,7 @@ __all__ = [
     "connect_async",
     "to_json",
     "from_json",
+    "rpc_methods",
 ]
 
 __version__: str

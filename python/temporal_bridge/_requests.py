@@ -420,10 +420,10 @@ def call_rpc(
     """The ``call_rpc`` request, and whether it is raw (bytes in, bytes out)."""
     body: dict[str, Any] = {"service": check_str("service", service), "method": check_str("method", method)}
     raw = isinstance(request, (bytes, bytearray, memoryview))
-    if raw:
+    if isinstance(request, (bytes, bytearray, memoryview)):
         import base64
 
-        body["request_bytes"] = base64.b64encode(bytes(request)).decode("ascii")  # type: ignore[arg-type]
+        body["request_bytes"] = base64.b64encode(request).decode("ascii")
     elif request is not None:
         if not hasattr(request, "keys"):
             raise TypeError(

@@ -852,7 +852,7 @@ class Client(_Services):
         ``request_id`` (generated when absent) are retried on transient
         failures; others are not. ``client.workflow_service`` and friends
         offer each method by its snake_case name; ``rpc_methods()`` lists
-        them. Errors carry the server's details in ``details["grpc_details"]``.
+        them. Errors carry the server's details in ``error_details["grpc_details"]``.
         """
         body, raw = _requests.call_rpc(service, method, request, headers, timeout, rpc_timeout)
         return _requests.rpc_response(_call(self._native, "call_rpc", body), raw)
