@@ -858,6 +858,319 @@ TbStatus tb_rpc_call_async(const TbClient *client,
                            void *user_data);
 
 /**
+ * Creates a schedule. Request: `{"schedule_id", "schedule": {the
+ * protobuf JSON mapping of temporal.api.schedule.v1.Schedule: "spec",
+ * "action": {"start_workflow": {"workflow_id", "workflow_type":
+ * {"name"}, "task_queue": {"name"}, "args"?: [JSON values], "memo"?:
+ * {..}, "search_attributes"?: {..}, ...}}, "policies", "state"},
+ * "trigger_immediately"?, "backfill"?: [{"start_at", "end_at",
+ * "overlap"?}], "memo"?, "search_attributes"?, "request_id"?}`.
+ * Response: `{"schedule_id", "conflict_token"}`.
+ *
+ * Runs the `create_schedule` operation; arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_schedule_create(const TbClient *client,
+                            const char *request_json,
+                            const TbCancelToken *cancel,
+                            char **response_out,
+                            char **error_out);
+
+/**
+ * Async form of `tb_schedule_create`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_schedule_create_async(const TbClient *client,
+                                  const char *request_json,
+                                  const TbCancelToken *cancel,
+                                  TbCallCallback callback,
+                                  void *user_data);
+
+/**
+ * Describes a schedule. Request: `{"schedule_id"}`. Response:
+ * `{"schedule_id", "schedule" (as create takes it, `args` decoded),
+ * "info" (action counts, recent and running actions, future action
+ * times), "memo", "search_attributes", "conflict_token"}`.
+ *
+ * Runs the `describe_schedule` operation; arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_schedule_describe(const TbClient *client,
+                              const char *request_json,
+                              const TbCancelToken *cancel,
+                              char **response_out,
+                              char **error_out);
+
+/**
+ * Async form of `tb_schedule_describe`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_schedule_describe_async(const TbClient *client,
+                                    const char *request_json,
+                                    const TbCancelToken *cancel,
+                                    TbCallCallback callback,
+                                    void *user_data);
+
+/**
+ * Replaces a schedule. Request: `{"schedule_id", "schedule",
+ * "conflict_token"? (from describe: refused if the schedule changed
+ * since), "search_attributes"?, "request_id"?}`. Response: `{}`.
+ *
+ * Runs the `update_schedule` operation; arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_schedule_update(const TbClient *client,
+                            const char *request_json,
+                            const TbCancelToken *cancel,
+                            char **response_out,
+                            char **error_out);
+
+/**
+ * Async form of `tb_schedule_update`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_schedule_update_async(const TbClient *client,
+                                  const char *request_json,
+                                  const TbCancelToken *cancel,
+                                  TbCallCallback callback,
+                                  void *user_data);
+
+/**
+ * Pauses, unpauses, triggers or backfills a schedule. Request:
+ * `{"schedule_id", "pause"?: note, "unpause"?: note,
+ * "trigger_immediately"?, "overlap"?, "backfill"?: [{"start_at",
+ * "end_at", "overlap"?}], "request_id"?}`. Response: `{}`.
+ *
+ * Runs the `patch_schedule` operation; arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_schedule_patch(const TbClient *client,
+                           const char *request_json,
+                           const TbCancelToken *cancel,
+                           char **response_out,
+                           char **error_out);
+
+/**
+ * Async form of `tb_schedule_patch`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_schedule_patch_async(const TbClient *client,
+                                 const char *request_json,
+                                 const TbCancelToken *cancel,
+                                 TbCallCallback callback,
+                                 void *user_data);
+
+/**
+ * Deletes a schedule (workflows it started keep running). Request:
+ * `{"schedule_id"}`. Response: `{}`.
+ *
+ * Runs the `delete_schedule` operation; arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_schedule_delete(const TbClient *client,
+                            const char *request_json,
+                            const TbCancelToken *cancel,
+                            char **response_out,
+                            char **error_out);
+
+/**
+ * Async form of `tb_schedule_delete`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_schedule_delete_async(const TbClient *client,
+                                  const char *request_json,
+                                  const TbCancelToken *cancel,
+                                  TbCallCallback callback,
+                                  void *user_data);
+
+/**
+ * One page of schedules. Request: `{"query"?, "page_size"?,
+ * "next_page_token"?}`. Response: `{"schedules": [{"schedule_id",
+ * "info", "memo", "search_attributes"}], "next_page_token"?}`.
+ *
+ * Runs the `list_schedules` operation; arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_schedules_list(const TbClient *client,
+                           const char *request_json,
+                           const TbCancelToken *cancel,
+                           char **response_out,
+                           char **error_out);
+
+/**
+ * Async form of `tb_schedules_list`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_schedules_list_async(const TbClient *client,
+                                 const char *request_json,
+                                 const TbCancelToken *cancel,
+                                 TbCallCallback callback,
+                                 void *user_data);
+
+/**
+ * Describes a task queue: its pollers (are workers listening?).
+ * Request: the `DescribeTaskQueueRequest` in the protobuf JSON mapping,
+ * e.g. `{"taskQueue": {"name"}, "taskQueueType":
+ * "TASK_QUEUE_TYPE_ACTIVITY"}` (namespace: the client's). Response: the
+ * `DescribeTaskQueueResponse` (`pollers`, ...).
+ *
+ * Runs the `describe_task_queue` operation; arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_task_queue_describe(const TbClient *client,
+                                const char *request_json,
+                                const TbCancelToken *cancel,
+                                char **response_out,
+                                char **error_out);
+
+/**
+ * Async form of `tb_task_queue_describe`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_task_queue_describe_async(const TbClient *client,
+                                      const char *request_json,
+                                      const TbCancelToken *cancel,
+                                      TbCallCallback callback,
+                                      void *user_data);
+
+/**
+ * Registers a namespace. Request: the `RegisterNamespaceRequest` in the
+ * protobuf JSON mapping (`{"namespace", "workflowExecutionRetentionPeriod":
+ * "72h", "description"?}`). Response: `{}`.
+ *
+ * Runs the `register_namespace` operation; arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_namespace_register(const TbClient *client,
+                               const char *request_json,
+                               const TbCancelToken *cancel,
+                               char **response_out,
+                               char **error_out);
+
+/**
+ * Async form of `tb_namespace_register`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_namespace_register_async(const TbClient *client,
+                                     const char *request_json,
+                                     const TbCancelToken *cancel,
+                                     TbCallCallback callback,
+                                     void *user_data);
+
+/**
+ * Describes a namespace. Request: `{"namespace"?}` (the client's when
+ * absent). Response: the `DescribeNamespaceResponse` (`namespaceInfo`,
+ * `config`, ...) in the protobuf JSON mapping.
+ *
+ * Runs the `describe_namespace` operation; arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_namespace_describe(const TbClient *client,
+                               const char *request_json,
+                               const TbCancelToken *cancel,
+                               char **response_out,
+                               char **error_out);
+
+/**
+ * Async form of `tb_namespace_describe`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_namespace_describe_async(const TbClient *client,
+                                     const char *request_json,
+                                     const TbCancelToken *cancel,
+                                     TbCallCallback callback,
+                                     void *user_data);
+
+/**
+ * One page of namespaces. Request: `{"pageSize"?, "nextPageToken"?}`.
+ * Response: `{"namespaces": [...], "nextPageToken"?}`.
+ *
+ * Runs the `list_namespaces` operation; arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_namespaces_list(const TbClient *client,
+                            const char *request_json,
+                            const TbCancelToken *cancel,
+                            char **response_out,
+                            char **error_out);
+
+/**
+ * Async form of `tb_namespaces_list`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_namespaces_list_async(const TbClient *client,
+                                  const char *request_json,
+                                  const TbCancelToken *cancel,
+                                  TbCallCallback callback,
+                                  void *user_data);
+
+/**
+ * Updates a namespace. Request: the `UpdateNamespaceRequest` in the
+ * protobuf JSON mapping (`{"namespace"?, "updateInfo"?, "config"?}`).
+ * Response: the `UpdateNamespaceResponse`.
+ *
+ * Runs the `update_namespace` operation; arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_namespace_update(const TbClient *client,
+                             const char *request_json,
+                             const TbCancelToken *cancel,
+                             char **response_out,
+                             char **error_out);
+
+/**
+ * Async form of `tb_namespace_update`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_namespace_update_async(const TbClient *client,
+                                   const char *request_json,
+                                   const TbCancelToken *cancel,
+                                   TbCallCallback callback,
+                                   void *user_data);
+
+/**
+ * Registers custom search attributes. Request: `{"searchAttributes":
+ * {"Name": "INDEXED_VALUE_TYPE_KEYWORD"}}` (namespace: the client's).
+ * Response: `{}`.
+ *
+ * Runs the `add_search_attributes` operation; arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_search_attributes_add(const TbClient *client,
+                                  const char *request_json,
+                                  const TbCancelToken *cancel,
+                                  char **response_out,
+                                  char **error_out);
+
+/**
+ * Async form of `tb_search_attributes_add`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_search_attributes_add_async(const TbClient *client,
+                                        const char *request_json,
+                                        const TbCancelToken *cancel,
+                                        TbCallCallback callback,
+                                        void *user_data);
+
+/**
+ * Lists search attributes. Request: `{}` (namespace: the client's).
+ * Response: `{"customAttributes", "systemAttributes", "storageSchema"}`.
+ *
+ * Runs the `list_search_attributes` operation; arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_search_attributes_list(const TbClient *client,
+                                   const char *request_json,
+                                   const TbCancelToken *cancel,
+                                   char **response_out,
+                                   char **error_out);
+
+/**
+ * Async form of `tb_search_attributes_list`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_search_attributes_list_async(const TbClient *client,
+                                         const char *request_json,
+                                         const TbCancelToken *cancel,
+                                         TbCallCallback callback,
+                                         void *user_data);
+
+/**
+ * Removes custom search attributes. Request: `{"searchAttributes":
+ * ["Name"]}` (namespace: the client's). Response: `{}`.
+ *
+ * Runs the `remove_search_attributes` operation; arguments and outputs as `tb_client_call`.
+ */
+TbStatus tb_search_attributes_remove(const TbClient *client,
+                                     const char *request_json,
+                                     const TbCancelToken *cancel,
+                                     char **response_out,
+                                     char **error_out);
+
+/**
+ * Async form of `tb_search_attributes_remove`; callback contract as `tb_client_call_async`.
+ */
+TbStatus tb_search_attributes_remove_async(const TbClient *client,
+                                           const char *request_json,
+                                           const TbCancelToken *cancel,
+                                           TbCallCallback callback,
+                                           void *user_data);
+
+/**
  * Every method `tb_rpc_call` can call, as JSON:
  * `{"methods": [{"service", "method", "request_type", "response_type",
  * "repeat": "read_only" | "request_id" | "never", "long_poll"}]}`.

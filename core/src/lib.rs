@@ -39,6 +39,7 @@ pub mod payload;
 mod reset;
 mod rpc;
 pub mod runtime;
+mod schedule;
 mod signal_query;
 mod status;
 mod transport;
@@ -68,7 +69,13 @@ pub use options::{ConnectOptions, RetrySettings, TlsOptions, TlsSetting};
 pub use reset::{ResetType, ResetWorkflowRequest, ResetWorkflowResponse};
 pub use rpc::{
     find_rpc_method, list_rpc_methods, rpc_methods, CallRpcRequest, CallRpcResponse,
-    ListRpcMethodsRequest, ListRpcMethodsResponse, Repeat, RpcMethod, RPC_SERVICES,
+    ListRpcMethodsRequest, ListRpcMethodsResponse, ProtoRequest, ProtoResponse, Repeat, RpcMethod,
+    RPC_SERVICES,
+};
+pub use schedule::{
+    CreateScheduleRequest, CreateScheduleResponse, ListSchedulesRequest, ListSchedulesResponse,
+    PatchScheduleRequest, ScheduleBackfill, ScheduleDescription, ScheduleIdRequest,
+    UpdateScheduleRequest,
 };
 pub use signal_query::{
     QueryRejectConditionSetting, QueryWorkflowRequest, QueryWorkflowResponse, SignalWorkflowRequest,

@@ -24,7 +24,11 @@ use crate::description::WorkflowDescription;
 use crate::error::Result;
 use crate::history::FetchHistoryRequest;
 use crate::reset::{ResetWorkflowRequest, ResetWorkflowResponse};
-use crate::rpc::{CallRpcRequest, CallRpcResponse};
+use crate::rpc::{CallRpcRequest, CallRpcResponse, ProtoRequest, ProtoResponse};
+use crate::schedule::{
+    CreateScheduleRequest, CreateScheduleResponse, ListSchedulesRequest, ListSchedulesResponse,
+    PatchScheduleRequest, ScheduleDescription, ScheduleIdRequest, UpdateScheduleRequest,
+};
 use crate::signal_query::{QueryWorkflowRequest, QueryWorkflowResponse, SignalWorkflowRequest};
 use crate::transport::method;
 use crate::update::{ExecuteUpdateRequest, GetUpdateResultRequest, UpdateResponse};
@@ -290,6 +294,109 @@ operations! {
     call_rpc(CallRpcRequest) -> CallRpcResponse,
         c: "tb_rpc_call",
         rpc: [any_method];
+
+    /// Creates a schedule. Request: `{"schedule_id", "schedule": {the
+    /// protobuf JSON mapping of temporal.api.schedule.v1.Schedule: "spec",
+    /// "action": {"start_workflow": {"workflow_id", "workflow_type":
+    /// {"name"}, "task_queue": {"name"}, "args"?: [JSON values], "memo"?:
+    /// {..}, "search_attributes"?: {..}, ...}}, "policies", "state"},
+    /// "trigger_immediately"?, "backfill"?: [{"start_at", "end_at",
+    /// "overlap"?}], "memo"?, "search_attributes"?, "request_id"?}`.
+    /// Response: `{"schedule_id", "conflict_token"}`.
+    create_schedule(CreateScheduleRequest) -> CreateScheduleResponse,
+        c: "tb_schedule_create",
+        rpc: [create_schedule];
+
+    /// Describes a schedule. Request: `{"schedule_id"}`. Response:
+    /// `{"schedule_id", "schedule" (as create takes it, `args` decoded),
+    /// "info" (action counts, recent and running actions, future action
+    /// times), "memo", "search_attributes", "conflict_token"}`.
+    describe_schedule(ScheduleIdRequest) -> ScheduleDescription,
+        c: "tb_schedule_describe",
+        rpc: [describe_schedule];
+
+    /// Replaces a schedule. Request: `{"schedule_id", "schedule",
+    /// "conflict_token"? (from describe: refused if the schedule changed
+    /// since), "search_attributes"?, "request_id"?}`. Response: `{}`.
+    update_schedule(UpdateScheduleRequest) -> Empty,
+        c: "tb_schedule_update",
+        rpc: [update_schedule];
+
+    /// Pauses, unpauses, triggers or backfills a schedule. Request:
+    /// `{"schedule_id", "pause"?: note, "unpause"?: note,
+    /// "trigger_immediately"?, "overlap"?, "backfill"?: [{"start_at",
+    /// "end_at", "overlap"?}], "request_id"?}`. Response: `{}`.
+    patch_schedule(PatchScheduleRequest) -> Empty,
+        c: "tb_schedule_patch",
+        rpc: [patch_schedule];
+
+    /// Deletes a schedule (workflows it started keep running). Request:
+    /// `{"schedule_id"}`. Response: `{}`.
+    delete_schedule(ScheduleIdRequest) -> Empty,
+        c: "tb_schedule_delete",
+        rpc: [delete_schedule];
+
+    /// One page of schedules. Request: `{"query"?, "page_size"?,
+    /// "next_page_token"?}`. Response: `{"schedules": [{"schedule_id",
+    /// "info", "memo", "search_attributes"}], "next_page_token"?}`.
+    list_schedules(ListSchedulesRequest) -> ListSchedulesResponse,
+        c: "tb_schedules_list",
+        rpc: [list_schedules];
+
+    /// Describes a task queue: its pollers (are workers listening?).
+    /// Request: the `DescribeTaskQueueRequest` in the protobuf JSON mapping,
+    /// e.g. `{"taskQueue": {"name"}, "taskQueueType":
+    /// "TASK_QUEUE_TYPE_ACTIVITY"}` (namespace: the client's). Response: the
+    /// `DescribeTaskQueueResponse` (`pollers`, ...).
+    describe_task_queue(ProtoRequest) -> ProtoResponse,
+        c: "tb_task_queue_describe",
+        rpc: [describe_task_queue];
+
+    /// Registers a namespace. Request: the `RegisterNamespaceRequest` in the
+    /// protobuf JSON mapping (`{"namespace", "workflowExecutionRetentionPeriod":
+    /// "72h", "description"?}`). Response: `{}`.
+    register_namespace(ProtoRequest) -> ProtoResponse,
+        c: "tb_namespace_register",
+        rpc: [register_namespace];
+
+    /// Describes a namespace. Request: `{"namespace"?}` (the client's when
+    /// absent). Response: the `DescribeNamespaceResponse` (`namespaceInfo`,
+    /// `config`, ...) in the protobuf JSON mapping.
+    describe_namespace(ProtoRequest) -> ProtoResponse,
+        c: "tb_namespace_describe",
+        rpc: [describe_namespace];
+
+    /// One page of namespaces. Request: `{"pageSize"?, "nextPageToken"?}`.
+    /// Response: `{"namespaces": [...], "nextPageToken"?}`.
+    list_namespaces(ProtoRequest) -> ProtoResponse,
+        c: "tb_namespaces_list",
+        rpc: [list_namespaces];
+
+    /// Updates a namespace. Request: the `UpdateNamespaceRequest` in the
+    /// protobuf JSON mapping (`{"namespace"?, "updateInfo"?, "config"?}`).
+    /// Response: the `UpdateNamespaceResponse`.
+    update_namespace(ProtoRequest) -> ProtoResponse,
+        c: "tb_namespace_update",
+        rpc: [update_namespace];
+
+    /// Registers custom search attributes. Request: `{"searchAttributes":
+    /// {"Name": "INDEXED_VALUE_TYPE_KEYWORD"}}` (namespace: the client's).
+    /// Response: `{}`.
+    add_search_attributes(ProtoRequest) -> ProtoResponse,
+        c: "tb_search_attributes_add",
+        rpc: [add_search_attributes];
+
+    /// Lists search attributes. Request: `{}` (namespace: the client's).
+    /// Response: `{"customAttributes", "systemAttributes", "storageSchema"}`.
+    list_search_attributes(ProtoRequest) -> ProtoResponse,
+        c: "tb_search_attributes_list",
+        rpc: [list_search_attributes];
+
+    /// Removes custom search attributes. Request: `{"searchAttributes":
+    /// ["Name"]}` (namespace: the client's). Response: `{}`.
+    remove_search_attributes(ProtoRequest) -> ProtoResponse,
+        c: "tb_search_attributes_remove",
+        rpc: [remove_search_attributes];
 }
 
 impl Client {

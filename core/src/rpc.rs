@@ -92,7 +92,8 @@ pub struct CallRpcRequest {
     /// `snake_case` is accepted too.
     pub method: String,
     /// The request message in the protobuf JSON mapping (an empty message
-    /// when absent).
+    /// when absent). A `namespace` or `identity` field left empty gets the
+    /// client's (except for `RegisterNamespace` and `DeleteNamespace`).
     #[serde(default)]
     pub request: Option<Value>,
     /// Raw mode: the request message's protobuf bytes, base64-encoded
@@ -363,6 +364,27 @@ fn with_decoded_details(status: &tonic::Status, error: Error) -> Error {
 }
 
 impl Client {
+    /// One method's call from its request in the protobuf JSON mapping; its
+    /// response in that mapping (for operations built on `call_rpc`).
+    pub(crate) async fn proto_call(
+        &self,
+        service: &str,
+        method: &str,
+        request: Value,
+        call: &CallOptions,
+    ) -> Result<Value> {
+        let request = CallRpcRequest {
+            service: service.to_owned(),
+            method: method.to_owned(),
+            request: Some(request),
+            ..CallRpcRequest::default()
+        };
+        let response = self.call_rpc(&request, call).await?;
+        Ok(response
+            .response
+            .unwrap_or(Value::Object(Default::default())))
+    }
+
     /// Calls any unary method by name (see [`CallRpcRequest`]).
     pub async fn call_rpc(
         &self,
@@ -395,6 +417,7 @@ impl Client {
             });
         }
         let mut message = message_from_json(method, request.request.clone())?;
+        fill_defaults(self, method, &mut message);
         if method.repeat == Repeat::RequestId {
             // Generated once, so every attempt is the same request to the server.
             if let Some(field) = request_id_field(&method.descriptor.input()) {
@@ -514,6 +537,63 @@ impl Client {
     }
 }
 
+/// The request of an operation that is one RPC: its request message in the
+/// protobuf JSON mapping (a `namespace` or `identity` left empty gets the
+/// client's).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProtoRequest(pub serde_json::Map<String, Value>);
+
+/// The response of an operation that is one RPC: its response message in the
+/// protobuf JSON mapping.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProtoResponse(pub Value);
+
+/// Operations that are one RPC each, named: the request and response are the
+/// RPC's own, in the protobuf JSON mapping.
+macro_rules! proto_operations {
+    ($($(#[doc = $doc:literal])+ $name:ident => $service:literal $method:literal;)*) => {
+        impl Client {
+            $(
+                $(#[doc = $doc])+
+                pub async fn $name(
+                    &self,
+                    request: &ProtoRequest,
+                    call: &CallOptions,
+                ) -> Result<ProtoResponse> {
+                    self.proto_call($service, $method, Value::Object(request.0.clone()), call)
+                        .await
+                        .map(ProtoResponse)
+                }
+            )*
+        }
+    };
+}
+
+proto_operations! {
+    /// `DescribeTaskQueue`: the pollers of a task queue (are workers
+    /// listening?), its backlog and reachability.
+    describe_task_queue => "workflow" "DescribeTaskQueue";
+    /// `RegisterNamespace`: creates a namespace.
+    register_namespace => "workflow" "RegisterNamespace";
+    /// `DescribeNamespace`: a namespace's configuration and state.
+    describe_namespace => "workflow" "DescribeNamespace";
+    /// `ListNamespaces`: one page of namespaces.
+    list_namespaces => "workflow" "ListNamespaces";
+    /// `UpdateNamespace`: changes a namespace's configuration.
+    update_namespace => "workflow" "UpdateNamespace";
+    /// `AddSearchAttributes` (operator service): registers custom search
+    /// attributes (`{"searchAttributes": {"Name": "INDEXED_VALUE_TYPE_KEYWORD"}}`).
+    add_search_attributes => "operator" "AddSearchAttributes";
+    /// `ListSearchAttributes` (operator service): system, custom and storage
+    /// search attributes of the namespace.
+    list_search_attributes => "operator" "ListSearchAttributes";
+    /// `RemoveSearchAttributes` (operator service): unregisters custom search
+    /// attributes (`{"searchAttributes": ["Name"]}`).
+    remove_search_attributes => "operator" "RemoveSearchAttributes";
+}
+
 /// Every method `call_rpc` can call, of one service or all; needs no client.
 pub fn list_rpc_methods(request: &ListRpcMethodsRequest) -> Result<ListRpcMethodsResponse> {
     let service = request.service.as_deref().map(service_name).transpose()?;
@@ -523,6 +603,29 @@ pub fn list_rpc_methods(request: &ListRpcMethodsRequest) -> Result<ListRpcMethod
         .cloned()
         .collect();
     Ok(ListRpcMethodsResponse { methods })
+}
+
+/// The client's namespace where a JSON request has a `namespace` field left
+/// empty (not for the methods whose subject is a namespace to create or
+/// delete), and its identity likewise.
+fn fill_defaults(client: &Client, method: &RpcMethod, message: &mut DynamicMessage) {
+    const SUBJECT_IS_A_NAMESPACE: &[&str] = &["RegisterNamespace", "DeleteNamespace"];
+    let descriptor = method.descriptor.input();
+    let mut fill = |name: &str, value: &str| {
+        let Some(field) = descriptor
+            .get_field_by_name(name)
+            .filter(|f| matches!(f.kind(), Kind::String) && !f.is_list())
+        else {
+            return;
+        };
+        if message.get_field(&field).as_str().is_none_or(str::is_empty) {
+            message.set_field(&field, ProtoValue::String(value.to_owned()));
+        }
+    };
+    if !SUBJECT_IS_A_NAMESPACE.contains(&method.method.as_str()) {
+        fill("namespace", client.namespace());
+    }
+    fill("identity", client.identity());
 }
 
 fn method_scope(method: &RpcMethod, scope: CallScope) -> CallScope {

@@ -78,27 +78,28 @@ impl<Req, Resp> Method<Req, Resp> {
 }
 
 macro_rules! methods {
-    ($($name:ident: $rpc:ident($request:ident) -> $response:ident;)*) => {
+    ($($service:literal { $($name:ident: $rpc:ident($request:ty) -> $response:ty;)* })*) => {
         /// Every method's path.
         #[cfg(test)]
-        pub(crate) const ALL: &[&str] = &[$($name.path()),*];
-        $(
+        pub(crate) const ALL: &[&str] = &[$($($name.path()),*),*];
+        $($(
             #[allow(non_upper_case_globals)]
             pub(crate) const $name: Method<$request, $response> = Method::new(concat!(
-                "/temporal.api.workflowservice.v1.WorkflowService/",
-                stringify!($rpc)
+                "/", $service, "/", stringify!($rpc)
             ));
-        )*
+        )*)*
     };
 }
 
-/// The workflow service methods the client calls, named as in the service
-/// definition (and tonic's generated client).
+/// The methods the client calls, named as in the service definitions (and
+/// tonic's generated clients).
 pub(crate) mod method {
     use super::Method;
+    use temporalio_protos::temporal::api::operatorservice::v1 as operator;
     use temporalio_protos::temporal::api::workflowservice::v1::*;
 
     methods! {
+        "temporal.api.workflowservice.v1.WorkflowService" {
         get_system_info: GetSystemInfo(GetSystemInfoRequest) -> GetSystemInfoResponse;
         start_workflow_execution:
             StartWorkflowExecution(StartWorkflowExecutionRequest) -> StartWorkflowExecutionResponse;
@@ -160,6 +161,29 @@ pub(crate) mod method {
         reset_workflow_execution: ResetWorkflowExecution(
             ResetWorkflowExecutionRequest
         ) -> ResetWorkflowExecutionResponse;
+        create_schedule: CreateSchedule(CreateScheduleRequest) -> CreateScheduleResponse;
+        describe_schedule: DescribeSchedule(DescribeScheduleRequest) -> DescribeScheduleResponse;
+        update_schedule: UpdateSchedule(UpdateScheduleRequest) -> UpdateScheduleResponse;
+        patch_schedule: PatchSchedule(PatchScheduleRequest) -> PatchScheduleResponse;
+        delete_schedule: DeleteSchedule(DeleteScheduleRequest) -> DeleteScheduleResponse;
+        list_schedules: ListSchedules(ListSchedulesRequest) -> ListSchedulesResponse;
+        describe_task_queue: DescribeTaskQueue(DescribeTaskQueueRequest) -> DescribeTaskQueueResponse;
+        register_namespace: RegisterNamespace(RegisterNamespaceRequest) -> RegisterNamespaceResponse;
+        describe_namespace: DescribeNamespace(DescribeNamespaceRequest) -> DescribeNamespaceResponse;
+        list_namespaces: ListNamespaces(ListNamespacesRequest) -> ListNamespacesResponse;
+        update_namespace: UpdateNamespace(UpdateNamespaceRequest) -> UpdateNamespaceResponse;
+        }
+        "temporal.api.operatorservice.v1.OperatorService" {
+        add_search_attributes: AddSearchAttributes(
+            operator::AddSearchAttributesRequest
+        ) -> operator::AddSearchAttributesResponse;
+        list_search_attributes: ListSearchAttributes(
+            operator::ListSearchAttributesRequest
+        ) -> operator::ListSearchAttributesResponse;
+        remove_search_attributes: RemoveSearchAttributes(
+            operator::RemoveSearchAttributesRequest
+        ) -> operator::RemoveSearchAttributesResponse;
+        }
     }
 
     /// Stands for "any method, by name" in the table of operations
