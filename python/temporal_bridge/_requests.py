@@ -445,3 +445,60 @@ def rpc_response(response: Mapping[str, Any], raw: bool) -> Any:
 
         return base64.b64decode(response.get("response_bytes") or "")
     return response.get("response") or {}
+
+
+_TASK_QUEUE_TYPES = {"workflow": "TASK_QUEUE_TYPE_WORKFLOW", "activity": "TASK_QUEUE_TYPE_ACTIVITY", "nexus": "TASK_QUEUE_TYPE_NEXUS"}
+_ATTRIBUTE_TYPES = {
+    "text": "INDEXED_VALUE_TYPE_TEXT",
+    "keyword": "INDEXED_VALUE_TYPE_KEYWORD",
+    "int": "INDEXED_VALUE_TYPE_INT",
+    "double": "INDEXED_VALUE_TYPE_DOUBLE",
+    "bool": "INDEXED_VALUE_TYPE_BOOL",
+    "datetime": "INDEXED_VALUE_TYPE_DATETIME",
+    "keyword_list": "INDEXED_VALUE_TYPE_KEYWORD_LIST",
+}
+
+
+def describe_task_queue(task_queue: str, task_queue_type: str) -> dict[str, Any]:
+    kind = _TASK_QUEUE_TYPES.get(check_str("task_queue_type", task_queue_type).lower(), task_queue_type)
+    return {"taskQueue": {"name": check_str("task_queue", task_queue)}, "taskQueueType": kind}
+
+
+def register_namespace(name: str, retention: Duration, description: str | None) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "namespace": check_str("name", name),
+        "workflowExecutionRetentionPeriod": proto_duration("retention", retention),
+    }
+    if description is not None:
+        request["description"] = check_str("description", description)
+    return request
+
+
+def update_namespace(name: str | None, description: str | None, retention: Duration | None) -> dict[str, Any]:
+    request: dict[str, Any] = {}
+    if name is not None:
+        request["namespace"] = check_str("name", name)
+    if description is not None:
+        request["updateInfo"] = {"description": check_str("description", description)}
+    if retention is not None:
+        request["config"] = {"workflowExecutionRetentionTtl": proto_duration("retention", retention)}
+    return request
+
+
+def add_search_attributes(attributes: Mapping[str, str]) -> dict[str, Any]:
+    if not isinstance(attributes, dict):
+        raise TypeError(f"attributes must be a dict of name -> type, got {type(attributes).__name__}")
+    return {
+        "searchAttributes": {
+            check_str("attribute name", name): _ATTRIBUTE_TYPES.get(check_str(name, kind).lower(), kind)
+            for name, kind in attributes.items()
+        }
+    }
+
+
+def proto_duration(name: str, value: object) -> str:
+    """A duration as the protobuf JSON mapping writes it (``"259200s"``)."""
+    seconds = duration(name, value)
+    if isinstance(seconds, str):
+        return seconds
+    return f"{float(seconds or 0):.9f}".rstrip("0").rstrip(".") + "s"

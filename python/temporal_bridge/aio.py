@@ -35,6 +35,7 @@ from .rpc import _Services
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from .schedule import AsyncScheduleHandle, AsyncScheduleIterator, Schedule, ScheduleBackfill
     from collections.abc import Mapping, Sequence
     from types import TracebackType
     from typing import Any, Callable
@@ -460,6 +461,96 @@ class AsyncClient(_Services):
         """Calls any RPC of the Temporal API by name (see ``Client.call_rpc``)."""
         body, raw = _requests.call_rpc(service, method, request, headers, timeout, rpc_timeout)
         return _requests.rpc_response(await _call(self._native, "call_rpc", body), raw)
+
+    # ------------------------------------------------------------ schedules
+
+    async def create_schedule(
+        self,
+        id: str,
+        schedule: Schedule,
+        *,
+        trigger_immediately: bool = False,
+        backfill: Sequence[ScheduleBackfill] = (),
+        memo: Mapping[str, Any] | None = None,
+        search_attributes: Mapping[str, Any] | None = None,
+    ) -> AsyncScheduleHandle:
+        """See ``Client.create_schedule``."""
+        from .schedule import AsyncScheduleHandle, create_request
+
+        request = create_request(id, schedule, trigger_immediately, backfill, memo, search_attributes)
+        await _call(self._native, "create_schedule", request)
+        return AsyncScheduleHandle(self._operation, id)
+
+    def get_schedule_handle(self, id: str) -> AsyncScheduleHandle:
+        """A handle to an existing schedule (no call is made)."""
+        from .schedule import AsyncScheduleHandle
+
+        return AsyncScheduleHandle(self._operation, _requests.check_str("id", id))
+
+    def list_schedules(self, query: str | None = None, *, page_size: int | None = None) -> AsyncScheduleIterator:
+        """Schedules (matching ``query``), paged lazily (``async for``)."""
+        from .schedule import AsyncScheduleIterator, list_request
+
+        return AsyncScheduleIterator(self._operation, list_request(query, page_size))
+
+    async def _operation(self, operation: str, request: dict[str, Any]) -> Any:
+        return await _call(self._native, operation, request)
+
+    # ------------------------------------ task queues, namespaces, attributes
+
+    async def describe_task_queue(self, task_queue: str, *, task_queue_type: str = "workflow") -> dict[str, Any]:
+        """See ``Client.describe_task_queue``."""
+        result: dict[str, Any] = await _call(
+            self._native, "describe_task_queue", _requests.describe_task_queue(task_queue, task_queue_type)
+        )
+        return result
+
+    async def register_namespace(
+        self, name: str, *, retention: Duration = 72 * 3600, description: str | None = None
+    ) -> None:
+        """See ``Client.register_namespace``."""
+        await _call(self._native, "register_namespace", _requests.register_namespace(name, retention, description))
+
+    async def describe_namespace(self, name: str | None = None) -> dict[str, Any]:
+        """See ``Client.describe_namespace``."""
+        result: dict[str, Any] = await _call(self._native, "describe_namespace", {"namespace": name} if name else {})
+        return result
+
+    async def list_namespaces(self) -> list[dict[str, Any]]:
+        """See ``Client.list_namespaces``."""
+        namespaces: list[dict[str, Any]] = []
+        request: dict[str, Any] = {}
+        while True:
+            page = await _call(self._native, "list_namespaces", request)
+            namespaces.extend(page.get("namespaces", []))
+            token = page.get("nextPageToken")
+            if not token:
+                return namespaces
+            request = {"nextPageToken": token}
+
+    async def update_namespace(
+        self, name: str | None = None, *, description: str | None = None, retention: Duration | None = None
+    ) -> dict[str, Any]:
+        """See ``Client.update_namespace``."""
+        result: dict[str, Any] = await _call(
+            self._native, "update_namespace", _requests.update_namespace(name, description, retention)
+        )
+        return result
+
+    async def add_search_attributes(self, attributes: Mapping[str, str]) -> None:
+        """See ``Client.add_search_attributes``."""
+        await _call(self._native, "add_search_attributes", _requests.add_search_attributes(attributes))
+
+    async def list_search_attributes(self) -> dict[str, Any]:
+        """See ``Client.list_search_attributes``."""
+        result: dict[str, Any] = await _call(self._native, "list_search_attributes", {})
+        return result
+
+    async def remove_search_attributes(self, names: Sequence[str]) -> None:
+        """See ``Client.remove_search_attributes``."""
+        await _call(
+            self._native, "remove_search_attributes", {"searchAttributes": [_requests.check_str("name", n) for n in names]}
+        )
 
     def get_async_activity_handle(
         self,

@@ -17,6 +17,7 @@ from .rpc import _Services
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from .schedule import Schedule, ScheduleBackfill, ScheduleHandle, ScheduleIterator
     from collections.abc import Mapping, Sequence
     from types import TracebackType
     from typing import Any, TypeVar
@@ -856,6 +857,101 @@ class Client(_Services):
         """
         body, raw = _requests.call_rpc(service, method, request, headers, timeout, rpc_timeout)
         return _requests.rpc_response(_call(self._native, "call_rpc", body), raw)
+
+    # ------------------------------------------------------------ schedules
+
+    def create_schedule(
+        self,
+        id: str,
+        schedule: Schedule,
+        *,
+        trigger_immediately: bool = False,
+        backfill: Sequence[ScheduleBackfill] = (),
+        memo: Mapping[str, Any] | None = None,
+        search_attributes: Mapping[str, Any] | None = None,
+    ) -> ScheduleHandle:
+        """Creates a schedule (see ``temporal_bridge.schedule``) and returns
+        its handle. ``trigger_immediately`` takes the action once now;
+        ``backfill`` takes the actions of past ranges now."""
+        from .schedule import ScheduleHandle, create_request
+
+        request = create_request(id, schedule, trigger_immediately, backfill, memo, search_attributes)
+        _call(self._native, "create_schedule", request)
+        return ScheduleHandle(self._operation, id)
+
+    def get_schedule_handle(self, id: str) -> ScheduleHandle:
+        """A handle to an existing schedule (no call is made)."""
+        from .schedule import ScheduleHandle
+
+        return ScheduleHandle(self._operation, _requests.check_str("id", id))
+
+    def list_schedules(self, query: str | None = None, *, page_size: int | None = None) -> ScheduleIterator:
+        """Schedules (matching the visibility ``query``), paged lazily."""
+        from .schedule import ScheduleIterator, list_request
+
+        return ScheduleIterator(self._operation, list_request(query, page_size))
+
+    def _operation(self, operation: str, request: dict[str, Any]) -> Any:
+        return _call(self._native, operation, request)
+
+    # ------------------------------------ task queues, namespaces, attributes
+
+    def describe_task_queue(self, task_queue: str, *, task_queue_type: str = "workflow") -> dict[str, Any]:
+        """The task queue's ``pollers`` (are workers listening?) and more, as
+        the server's ``DescribeTaskQueueResponse`` in the protobuf JSON
+        mapping. ``task_queue_type``: ``"workflow"``, ``"activity"`` or ``"nexus"``."""
+        result: dict[str, Any] = _call(
+            self._native, "describe_task_queue", _requests.describe_task_queue(task_queue, task_queue_type)
+        )
+        return result
+
+    def register_namespace(
+        self, name: str, *, retention: Duration = 72 * 3600, description: str | None = None
+    ) -> None:
+        """Registers a namespace keeping closed workflows for ``retention``."""
+        _call(self._native, "register_namespace", _requests.register_namespace(name, retention, description))
+
+    def describe_namespace(self, name: str | None = None) -> dict[str, Any]:
+        """A namespace (this client's when ``None``): ``namespaceInfo``,
+        ``config``, ... in the protobuf JSON mapping."""
+        result: dict[str, Any] = _call(self._native, "describe_namespace", {"namespace": name} if name else {})
+        return result
+
+    def list_namespaces(self) -> list[dict[str, Any]]:
+        """Every namespace (all pages), as ``describe_namespace`` gives each."""
+        namespaces: list[dict[str, Any]] = []
+        request: dict[str, Any] = {}
+        while True:
+            page = _call(self._native, "list_namespaces", request)
+            namespaces.extend(page.get("namespaces", []))
+            token = page.get("nextPageToken")
+            if not token:
+                return namespaces
+            request = {"nextPageToken": token}
+
+    def update_namespace(
+        self, name: str | None = None, *, description: str | None = None, retention: Duration | None = None
+    ) -> dict[str, Any]:
+        """Changes a namespace's description or retention."""
+        result: dict[str, Any] = _call(
+            self._native, "update_namespace", _requests.update_namespace(name, description, retention)
+        )
+        return result
+
+    def add_search_attributes(self, attributes: Mapping[str, str]) -> None:
+        """Registers custom search attributes: name -> type (``"keyword"``,
+        ``"text"``, ``"int"``, ``"double"``, ``"bool"``, ``"datetime"``,
+        ``"keyword_list"``, or the ``INDEXED_VALUE_TYPE_*`` name)."""
+        _call(self._native, "add_search_attributes", _requests.add_search_attributes(attributes))
+
+    def list_search_attributes(self) -> dict[str, Any]:
+        """``customAttributes`` and ``systemAttributes`` (name -> type)."""
+        result: dict[str, Any] = _call(self._native, "list_search_attributes", {})
+        return result
+
+    def remove_search_attributes(self, names: Sequence[str]) -> None:
+        """Unregisters custom search attributes."""
+        _call(self._native, "remove_search_attributes", {"searchAttributes": [_requests.check_str("name", n) for n in names]})
 
     def get_async_activity_handle(
         self,

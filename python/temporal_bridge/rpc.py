@@ -13,8 +13,6 @@ responses), or ``bytes`` of the protobuf message in raw mode.
 
 from __future__ import annotations
 
-import re
-
 from . import _native
 
 TYPE_CHECKING = False
@@ -25,8 +23,6 @@ if TYPE_CHECKING:
     from ._requests import Duration
 
 __all__ = ["RpcService", "rpc_methods"]
-
-_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 
 
 def rpc_methods(service: str | None = None) -> list[dict[str, Any]]:
@@ -45,7 +41,7 @@ def rpc_methods(service: str | None = None) -> list[dict[str, Any]]:
 
 def snake_case(method: str) -> str:
     """``DescribeTaskQueue`` -> ``describe_task_queue``."""
-    return _SNAKE.sub("_", method).lower()
+    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(method))
 
 
 class RpcService:
