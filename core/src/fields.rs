@@ -11,9 +11,10 @@ pub(crate) fn non_empty(value: &Option<String>) -> Option<String> {
 
 pub(crate) fn require(field: &str, value: &str) -> Result<()> {
     if value.trim().is_empty() {
-        return Err(Error::invalid_argument(format!(
-            "{field} must not be empty"
-        )));
+        return Err(
+            Error::invalid_argument(format!("{field} must not be empty"))
+                .with_detail("field", field),
+        );
     }
     Ok(())
 }

@@ -358,7 +358,7 @@ impl Client {
         request: &CreateScheduleRequest,
         call: &CallOptions,
     ) -> Result<CreateScheduleResponse> {
-        require(&request.schedule_id, "schedule_id")?;
+        require("schedule_id", &request.schedule_id)?;
         let mut body = json!({
             "scheduleId": request.schedule_id,
             "schedule": schedule_to_proto(&request.schedule)?,
@@ -403,7 +403,7 @@ impl Client {
         request: &ScheduleIdRequest,
         call: &CallOptions,
     ) -> Result<ScheduleDescription> {
-        require(&request.schedule_id, "schedule_id")?;
+        require("schedule_id", &request.schedule_id)?;
         let mut response = self
             .proto_call(
                 "workflow",
@@ -428,7 +428,7 @@ impl Client {
         request: &UpdateScheduleRequest,
         call: &CallOptions,
     ) -> Result<Empty> {
-        require(&request.schedule_id, "schedule_id")?;
+        require("schedule_id", &request.schedule_id)?;
         let mut body = json!({
             "scheduleId": request.schedule_id,
             "schedule": schedule_to_proto(&request.schedule)?,
@@ -456,7 +456,7 @@ impl Client {
         request: &PatchScheduleRequest,
         call: &CallOptions,
     ) -> Result<Empty> {
-        require(&request.schedule_id, "schedule_id")?;
+        require("schedule_id", &request.schedule_id)?;
         let mut patch = Map::new();
         if request.trigger_immediately {
             let mut trigger = json!({});
@@ -509,7 +509,7 @@ impl Client {
         request: &ScheduleIdRequest,
         call: &CallOptions,
     ) -> Result<Empty> {
-        require(&request.schedule_id, "schedule_id")?;
+        require("schedule_id", &request.schedule_id)?;
         self.proto_call(
             "workflow",
             "DeleteSchedule",
