@@ -354,7 +354,8 @@ operations! {
 
     /// Registers a namespace. Request: the `RegisterNamespaceRequest` in the
     /// protobuf JSON mapping (`{"namespace", "workflowExecutionRetentionPeriod":
-    /// "72h", "description"?}`). Response: `{}`.
+    /// "259200s", "description"?}`; durations in seconds, as the mapping
+    /// writes them). Response: `{}`.
     register_namespace(ProtoRequest) -> ProtoResponse,
         c: "tb_namespace_register",
         rpc: [register_namespace];

@@ -312,8 +312,8 @@ fn message_from_json(method: &RpcMethod, request: Option<Value>) -> Result<Dynam
                 format!("request.{path}")
             };
             Error::invalid_argument(format!(
-                "call_rpc request: {} field `{field}`: {e}",
-                method.request_type
+                "{} request: {} field `{field}`: {e}",
+                method.method, method.request_type
             ))
             .with_detail("field", field)
         })
@@ -537,6 +537,19 @@ impl Client {
     }
 }
 
+/// An error about a field of the message given to [`Client::proto_call`],
+/// named as the caller's request names it (without `call_rpc`'s
+/// `request.` prefix).
+pub(crate) fn own_fields(error: Error) -> Error {
+    match error.detail("field").and_then(Value::as_str) {
+        Some(field) if field.starts_with("request.") => {
+            let ours = field.trim_start_matches("request.").to_owned();
+            error.with_detail("field", ours)
+        }
+        _ => error,
+    }
+}
+
 /// The request of an operation that is one RPC: its request message in the
 /// protobuf JSON mapping (a `namespace` or `identity` left empty gets the
 /// client's).
@@ -565,6 +578,7 @@ macro_rules! proto_operations {
                     self.proto_call($service, $method, Value::Object(request.0.clone()), call)
                         .await
                         .map(ProtoResponse)
+                        .map_err(own_fields)
                 }
             )*
         }

@@ -15,6 +15,7 @@ use crate::contract::Empty;
 use crate::error::{Error, Result};
 use crate::fields::require;
 use crate::payload::{decode_payload, encode_value, RawPayload};
+use crate::rpc::own_fields;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -334,17 +335,6 @@ fn schedule_from_proto(mut schedule: Value) -> Value {
     schedule
 }
 
-/// Names our field, not the generic call's, in a refused request.
-fn about_schedule(error: Error) -> Error {
-    match error.detail("field").and_then(Value::as_str) {
-        Some(field) if field.starts_with("request.") => {
-            let ours = field.trim_start_matches("request.").to_owned();
-            error.with_detail("field", ours)
-        }
-        _ => error,
-    }
-}
-
 fn put_request_id(request: &mut Value, request_id: &Option<String>) {
     if let Some(id) = request_id {
         request["requestId"] = id.clone().into();
@@ -390,7 +380,7 @@ impl Client {
         let response = self
             .proto_call("workflow", "CreateSchedule", body, call)
             .await
-            .map_err(about_schedule)?;
+            .map_err(own_fields)?;
         Ok(CreateScheduleResponse {
             schedule_id: request.schedule_id.clone(),
             conflict_token: token(&response),
@@ -446,7 +436,7 @@ impl Client {
         put_request_id(&mut body, &request.request_id);
         self.proto_call("workflow", "UpdateSchedule", body, call)
             .await
-            .map_err(about_schedule)?;
+            .map_err(own_fields)?;
         Ok(Empty {})
     }
 
@@ -499,7 +489,7 @@ impl Client {
         put_request_id(&mut body, &request.request_id);
         self.proto_call("workflow", "PatchSchedule", body, call)
             .await
-            .map_err(about_schedule)?;
+            .map_err(own_fields)?;
         Ok(Empty {})
     }
 

@@ -274,5 +274,5 @@ async fn task_queues_namespaces_and_search_attributes_by_name() {
     let err = call_json(&client, "describe_task_queue", json!({"taskQueue": 3}))
         .await
         .unwrap_err();
-    assert_eq!(err.detail("field").unwrap(), "request.taskQueue", "{err}");
+    assert_eq!(err.detail("field").unwrap(), "taskQueue", "{err}");
 }

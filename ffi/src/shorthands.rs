@@ -1413,7 +1413,8 @@ pub unsafe extern "C" fn tb_task_queue_describe_async(
 
 /// Registers a namespace. Request: the `RegisterNamespaceRequest` in the
 /// protobuf JSON mapping (`{"namespace", "workflowExecutionRetentionPeriod":
-/// "72h", "description"?}`). Response: `{}`.
+/// "259200s", "description"?}`; durations in seconds, as the mapping
+/// writes them). Response: `{}`.
 ///
 /// Runs the `register_namespace` operation; arguments and outputs as `tb_client_call`.
 #[no_mangle]

@@ -203,8 +203,12 @@ def test_task_queues_namespaces_and_search_attributes(client: Client, env: DevEn
     described = until("the new namespace", lambda: _describe_or_none(client, namespace))
     assert described["namespaceInfo"]["description"] == "made by the tests"
     assert described["config"]["workflowExecutionRetentionTtl"] == "172800s"
-    client.update_namespace(namespace, description="changed")
-    assert client.describe_namespace(namespace)["namespaceInfo"]["description"] == "changed"
+    client.update_namespace(namespace, description="changed", retention="36h")
+    changed = client.describe_namespace(namespace)
+    assert changed["namespaceInfo"]["description"] == "changed"
+    assert changed["config"]["workflowExecutionRetentionTtl"] == "129600s"
+    with pytest.raises(ValueError, match="not a duration"):
+        client.update_namespace(namespace, retention="soon")
 
     # A custom search attribute: added, set at start, found by a list query.
     attribute = "TbKw" + uuid.uuid4().hex[:8]
