@@ -23,7 +23,8 @@ use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use temporal_bridge_core::{
-    CallOptions, Client, DescribeWorkflowRequest, Error, ErrorKind, GetResultRequest,
+    CallOptions, CallRpcRequest, Client, DescribeWorkflowRequest, Error, ErrorKind,
+    GetResultRequest,
 };
 
 /// The per-attempt timeout of every test client: the deadline of a call
@@ -475,6 +476,51 @@ async fn undecodable_status_details_keep_the_status(mode: Mode) {
     .await;
 }
 
+/// `call_rpc` repeats a failed attempt only where that is safe: read-only
+/// methods, and methods whose request carries a request ID (generated for a
+/// JSON request; a raw request without one is sent once). Anything else
+/// goes out once.
+async fn call_rpc_repeats_only_what_is_safe(mode: Mode) {
+    let page = Reply::http(503, "text/html", html_page(), None);
+    let server = FakeServer::start(mode, Misbehaviour::Reply(page), 1000).await;
+    let client = server.client(3).await;
+    let attempts = |method: &'static str| {
+        let client = client.clone();
+        let server = &server;
+        async move {
+            let before = server.calls();
+            let request = CallRpcRequest {
+                service: "workflow".into(),
+                method: method.into(),
+                request: Some(serde_json::json!({})),
+                ..Default::default()
+            };
+            let err = client
+                .call_rpc(&request, &CallOptions::default())
+                .await
+                .unwrap_err();
+            assert_error(&err, ErrorKind::Unavailable, Some("UNAVAILABLE"), &["503"]);
+            server.calls() - before
+        }
+    };
+    assert_eq!(attempts("DescribeTaskQueue").await, 3);
+    assert_eq!(attempts("SignalWorkflowExecution").await, 3);
+    assert_eq!(attempts("RespondActivityTaskCompleted").await, 1);
+    let before = server.calls();
+    let err = client
+        .call_rpc_bytes(
+            "workflow",
+            "SignalWorkflowExecution",
+            Bytes::new(),
+            &Default::default(),
+            &CallOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert_eq!(server.calls() - before, 1);
+}
+
 /// Each scenario, once over plaintext and once over TLS.
 macro_rules! in_both_modes {
     ($($scenario:ident),* $(,)?) => {
@@ -521,4 +567,5 @@ in_both_modes!(
     a_calls_rpc_timeout_bounds_its_attempts,
     connection_reset_mid_response,
     undecodable_status_details_keep_the_status,
+    call_rpc_repeats_only_what_is_safe,
 );
