@@ -263,9 +263,17 @@ extern "C" {
  * `options_json` is the core's connect options object, e.g.
  * `{"target": "127.0.0.1:7233", "namespace": "default"}`; other fields:
  * `identity`, `headers` (object of strings), `api_key`, `tls` (`true`, or
- * `{"server_root_ca_cert", "domain", "client_cert", "client_private_key"}`
- * as PEM text), `rpc_timeout`, `connect_timeout`, `retry`. Unknown fields
- * are errors.
+ * `{"server_root_ca_cert", "domain", "client_cert", "client_private_key",
+ * "disable_host_verification"}` as PEM text), `rpc_timeout`,
+ * `connect_timeout`, `retry`. Unknown fields are errors.
+ *
+ * Without `target` (e.g. `"{}"`), or with `"profile"` or `"config_file"`,
+ * the client configuration is loaded first — the TOML profiles file
+ * (`config_file`, else `TEMPORAL_CONFIG_FILE`, else
+ * `~/.config/temporalio/temporal.toml`), profile `profile` (else
+ * `TEMPORAL_PROFILE`, else `default`), `TEMPORAL_*` variables on top — and
+ * the fields given here override it; `"config_strict": true` rejects
+ * unknown keys in the file. `tb_config_resolve` shows what it resolves to.
  *
  * On success writes a new client to `*client_out` (required; free it with
  * `tb_client_free`). On failure writes the JSON error object to
@@ -1218,6 +1226,25 @@ TbStatus tb_rpc_call_bytes(const TbClient *client,
  * `data` is ignored; never free the same bytes twice.
  */
 void tb_bytes_free(TbBytes bytes);
+
+/**
+ * Resolves a configuration profile the way `tb_client_connect` does when
+ * its options have no `target`, and returns it as JSON with every secret
+ * (API key, private key data, codec auth, credential-looking metadata)
+ * replaced by `"<redacted>"`: `{"profile", "source_file", "address",
+ * "namespace", "api_key", "tls": {...} | null, "codec", "grpc_meta",
+ * "tls_enabled"}`.
+ *
+ * `options_json` (may be NULL for `{}`): `{"profile"?, "config_file"?,
+ * "config_strict"?, "disable_file"?, "disable_env"?, "env"?: {"NAME":
+ * "value"} (instead of the process environment)}`. Errors name the file,
+ * the profile and the key, or the environment variable.
+ *
+ * On success writes the JSON to `*response_out` (free it with
+ * `tb_string_free`); on failure writes the JSON error object to
+ * `*error_out` (free with `tb_string_free`; NULL to discard).
+ */
+TbStatus tb_config_resolve(const char *options_json, char **response_out, char **error_out);
 
 /**
  * Creates a token that is not cancelled. Never returns NULL (allocation

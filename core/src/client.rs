@@ -301,9 +301,9 @@ impl Client {
 
     /// Connects from the JSON form of [`ConnectOptions`].
     pub async fn connect_json(options_json: &str) -> Result<Client> {
-        let options: ConnectOptions =
+        let request: crate::options::ConnectRequest =
             crate::json_text::parse_strict(options_json, "connect options")?;
-        Client::connect(options).await
+        Client::connect(request.resolve()?).await
     }
 
     /// The namespace every call uses.

@@ -29,6 +29,7 @@ mod contract;
 mod description;
 mod descriptors;
 pub mod duration;
+mod envconfig;
 mod error;
 mod fields;
 mod history;
@@ -61,11 +62,15 @@ pub use contract::{Empty, CALL_TIMEOUT_FIELD, RPC_TIMEOUT_FIELD};
 pub use description::{
     ExecutionRef, PendingActivity, PendingChild, WorkflowDescription, WorkflowSummary,
 };
+pub use envconfig::{
+    load_client_config, ClientConfigCodec, ClientConfigProfile, ClientConfigTls, DataSource,
+    LoadConfigOptions, DEFAULT_ADDRESS,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use history::{history_to_json, FetchHistoryRequest};
 pub use json_text::parse_strict;
 pub use operations::{Operation, OPERATIONS, OPERATION_TABLE};
-pub use options::{ConnectOptions, RetrySettings, TlsOptions, TlsSetting};
+pub use options::{ConnectOptions, ConnectRequest, RetrySettings, TlsOptions, TlsSetting};
 pub use reset::{ResetType, ResetWorkflowRequest, ResetWorkflowResponse};
 pub use rpc::{
     find_rpc_method, list_rpc_methods, rpc_methods, CallRpcRequest, CallRpcResponse,

@@ -40,6 +40,100 @@ pub struct ConnectOptions {
     pub retry: RetrySettings,
 }
 
+/// The JSON of the `connect` request: [`ConnectOptions`] with every field
+/// optional, and where to find a configuration profile. Without a `target`
+/// (or with `profile` / `config_file`), the profile is loaded (file, then
+/// `TEMPORAL_*` variables; see [`crate::load_client_config`]) and the fields
+/// given here override it.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectRequest {
+    /// As [`ConnectOptions::target`]; the profile's address when absent.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// As [`ConnectOptions::namespace`].
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// As [`ConnectOptions::identity`].
+    #[serde(default)]
+    pub identity: Option<String>,
+    /// Merged over the profile's `grpc_meta`.
+    #[serde(default)]
+    pub headers: Option<BTreeMap<String, String>>,
+    /// As [`ConnectOptions::api_key`].
+    #[serde(default)]
+    pub api_key: Option<String>,
+    /// Replaces the profile's TLS settings.
+    #[serde(default)]
+    pub tls: Option<TlsSetting>,
+    /// As [`ConnectOptions::rpc_timeout`].
+    #[serde(default)]
+    pub rpc_timeout: Option<JsonDuration>,
+    /// As [`ConnectOptions::connect_timeout`].
+    #[serde(default)]
+    pub connect_timeout: Option<JsonDuration>,
+    /// As [`ConnectOptions::retry`].
+    #[serde(default)]
+    pub retry: Option<RetrySettings>,
+    /// The configuration profile (else `TEMPORAL_PROFILE`, else `default`).
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// The configuration file (else `TEMPORAL_CONFIG_FILE`, else the user's).
+    #[serde(default)]
+    pub config_file: Option<String>,
+    /// Reject unknown keys in the configuration file.
+    #[serde(default)]
+    pub config_strict: bool,
+}
+
+impl ConnectRequest {
+    /// The options to connect with: the profile's when one applies, then
+    /// every field given here.
+    pub fn resolve(self) -> crate::Result<ConnectOptions> {
+        let from_profile =
+            self.target.is_none() || self.profile.is_some() || self.config_file.is_some();
+        let mut options = if from_profile {
+            crate::load_client_config(&crate::LoadConfigOptions {
+                profile: self.profile,
+                config_file: self.config_file,
+                config_strict: self.config_strict,
+                ..Default::default()
+            })?
+            .to_connect_options()?
+        } else {
+            ConnectOptions::new(String::new())
+        };
+        if let Some(target) = self.target {
+            options.target = target;
+        }
+        if let Some(namespace) = self.namespace {
+            options.namespace = namespace;
+        }
+        if self.identity.is_some() {
+            options.identity = self.identity;
+        }
+        if let Some(headers) = self.headers {
+            options.headers.extend(headers);
+        }
+        if self.api_key.is_some() {
+            options.api_key = self.api_key;
+        }
+        if self.tls.is_some() {
+            options.tls = self.tls;
+        }
+        if self.rpc_timeout.is_some() {
+            options.rpc_timeout = self.rpc_timeout;
+        }
+        if self.connect_timeout.is_some() {
+            options.connect_timeout = self.connect_timeout;
+        }
+        if let Some(retry) = self.retry {
+            options.retry = retry;
+        }
+        Ok(options)
+    }
+}
+
 fn default_namespace() -> String {
     "default".to_owned()
 }
@@ -125,6 +219,9 @@ pub struct TlsOptions {
     /// PEM client private key for mTLS.
     #[serde(default)]
     pub client_private_key: Option<String>,
+    /// Check the server's certificate chain but not that it names the host.
+    #[serde(default)]
+    pub disable_host_verification: bool,
 }
 
 impl fmt::Debug for TlsOptions {
@@ -137,6 +234,7 @@ impl fmt::Debug for TlsOptions {
                 "client_private_key",
                 &self.client_private_key.as_ref().map(|_| "<redacted>"),
             )
+            .field("disable_host_verification", &self.disable_host_verification)
             .finish()
     }
 }

@@ -52,9 +52,17 @@ pub type TbConnectCallback = Option<
 /// `options_json` is the core's connect options object, e.g.
 /// `{"target": "127.0.0.1:7233", "namespace": "default"}`; other fields:
 /// `identity`, `headers` (object of strings), `api_key`, `tls` (`true`, or
-/// `{"server_root_ca_cert", "domain", "client_cert", "client_private_key"}`
-/// as PEM text), `rpc_timeout`, `connect_timeout`, `retry`. Unknown fields
-/// are errors.
+/// `{"server_root_ca_cert", "domain", "client_cert", "client_private_key",
+/// "disable_host_verification"}` as PEM text), `rpc_timeout`,
+/// `connect_timeout`, `retry`. Unknown fields are errors.
+///
+/// Without `target` (e.g. `"{}"`), or with `"profile"` or `"config_file"`,
+/// the client configuration is loaded first — the TOML profiles file
+/// (`config_file`, else `TEMPORAL_CONFIG_FILE`, else
+/// `~/.config/temporalio/temporal.toml`), profile `profile` (else
+/// `TEMPORAL_PROFILE`, else `default`), `TEMPORAL_*` variables on top — and
+/// the fields given here override it; `"config_strict": true` rejects
+/// unknown keys in the file. `tb_config_resolve` shows what it resolves to.
 ///
 /// On success writes a new client to `*client_out` (required; free it with
 /// `tb_client_free`). On failure writes the JSON error object to

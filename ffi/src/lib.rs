@@ -35,6 +35,8 @@ pub mod shorthands;
 
 pub mod rpc;
 
+pub mod config;
+
 pub mod cancel;
 
 pub mod status;

@@ -740,6 +740,21 @@ fn rpc_methods(py: Python<'_>, service: Option<String>) -> PyResult<Bound<'_, Py
     json_to_py(py, &value)
 }
 
+/// Loads a client configuration profile (`options_json`: the core's
+/// `LoadConfigOptions`) as Python values: `{"profile": {...every field,
+/// secrets included}, "connect": {the connect options it gives, PEM read}}`.
+#[pyfunction]
+fn client_config<'py>(py: Python<'py>, options_json: &str) -> PyResult<Bound<'py, PyAny>> {
+    let options: temporal_bridge_core::LoadConfigOptions =
+        temporal_bridge_core::parse_strict(options_json, "config options").map_err(native_error)?;
+    let profile = temporal_bridge_core::load_client_config(&options).map_err(native_error)?;
+    let connect = profile.to_connect_json().map_err(native_error)?;
+    json_to_py(
+        py,
+        &serde_json::json!({"profile": profile.to_json(false), "connect": connect}),
+    )
+}
+
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -759,5 +774,6 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(to_json, m)?)?;
     m.add_function(wrap_pyfunction!(from_json, m)?)?;
     m.add_function(wrap_pyfunction!(rpc_methods, m)?)?;
+    m.add_function(wrap_pyfunction!(client_config, m)?)?;
     Ok(())
 }

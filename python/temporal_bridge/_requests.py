@@ -134,8 +134,8 @@ def drop_none(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def connect_options(
-    target_host: str,
-    namespace: str,
+    target_host: str | None,
+    namespace: str | None,
     api_key: str | None,
     tls: bool | TLSConfig | None,
     identity: str | None,
@@ -143,6 +143,9 @@ def connect_options(
     rpc_timeout: Duration | None,
     connect_timeout: Duration | None,
     retry_config: RetryConfig | None,
+    profile: str | None = None,
+    config_file: object = None,
+    config_strict: bool = False,
 ) -> dict[str, Any]:
     tls_json: bool | dict[str, Any] | None
     from ._settings import RetryConfig, TLSConfig
@@ -156,6 +159,7 @@ def connect_options(
                 "domain": opt_str("tls.domain", tls.domain),
                 "client_cert": pem("tls.client_cert", tls.client_cert),
                 "client_private_key": pem("tls.client_private_key", tls.client_private_key),
+                "disable_host_verification": bool(tls.disable_host_verification) or None,
             }
         )
     else:
@@ -176,8 +180,11 @@ def connect_options(
         )
     return drop_none(
         {
-            "target": check_str("target_host", target_host),
-            "namespace": check_str("namespace", namespace),
+            "target": opt_str("target_host", target_host),
+            "namespace": opt_str("namespace", namespace),
+            "profile": opt_str("profile", profile),
+            "config_file": None if config_file is None else str(config_file),
+            "config_strict": bool(config_strict) or None,
             "identity": opt_str("identity", identity),
             "headers": str_map("rpc_metadata", rpc_metadata) or None,
             "api_key": opt_str("api_key", api_key),

@@ -91,10 +91,11 @@ class TLSConfig(_Record):
     """TLS settings: PEM text (``bytes`` or ``str``), not file paths.
 
     ``server_root_ca_cert`` replaces the system roots; ``domain`` overrides the
-    server name checked; ``client_cert`` + ``client_private_key`` enable mTLS.
+    server name checked; ``client_cert`` + ``client_private_key`` enable mTLS;
+    ``disable_host_verification`` checks the chain but not the host name.
     """
 
-    __slots__ = ("server_root_ca_cert", "domain", "client_cert", "client_private_key")
+    __slots__ = ("server_root_ca_cert", "domain", "client_cert", "client_private_key", "disable_host_verification")
 
     def __init__(
         self,
@@ -102,11 +103,13 @@ class TLSConfig(_Record):
         domain: str | None = None,
         client_cert: bytes | str | None = None,
         client_private_key: bytes | str | None = None,
+        disable_host_verification: bool = False,
     ) -> None:
         self.server_root_ca_cert = server_root_ca_cert
         self.domain = domain
         self.client_cert = client_cert
         self.client_private_key = client_private_key
+        self.disable_host_verification = disable_host_verification
 
     def __repr__(self) -> str:
         # Never show key material.

@@ -35,6 +35,7 @@ from .rpc import _Services
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import os
     from .schedule import AsyncScheduleHandle, AsyncScheduleIterator, Schedule, ScheduleBackfill
     from collections.abc import Mapping, Sequence
     from types import TracebackType
@@ -319,9 +320,9 @@ class AsyncClient(_Services):
     @classmethod
     async def connect(
         cls,
-        target_host: str,
+        target_host: str | None = None,
         *,
-        namespace: str = "default",
+        namespace: str | None = None,
         api_key: str | None = None,
         tls: bool | TLSConfig | None = None,
         identity: str | None = None,
@@ -329,11 +330,15 @@ class AsyncClient(_Services):
         rpc_timeout: Duration | None = None,
         connect_timeout: Duration | None = None,
         retry_config: RetryConfig | None = None,
+        profile: str | None = None,
+        config_file: str | os.PathLike[str] | None = None,
+        config_strict: bool = False,
     ) -> AsyncClient:
         """Connects (see ``Client.connect`` for the options)."""
         options = _requests.connect_options(
-            target_host, namespace, api_key, tls, identity, rpc_metadata, rpc_timeout, connect_timeout, retry_config
-        )
+            target_host, namespace, api_key, tls, identity, rpc_metadata, rpc_timeout, connect_timeout, retry_config,
+            profile, config_file, config_strict,
+        )  # fmt: skip
         ok, value = await _await_native(functools.partial(_native.connect_async, _native.to_json(options)))
         if not ok:
             raise _from_error(value)

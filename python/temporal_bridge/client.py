@@ -17,6 +17,7 @@ from .rpc import _Services
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import os
     from .schedule import Schedule, ScheduleBackfill, ScheduleHandle, ScheduleIterator
     from collections.abc import Mapping, Sequence
     from types import TracebackType
@@ -665,9 +666,9 @@ class Client(_Services):
     @classmethod
     def connect(
         cls,
-        target_host: str,
+        target_host: str | None = None,
         *,
-        namespace: str = "default",
+        namespace: str | None = None,
         api_key: str | None = None,
         tls: bool | TLSConfig | None = None,
         identity: str | None = None,
@@ -675,6 +676,9 @@ class Client(_Services):
         rpc_timeout: Duration | None = None,
         connect_timeout: Duration | None = None,
         retry_config: RetryConfig | None = None,
+        profile: str | None = None,
+        config_file: str | os.PathLike[str] | None = None,
+        config_strict: bool = False,
     ) -> Client:
         """Connects to ``target_host`` (``"host:port"``) and checks that a
         Temporal server answers.
@@ -684,10 +688,20 @@ class Client(_Services):
         ``TLSConfig`` (custom CA, server name, mTLS). ``rpc_metadata`` adds
         gRPC headers to every call. ``rpc_timeout`` bounds each ordinary RPC
         attempt (default 10 s), ``connect_timeout`` the connection (10 s).
+
+        Without ``target_host`` (or with ``profile`` / ``config_file``) the
+        client configuration applies, as in every Temporal SDK and the CLI:
+        the TOML profiles file (``config_file``, else ``TEMPORAL_CONFIG_FILE``,
+        else ``~/.config/temporalio/temporal.toml``), the profile ``profile``
+        (else ``TEMPORAL_PROFILE``, else ``default``), ``TEMPORAL_*``
+        variables on top, and the arguments given here over all of it
+        (``config_strict`` rejects unknown keys). See
+        ``temporal_bridge.envconfig``.
         """
         options = _requests.connect_options(
-            target_host, namespace, api_key, tls, identity, rpc_metadata, rpc_timeout, connect_timeout, retry_config
-        )
+            target_host, namespace, api_key, tls, identity, rpc_metadata, rpc_timeout, connect_timeout, retry_config,
+            profile, config_file, config_strict,
+        )  # fmt: skip
         try:
             native = _native.connect(_native.to_json(options))
         except _native.NativeError as err:

@@ -32,7 +32,12 @@ static void test_connect_inputs(void) {
     expect_connect_error("[\"127.0.0.1:7233\"]", "must be a JSON object");
     expect_connect_error("{\"target\":\"127.0.0.1:7233\",\"bogus\":1}", "bogus");
     expect_connect_error("{\"target\":7233}", "target");
-    expect_connect_error("{\"namespace\":\"default\"}", "target");
+    /* Without a target the configuration profile applies: a file that is not
+       there, or a profile it does not have, is named. */
+    expect_connect_error("{\"config_file\":\"/nonexistent/temporal.toml\"}",
+                         "/nonexistent/temporal.toml");
+    expect_connect_error("{\"target\":\"127.0.0.1:7233\",\"config_strict\":\"yes\"}",
+                         "config_strict");
     expect_connect_error("{\"target\":\"127.0.0.1:7233\",\"rpc_timeout\":\"soon\"}",
                          "rpc_timeout");
 
