@@ -299,6 +299,20 @@ TbStatus tb_client_connect_async(const char *options_json,
                                  void *user_data);
 
 /**
+ * Replaces the credentials of a live client (and of every call made on it
+ * afterwards): `update_json` is `{"api_key"?: "new key" | null, "headers"?:
+ * {"name": "value"}}` — a field left out keeps its value, `"api_key": null`
+ * removes the key, `headers` replaces every extra header. Calls in flight
+ * keep the set they started with, and their retries and re-polls (a result
+ * wait) use the new one; no call ever sees half of an update. Invalid
+ * values leave the old set in place. Thread-safe.
+ *
+ * On failure writes the JSON error object to `*error_out` (free with
+ * `tb_string_free`; NULL to discard).
+ */
+TbStatus tb_client_update(const TbClient *client, const char *update_json, char **error_out);
+
+/**
  * Closes the client: every call in flight on it ends promptly with
  * `TB_STATUS_CANCELLED`, and later calls fail the same way. Idempotent,
  * thread-safe, and safe while other threads are blocked in calls on the

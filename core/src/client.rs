@@ -144,11 +144,41 @@ pub(crate) enum RpcKind {
     Once,
 }
 
+/// What a client authenticates with; replaced whole, never edited in place,
+/// so a call sees the old set or the new one, never a mix.
+struct Credentials {
+    headers: std::collections::BTreeMap<String, String>,
+    api_key: Option<String>,
+    metadata: Arc<MetadataMap>,
+}
+
+/// New credentials for a live client ([`Client::update_credentials`]); the
+/// JSON of `tb_client_update`. Absent fields keep their value.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsUpdate {
+    /// The new API key; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    pub api_key: Option<Option<String>>,
+    /// The new metadata for every call, replacing the old.
+    #[serde(default)]
+    pub headers: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// `Some(value)` for a field that is present, even when it is `null`.
+fn present<'de, D, T>(deserializer: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}
+
 struct Inner {
     channel: Channel,
     namespace: String,
     identity: String,
-    metadata: MetadataMap,
+    credentials: std::sync::RwLock<Credentials>,
     rpc_timeout: Duration,
     retry: RetrySettings,
     target: String,
@@ -188,8 +218,22 @@ fn default_identity() -> String {
 }
 
 fn build_metadata(options: &ConnectOptions) -> Result<MetadataMap> {
+    metadata_of(
+        &options.headers,
+        options.api_key.as_deref(),
+        &options.namespace,
+    )
+}
+
+/// The metadata every call sends: `headers`, the API key, the namespace and
+/// who we are.
+fn metadata_of(
+    headers: &std::collections::BTreeMap<String, String>,
+    api_key: Option<&str>,
+    namespace: &str,
+) -> Result<MetadataMap> {
     let mut metadata = MetadataMap::new();
-    for (name, value) in &options.headers {
+    for (name, value) in headers {
         let key =
             AsciiMetadataKey::from_bytes(name.to_ascii_lowercase().as_bytes()).map_err(|_| {
                 Error::invalid_argument(format!(
@@ -202,13 +246,13 @@ fn build_metadata(options: &ConnectOptions) -> Result<MetadataMap> {
         })?;
         metadata.insert(key, value);
     }
-    if let Some(api_key) = &options.api_key {
+    if let Some(api_key) = api_key {
         let mut value = AsciiMetadataValue::try_from(format!("Bearer {api_key}"))
             .map_err(|_| Error::invalid_argument("api_key is not printable ASCII"))?;
         value.set_sensitive(true);
         metadata.insert("authorization", value);
     }
-    let namespace = AsciiMetadataValue::try_from(options.namespace.as_str())
+    let namespace = AsciiMetadataValue::try_from(namespace)
         .map_err(|_| Error::invalid_argument("namespace is not printable ASCII"))?;
     metadata.insert("temporal-namespace", namespace);
     metadata.insert(
@@ -269,7 +313,11 @@ impl Client {
                 channel,
                 namespace: options.namespace.clone(),
                 identity: options.identity.clone().unwrap_or_else(default_identity),
-                metadata,
+                credentials: std::sync::RwLock::new(Credentials {
+                    headers: options.headers.clone(),
+                    api_key: options.api_key.clone(),
+                    metadata: Arc::new(metadata),
+                }),
                 rpc_timeout: options.rpc_timeout(),
                 retry: options.retry.clone(),
                 target: target.to_owned(),
@@ -395,21 +443,58 @@ impl Client {
         let frame = encode_frame(&message).map_err(|s| from_status(&s))?;
         drop(message);
         let reply = self
-            .rpc_frame(
-                scope,
-                kind,
-                method.path(),
-                frame,
-                &self.inner.metadata,
-                |_, error| error,
-            )
+            .rpc_frame(scope, kind, method.path(), frame, None, |_, error| error)
             .await?;
         decode_message(reply).map_err(|s| from_status(&s))
     }
 
-    /// The metadata every call of this client sends.
-    pub(crate) fn metadata(&self) -> &MetadataMap {
-        &self.inner.metadata
+    /// The metadata every call of this client sends, as of now.
+    pub(crate) fn metadata(&self) -> Arc<MetadataMap> {
+        self.credentials().metadata.clone()
+    }
+
+    fn credentials(&self) -> std::sync::RwLockReadGuard<'_, Credentials> {
+        self.inner
+            .credentials
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The API key calls send now.
+    pub fn api_key(&self) -> Option<String> {
+        self.credentials().api_key.clone()
+    }
+
+    /// The metadata (headers) calls send now, besides the API key.
+    pub fn headers(&self) -> std::collections::BTreeMap<String, String> {
+        self.credentials().headers.clone()
+    }
+
+    /// Replaces the API key and/or the metadata of this client and its
+    /// clones. Calls in flight keep what they started with; their next
+    /// attempts and every later call use the new set. Invalid values leave
+    /// the old set in place.
+    pub fn update_credentials(&self, update: &CredentialsUpdate) -> Result<()> {
+        let mut credentials = self
+            .inner
+            .credentials
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let headers = update
+            .headers
+            .clone()
+            .unwrap_or_else(|| credentials.headers.clone());
+        let api_key = match &update.api_key {
+            Some(key) => key.clone(),
+            None => credentials.api_key.clone(),
+        };
+        let metadata = metadata_of(&headers, api_key.as_deref(), &self.inner.namespace)?;
+        *credentials = Credentials {
+            headers,
+            api_key,
+            metadata: Arc::new(metadata),
+        };
+        Ok(())
     }
 
     /// [`Client::rpc`] for a request already encoded as a gRPC frame, to any
@@ -421,7 +506,7 @@ impl Client {
         kind: RpcKind,
         path: &'static str,
         frame: Bytes,
-        metadata: &MetadataMap,
+        metadata: Option<&MetadataMap>,
         describe: fn(&tonic::Status, Error) -> Error,
     ) -> Result<Bytes> {
         let retry = &self.inner.retry;
@@ -440,6 +525,16 @@ impl Client {
                 let left = deadline.saturating_duration_since(Instant::now());
                 per_attempt = per_attempt.min(left.max(Duration::from_millis(1)));
             }
+            // The client's metadata is read at each attempt: credentials
+            // replaced meanwhile apply to the retries and re-polls.
+            let current;
+            let metadata = match metadata {
+                Some(metadata) => metadata,
+                None => {
+                    current = self.metadata();
+                    &*current
+                }
+            };
             let attempt_outcome =
                 self.inner
                     .channel

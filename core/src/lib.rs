@@ -57,7 +57,7 @@ pub use batch::{
     BatchOperationResponse, BatchStartedResponse, BatchWorkflowsRequest, WaitBatchOperationRequest,
 };
 
-pub use client::{CallOptions, Client};
+pub use client::{CallOptions, Client, CredentialsUpdate};
 pub use contract::{Empty, CALL_TIMEOUT_FIELD, RPC_TIMEOUT_FIELD};
 pub use description::{
     ExecutionRef, PendingActivity, PendingChild, WorkflowDescription, WorkflowSummary,

@@ -321,7 +321,7 @@ fn message_from_json(method: &RpcMethod, request: Option<Value>) -> Result<Dynam
 
 /// The call's metadata: the client's, with `headers` over it.
 fn call_metadata(client: &Client, headers: &BTreeMap<String, String>) -> Result<MetadataMap> {
-    let mut metadata = client.metadata().clone();
+    let mut metadata = (*client.metadata()).clone();
     for (name, value) in headers {
         let key = AsciiMetadataKey::from_bytes(name.as_bytes()).map_err(|_| {
             Error::invalid_argument(format!(
@@ -436,7 +436,7 @@ impl Client {
                     rpc_kind(method.repeat),
                     &method.path,
                     frame,
-                    &metadata,
+                    Some(&metadata),
                     with_decoded_details,
                 )
             })
@@ -529,7 +529,7 @@ impl Client {
                 rpc_kind(repeat),
                 &method.path,
                 frame,
-                metadata,
+                Some(metadata),
                 with_decoded_details,
             )
         })

@@ -388,3 +388,79 @@ async fn reset_runs_a_failed_workflow_again_over_tls() {
     let (client, _proxy) = tls_client().await;
     scenarios::reset_runs_a_failed_workflow_again(&client).await;
 }
+
+/// An API key rotated while result waits are pending: the proxy that checks
+/// the key is replaced by one that accepts only the new key (dropping every
+/// connection), the client gets the new key, and the waits — re-polling on
+/// new connections — complete. A bad update leaves the key in force.
+#[tokio::test]
+async fn an_api_key_rotated_during_result_waits() {
+    let ca = TestCa::new("rotation test CA");
+    let cert = ca.server_cert();
+    let old = TlsProxy::start(&cert, None, Forward::RequireApiKey("key-one".into())).await;
+    let addr = old.addr;
+    let mut options = options(old.target(), tls_options(&ca));
+    options.api_key = Some("key-one".into());
+    let client = Client::connect(options).await.unwrap();
+
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let request = start_request("SignalQueryWorkflow", vec![]);
+        ids.push(
+            client
+                .start_workflow(&request, &none())
+                .await
+                .unwrap()
+                .workflow_id,
+        );
+    }
+    let before = old.authorized_requests();
+    let waits: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            let client = client.clone();
+            let id = id.clone();
+            tokio::spawn(async move { common::result_of(&client, &id).await })
+        })
+        .collect();
+    // Every wait has its long poll at the proxy.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while old.authorized_requests() < before + 3 {
+        assert!(Instant::now() < deadline, "the waits never polled");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let refused = temporal_bridge_core::CredentialsUpdate {
+        api_key: Some(Some("line\nbreak".into())),
+        headers: None,
+    };
+    assert_eq!(
+        client.update_credentials(&refused).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(client.api_key().as_deref(), Some("key-one"));
+
+    client
+        .update_credentials(&temporal_bridge_core::CredentialsUpdate {
+            api_key: Some(Some("key-two".into())),
+            headers: Some([("x-rotation".to_owned(), "2".to_owned())].into()),
+        })
+        .unwrap();
+    drop(old);
+    let new = TlsProxy::start_at(addr, &cert, None, Forward::RequireApiKey("key-two".into())).await;
+    for id in &ids {
+        client
+            .workflow_handle(id, None)
+            .signal("finish", vec![], &none())
+            .await
+            .unwrap();
+    }
+    for wait in waits {
+        assert_eq!(wait.await.unwrap().unwrap(), json!([]));
+    }
+    assert!(
+        new.authorized_requests() >= 6,
+        "signals and re-polls with the new key"
+    );
+    assert_eq!(client.headers()["x-rotation"], "2");
+}

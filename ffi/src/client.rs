@@ -157,6 +157,37 @@ pub unsafe extern "C" fn tb_client_connect_async(
     started.map_or_else(|e| TbStatus::from_kind(e.kind()), |()| TbStatus::Ok)
 }
 
+/// Replaces the credentials of a live client (and of every call made on it
+/// afterwards): `update_json` is `{"api_key"?: "new key" | null, "headers"?:
+/// {"name": "value"}}` — a field left out keeps its value, `"api_key": null`
+/// removes the key, `headers` replaces every extra header. Calls in flight
+/// keep the set they started with, and their retries and re-polls (a result
+/// wait) use the new one; no call ever sees half of an update. Invalid
+/// values leave the old set in place. Thread-safe.
+///
+/// On failure writes the JSON error object to `*error_out` (free with
+/// `tb_string_free`; NULL to discard).
+#[no_mangle]
+pub unsafe extern "C" fn tb_client_update(
+    client: *const TbClient,
+    update_json: *const c_char,
+    error_out: *mut *mut c_char,
+) -> TbStatus {
+    let result = guard("tb_client_update", || {
+        // SAFETY (both): NULL or valid, per the header.
+        let client = unsafe { crate::pointers::borrow(client, "client") }?;
+        let text = unsafe { str_argument(update_json, "update_json") }?;
+        let update: temporal_bridge_core::CredentialsUpdate =
+            temporal_bridge_core::parse_strict(text, "update_json")?;
+        client.client.update_credentials(&update)
+    });
+    match result {
+        Ok(()) => TbStatus::Ok,
+        // SAFETY: the caller's contract.
+        Err(error) => unsafe { report_error(&error, error_out) },
+    }
+}
+
 /// Closes the client: every call in flight on it ends promptly with
 /// `TB_STATUS_CANCELLED`, and later calls fail the same way. Idempotent,
 /// thread-safe, and safe while other threads are blocked in calls on the

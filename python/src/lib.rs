@@ -363,6 +363,28 @@ impl NativeClient {
         self.client.identity().to_owned()
     }
 
+    /// The API key calls send now.
+    #[getter]
+    fn api_key(&self) -> Option<String> {
+        self.client.api_key()
+    }
+
+    /// The extra metadata calls send now.
+    #[getter]
+    fn headers(&self) -> std::collections::BTreeMap<String, String> {
+        self.client.headers()
+    }
+
+    /// Replaces credentials (`update_json`: the core's `CredentialsUpdate`,
+    /// `{"api_key"?, "headers"?}`); later calls and retries use them.
+    fn update_credentials(&self, update_json: &str) -> PyResult<()> {
+        let update: temporal_bridge_core::CredentialsUpdate =
+            temporal_bridge_core::parse_strict(update_json, "credentials").map_err(native_error)?;
+        self.client
+            .update_credentials(&update)
+            .map_err(native_error)
+    }
+
     /// The server's version, as reported when connecting.
     #[getter]
     fn server_version(&self) -> String {

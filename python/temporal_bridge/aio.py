@@ -20,6 +20,7 @@ from . import _native, _requests
 from .client import (
     _ActivityHandleBase,
     _batch_result,
+    _Credentials,
     _description,
     _execution_count,
     _ExecutionPages,
@@ -308,7 +309,7 @@ class WorkflowExecutionAsyncIterator(_ExecutionPages):
         self._take_page(await _call(self._native, "list_workflows", self._page_request(page_size)))
 
 
-class AsyncClient(_Services):
+class AsyncClient(_Services, _Credentials):
     """``Client`` for asyncio. Safe to share between tasks (and threads)."""
 
     __slots__ = ("_native",)

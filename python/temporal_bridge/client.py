@@ -652,7 +652,43 @@ class WorkflowExecutionIterator(_ExecutionPages):
         self._take_page(_call(self._native, "list_workflows", self._page_request(page_size)))
 
 
-class Client(_Services):
+class _Credentials:
+    """``api_key`` and ``rpc_metadata`` of both clients, replaceable while
+    the client is in use."""
+
+    __slots__ = ()
+
+    _native: _native.NativeClient
+
+    @property
+    def api_key(self) -> str | None:
+        """The API key calls send. Assigning a new one (or ``None``) applies
+        to every later call and to the next attempt of calls in flight (a
+        result wait's re-polls); no call sees half of a change."""
+        return self._native.api_key
+
+    @api_key.setter
+    def api_key(self, value: str | None) -> None:
+        self._update_credentials({"api_key": _requests.opt_str("api_key", value)})
+
+    @property
+    def rpc_metadata(self) -> dict[str, str]:
+        """The extra gRPC metadata calls send; assigning replaces all of it
+        (as ``api_key`` does)."""
+        return dict(self._native.headers)
+
+    @rpc_metadata.setter
+    def rpc_metadata(self, value: Mapping[str, str]) -> None:
+        self._update_credentials({"headers": _requests.str_map("rpc_metadata", value) or {}})
+
+    def _update_credentials(self, update: dict[str, Any]) -> None:
+        try:
+            self._native.update_credentials(_native.to_json(update))
+        except _native.NativeError as err:
+            raise _from_error(err.args[0]) from None
+
+
+class Client(_Services, _Credentials):
     """A connection to a Temporal namespace. Blocking calls release the GIL,
     so one client can serve many threads at once; Ctrl-C interrupts any call.
     Use ``temporal_bridge.AsyncClient`` under asyncio."""

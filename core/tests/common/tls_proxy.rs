@@ -64,6 +64,47 @@ impl TlsProxy {
         client_ca: Option<&TestCa>,
         forward: Forward,
     ) -> TlsProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        TlsProxy::serve(listener, upstream, server, client_ca, forward)
+    }
+
+    /// [`TlsProxy::start`] on a given address (one a dropped proxy used:
+    /// binding is retried for a while, until the old listener is gone).
+    #[allow(dead_code)]
+    pub async fn start_at(
+        addr: SocketAddr,
+        server: &IssuedCert,
+        client_ca: Option<&TestCa>,
+        forward: Forward,
+    ) -> TlsProxy {
+        let mut tries = 0;
+        let listener = loop {
+            match TcpListener::bind(addr).await {
+                Ok(listener) => break listener,
+                Err(e) if tries < 100 => {
+                    tries += 1;
+                    let _ = e;
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Err(e) => panic!("binding {addr} again: {e}"),
+            }
+        };
+        TlsProxy::serve(
+            listener,
+            devenv().target.clone(),
+            server,
+            client_ca,
+            forward,
+        )
+    }
+
+    fn serve(
+        listener: TcpListener,
+        upstream: String,
+        server: &IssuedCert,
+        client_ca: Option<&TestCa>,
+        forward: Forward,
+    ) -> TlsProxy {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = ServerConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
@@ -86,7 +127,6 @@ impl TlsProxy {
         config.alpn_protocols = vec![b"h2".to_vec()];
         let acceptor = TlsAcceptor::from(Arc::new(config));
 
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let handshake_errors = Arc::new(Mutex::new(Vec::new()));
         let authorized_requests = Arc::new(Mutex::new(0));
