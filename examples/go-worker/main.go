@@ -26,8 +26,8 @@ import (
 )
 
 func main() {
-	target := flag.String("target", "127.0.0.1:7233", "Temporal frontend address host:port")
-	namespace := flag.String("namespace", "default", "Temporal namespace")
+	target := flag.String("target", envOr("TEMPORAL_ADDRESS", "127.0.0.1:7233"), "Temporal frontend address host:port (default: $TEMPORAL_ADDRESS)")
+	namespace := flag.String("namespace", envOr("TEMPORAL_NAMESPACE", "default"), "Temporal namespace (default: $TEMPORAL_NAMESPACE)")
 	taskQueue := flag.String("task-queue", "mytaskqueue", "task queue to poll")
 	cleanupDir := flag.String("cleanup-dir", os.TempDir(), "directory where CleanupActivity writes <workflowID> files")
 	flag.Parse()
@@ -36,6 +36,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "go-worker:", err)
 		os.Exit(1)
 	}
+}
+
+// envOr is the environment variable's value, or fallback when it is unset or empty.
+func envOr(name, fallback string) string {
+	if value := os.Getenv(name); value != "" {
+		return value
+	}
+	return fallback
 }
 
 func run(target, namespace, taskQueue, cleanupDir string) error {

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from temporal_bridge import Client, WorkflowCanceledError
 
-client = Client.connect(os.environ.get("TB_TARGET", "127.0.0.1:7233"), namespace="default")
+# TB_TARGET if set; otherwise the Temporal client configuration: TEMPORAL_ADDRESS,
+# TEMPORAL_NAMESPACE, TEMPORAL_PROFILE / ~/.config/temporalio/temporal.toml, else localhost:7233.
+client = Client.connect(os.environ.get("TB_TARGET"))
 started = client.start_workflow(
     "CancellableWorkflow",
     id=f"cancel_{uuid.uuid4()}",

@@ -14,7 +14,9 @@ if len(sys.argv) != 2:
     sys.exit("usage: get_result.py <workflow-id>")
 workflow_id = sys.argv[1]
 
-client = Client.connect(os.environ.get("TB_TARGET", "127.0.0.1:7233"), namespace="default")
+# TB_TARGET if set; otherwise the Temporal client configuration: TEMPORAL_ADDRESS,
+# TEMPORAL_NAMESPACE, TEMPORAL_PROFILE / ~/.config/temporalio/temporal.toml, else localhost:7233.
+client = Client.connect(os.environ.get("TB_TARGET"))
 # Blocks until the workflow closes (Ctrl-C interrupts the wait, not the workflow).
 result = client.get_workflow_handle(workflow_id).result()
 print(f"Workflow {workflow_id} result: {json.dumps(result, ensure_ascii=False)}")

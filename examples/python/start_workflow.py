@@ -10,7 +10,9 @@ import uuid
 
 from temporal_bridge import Client
 
-client = Client.connect(os.environ.get("TB_TARGET", "127.0.0.1:7233"), namespace="default")
+# TB_TARGET if set; otherwise the Temporal client configuration: TEMPORAL_ADDRESS,
+# TEMPORAL_NAMESPACE, TEMPORAL_PROFILE / ~/.config/temporalio/temporal.toml, else localhost:7233.
+client = Client.connect(os.environ.get("TB_TARGET"))
 handle = client.start_workflow(
     "MySimpleWorkflow",
     sys.argv[1] if len(sys.argv) > 1 else "World",

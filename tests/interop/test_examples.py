@@ -158,3 +158,31 @@ def test_get_result_of_unknown_workflow_fails(env: Env, language: str) -> None:
     )  # fmt: skip
     assert done.returncode != 0, done.stdout
     assert "not found" in (done.stdout + done.stderr).lower().replace("_", " "), done.stderr
+
+
+def test_python_examples_take_their_server_from_the_client_configuration(env: Env, tmp_path: Any) -> None:
+    """Without TB_TARGET the Python examples use the Temporal client
+    configuration: the same script against two profiles, and against
+    TEMPORAL_ADDRESS alone."""
+    config = tmp_path / "temporal.toml"
+    config.write_text(
+        f'[profile.dev]\naddress = "{env.target}"\nnamespace = "{env.namespace}"\n\n'
+        '[profile.offline]\naddress = "127.0.0.1:1"\n'
+    )
+    base = {k: v for k, v in env.example_env().items() if k != "TB_TARGET"}
+    base.update(HOME=str(tmp_path), TEMPORAL_CONFIG_FILE=str(config))
+    script = [sys.executable, str(REPO / "examples" / "python" / "start_workflow.py"), "Profile"]
+
+    def run_with(extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(script, cwd=REPO, env={**base, **extra}, capture_output=True, text=True, timeout=60)
+
+    done = run_with({"TEMPORAL_PROFILE": "dev"})
+    assert done.returncode == 0, done.stderr
+    parse_started(done.stdout, "myworkflow")
+    done = run_with({"TEMPORAL_PROFILE": "offline"})
+    assert done.returncode != 0 and "127.0.0.1:1" in done.stderr, done.stderr
+    done = run_with({"TEMPORAL_CONFIG_FILE": str(tmp_path / "none.toml"), "TEMPORAL_ADDRESS": env.target})
+    assert done.returncode != 0 and "none.toml" in done.stderr, done.stderr  # a named file must exist
+    base.pop("TEMPORAL_CONFIG_FILE")
+    done = run_with({"TEMPORAL_ADDRESS": env.target, "TEMPORAL_NAMESPACE": env.namespace})
+    assert done.returncode == 0, done.stderr
