@@ -33,3 +33,16 @@ if ! "$venv/bin/temporal" --version >/dev/null 2>&1; then
          "delete $stamp and rerun to reinstall" >&2
     exit 1
 fi
+
+# Debian packages the tests start themselves: tinyproxy, a real HTTP CONNECT
+# proxy (core/tests/connection_options.rs). Installed once, when missing.
+if ! command -v tinyproxy >/dev/null 2>&1; then
+    echo "setup.sh: installing tinyproxy (Debian)" >&2
+    if [[ $(id -u) -eq 0 ]]; then
+        apt-get update -qq && apt-get install -y -qq tinyproxy >/dev/null
+    else
+        sudo apt-get update -qq && sudo apt-get install -y -qq tinyproxy >/dev/null
+    fi
+    # The package's own service is not wanted: the tests run their own.
+    { service tinyproxy stop || true; } >/dev/null 2>&1
+fi

@@ -234,17 +234,7 @@ fn metadata_of(
 ) -> Result<MetadataMap> {
     let mut metadata = MetadataMap::new();
     for (name, value) in headers {
-        let key =
-            AsciiMetadataKey::from_bytes(name.to_ascii_lowercase().as_bytes()).map_err(|_| {
-                Error::invalid_argument(format!(
-                    "header name {name:?} is not a valid gRPC metadata key"
-                ))
-            })?;
-        // The value is not echoed: headers often carry credentials.
-        let value = AsciiMetadataValue::try_from(value.as_str()).map_err(|_| {
-            Error::invalid_argument(format!("value of header {name:?} is not printable ASCII"))
-        })?;
-        metadata.insert(key, value);
+        insert_header(&mut metadata, name, value)?;
     }
     if let Some(api_key) = api_key {
         let mut value = AsciiMetadataValue::try_from(format!("Bearer {api_key}"))
@@ -264,6 +254,48 @@ fn metadata_of(
         AsciiMetadataValue::from_static(env!("CARGO_PKG_VERSION")),
     );
     Ok(metadata)
+}
+
+/// Adds one header to `metadata`: ASCII text, or for a name ending in
+/// `-bin` (binary metadata) base64 of its bytes. Errors name the header,
+/// never its value (headers often carry credentials).
+pub(crate) fn insert_header(metadata: &mut MetadataMap, name: &str, value: &str) -> Result<()> {
+    use tonic::metadata::{BinaryMetadataKey, BinaryMetadataValue};
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with("-bin") {
+        let key = BinaryMetadataKey::from_bytes(lower.as_bytes()).map_err(|_| {
+            Error::invalid_argument(format!(
+                "header name {name:?} is not a valid gRPC metadata key"
+            ))
+            .with_detail("field", "headers")
+        })?;
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(value.trim_end_matches('='))
+            .or_else(|_| {
+                base64::engine::general_purpose::STANDARD_NO_PAD.decode(value.trim_end_matches('='))
+            })
+            .map_err(|_| {
+                Error::invalid_argument(format!(
+                    "the value of binary header {name:?} must be base64 (its name ends in -bin)"
+                ))
+                .with_detail("field", "headers")
+            })?;
+        metadata.insert_bin(key, BinaryMetadataValue::from_bytes(&bytes));
+        return Ok(());
+    }
+    let key = AsciiMetadataKey::from_bytes(lower.as_bytes()).map_err(|_| {
+        Error::invalid_argument(format!(
+            "header name {name:?} is not a valid gRPC metadata key"
+        ))
+        .with_detail("field", "headers")
+    })?;
+    let value = AsciiMetadataValue::try_from(value).map_err(|_| {
+        Error::invalid_argument(format!("value of header {name:?} is not printable ASCII"))
+            .with_detail("field", "headers")
+    })?;
+    metadata.insert(key, value);
+    Ok(())
 }
 
 /// Whether a failed attempt is worth another: the server (or the network)
@@ -295,7 +327,9 @@ impl Client {
             ));
         }
         options.retry.validate().map_err(Error::invalid_argument)?;
-        let endpoint = Endpoint::new(target, options.effective_tls(), options.connect_timeout())?;
+        let endpoint = Endpoint::new(target, options.effective_tls(), options.connect_timeout())?
+            .with_keepalive(options.keepalive())
+            .with_proxy(options.http_connect_proxy.as_ref())?;
         let metadata = build_metadata(&options)?;
         let unreachable = |detail: String| {
             Error::new(
@@ -304,10 +338,15 @@ impl Client {
             )
             .with_detail("target", target)
         };
-        // The endpoint bounds the connection by the connect timeout.
-        let channel = Channel::connect(endpoint)
-            .await
-            .map_err(|e| unreachable(error_chain(&*e)))?;
+        // The endpoint bounds the connection by the connect timeout; a lazy
+        // client connects on its first call.
+        let channel = if options.lazy {
+            Channel::lazy(endpoint)
+        } else {
+            Channel::connect(endpoint)
+                .await
+                .map_err(|e| unreachable(error_chain(&*e)))?
+        };
         let mut client = Client {
             inner: Arc::new(Inner {
                 channel,
@@ -326,6 +365,9 @@ impl Client {
                 pid: std::process::id(),
             }),
         };
+        if options.lazy {
+            return Ok(client);
+        }
         let call = CallOptions::with_timeout(options.connect_timeout());
         let info = client
             .scoped(&call, |scope| {

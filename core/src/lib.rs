@@ -70,7 +70,10 @@ pub use error::{Error, ErrorKind, Result};
 pub use history::{history_to_json, FetchHistoryRequest};
 pub use json_text::parse_strict;
 pub use operations::{Operation, OPERATIONS, OPERATION_TABLE};
-pub use options::{ConnectOptions, ConnectRequest, RetrySettings, TlsOptions, TlsSetting};
+pub use options::{
+    BasicAuth, ConnectOptions, ConnectRequest, HttpConnectProxy, KeepaliveOptions,
+    KeepaliveSetting, RetrySettings, TlsOptions, TlsSetting,
+};
 pub use reset::{ResetType, ResetWorkflowRequest, ResetWorkflowResponse};
 pub use rpc::{
     find_rpc_method, list_rpc_methods, rpc_methods, CallRpcRequest, CallRpcResponse,

@@ -38,6 +38,70 @@ pub struct ConnectOptions {
     /// Retry policy for transient gRPC failures.
     #[serde(default)]
     pub retry: RetrySettings,
+    /// HTTP/2 keepalive pings: `false` for none; default every 30 s, a
+    /// connection whose ping is not answered in 15 s is replaced.
+    #[serde(default)]
+    pub keepalive: Option<KeepaliveSetting>,
+    /// Reach the server through this HTTP CONNECT proxy.
+    #[serde(default)]
+    pub http_connect_proxy: Option<HttpConnectProxy>,
+    /// Return at once without connecting: the first call connects (and
+    /// reports a server that cannot be reached).
+    #[serde(default)]
+    pub lazy: bool,
+}
+
+/// `"keepalive": false | true | {"interval"?, "timeout"?}`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum KeepaliveSetting {
+    /// `false`: no keepalive pings; `true`: the defaults.
+    Enabled(bool),
+    /// Custom interval and timeout.
+    Options(KeepaliveOptions),
+}
+
+/// Keepalive interval and timeout.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeepaliveOptions {
+    /// Time between pings. Default 30 s.
+    #[serde(default)]
+    pub interval: Option<JsonDuration>,
+    /// How long a ping may go unanswered. Default 15 s.
+    #[serde(default)]
+    pub timeout: Option<JsonDuration>,
+}
+
+/// An HTTP CONNECT proxy (`"http_connect_proxy": {"target": "host:port",
+/// "basic_auth"?: {"username", "password"}}`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConnectProxy {
+    /// `host:port` of the proxy.
+    pub target: String,
+    /// Credentials for `Proxy-Authorization: Basic`.
+    #[serde(default)]
+    pub basic_auth: Option<BasicAuth>,
+}
+
+/// User name and password (the password never shows in `Debug`).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+impl fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BasicAuth")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 /// The JSON of the `connect` request: [`ConnectOptions`] with every field
@@ -84,6 +148,15 @@ pub struct ConnectRequest {
     /// Reject unknown keys in the configuration file.
     #[serde(default)]
     pub config_strict: bool,
+    /// As [`ConnectOptions::keepalive`].
+    #[serde(default)]
+    pub keepalive: Option<KeepaliveSetting>,
+    /// As [`ConnectOptions::http_connect_proxy`].
+    #[serde(default)]
+    pub http_connect_proxy: Option<HttpConnectProxy>,
+    /// As [`ConnectOptions::lazy`].
+    #[serde(default)]
+    pub lazy: bool,
 }
 
 impl ConnectRequest {
@@ -130,6 +203,13 @@ impl ConnectRequest {
         if let Some(retry) = self.retry {
             options.retry = retry;
         }
+        if self.keepalive.is_some() {
+            options.keepalive = self.keepalive;
+        }
+        if self.http_connect_proxy.is_some() {
+            options.http_connect_proxy = self.http_connect_proxy;
+        }
+        options.lazy |= self.lazy;
         Ok(options)
     }
 }
@@ -151,6 +231,23 @@ impl ConnectOptions {
             rpc_timeout: None,
             connect_timeout: None,
             retry: RetrySettings::default(),
+            keepalive: None,
+            http_connect_proxy: None,
+            lazy: false,
+        }
+    }
+
+    /// Keepalive interval and timeout, or `None` for no pings.
+    pub(crate) fn keepalive(&self) -> Option<(Duration, Duration)> {
+        const INTERVAL: Duration = Duration::from_secs(30);
+        const TIMEOUT: Duration = Duration::from_secs(15);
+        match &self.keepalive {
+            Some(KeepaliveSetting::Enabled(false)) => None,
+            None | Some(KeepaliveSetting::Enabled(true)) => Some((INTERVAL, TIMEOUT)),
+            Some(KeepaliveSetting::Options(o)) => Some((
+                o.interval.map_or(INTERVAL, |d| d.0),
+                o.timeout.map_or(TIMEOUT, |d| d.0),
+            )),
         }
     }
 
@@ -188,6 +285,9 @@ impl fmt::Debug for ConnectOptions {
             .field("rpc_timeout", &self.rpc_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("retry", &self.retry)
+            .field("keepalive", &self.keepalive)
+            .field("http_connect_proxy", &self.http_connect_proxy)
+            .field("lazy", &self.lazy)
             .finish()
     }
 }

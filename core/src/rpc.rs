@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
-use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
+use tonic::metadata::MetadataMap;
 
 /// The services `call_rpc` reaches: the short name callers use, and the
 /// service's full protobuf name (also accepted).
@@ -323,22 +323,10 @@ fn message_from_json(method: &RpcMethod, request: Option<Value>) -> Result<Dynam
 fn call_metadata(client: &Client, headers: &BTreeMap<String, String>) -> Result<MetadataMap> {
     let mut metadata = (*client.metadata()).clone();
     for (name, value) in headers {
-        let key = AsciiMetadataKey::from_bytes(name.as_bytes()).map_err(|_| {
-            Error::invalid_argument(format!(
-                "call_rpc request: header name {} is not a valid gRPC metadata key",
-                Quoted(name)
-            ))
-            .with_detail("field", "headers")
+        crate::client::insert_header(&mut metadata, name, value).map_err(|e| {
+            Error::invalid_argument(format!("call_rpc request: {}", e.message()))
+                .with_detail("field", "headers")
         })?;
-        // The value is not echoed: headers often carry credentials.
-        let value = AsciiMetadataValue::try_from(value.as_str()).map_err(|_| {
-            Error::invalid_argument(format!(
-                "call_rpc request: the value of header {} is not valid metadata (printable ASCII)",
-                Quoted(name)
-            ))
-            .with_detail("field", "headers")
-        })?;
-        metadata.insert(key, value);
     }
     Ok(metadata)
 }

@@ -39,6 +39,15 @@ pub(crate) struct Endpoint {
     pub(crate) scheme: http::uri::Scheme,
     tls: Option<Tls>,
     connect_timeout: Duration,
+    /// Ping interval and timeout; `None`: no keepalive pings.
+    pub(crate) keepalive: Option<(Duration, Duration)>,
+    proxy: Option<Proxy>,
+}
+
+/// An HTTP CONNECT proxy: where it is, and the `Proxy-Authorization` to send.
+struct Proxy {
+    target: String,
+    authorization: Option<String>,
 }
 
 impl Endpoint {
@@ -70,6 +79,8 @@ impl Endpoint {
                 scheme: http::uri::Scheme::HTTP,
                 tls: None,
                 connect_timeout,
+                keepalive: None,
+                proxy: None,
             });
         }
         let (scheme, rest) = match target.split_once("://") {
@@ -112,7 +123,55 @@ impl Endpoint {
             },
             tls,
             connect_timeout,
+            keepalive: None,
+            proxy: None,
         })
+    }
+
+    /// Keepalive pings every `interval`, each answered within `timeout`.
+    pub(crate) fn with_keepalive(mut self, keepalive: Option<(Duration, Duration)>) -> Self {
+        self.keepalive = keepalive;
+        self
+    }
+
+    /// Connects through an HTTP CONNECT proxy at `target` (`host:port`).
+    pub(crate) fn with_proxy(
+        mut self,
+        proxy: Option<&crate::options::HttpConnectProxy>,
+    ) -> Result<Self> {
+        let Some(proxy) = proxy else {
+            return Ok(self);
+        };
+        if matches!(self.address, Address::Unix(_)) {
+            return Err(Error::invalid_argument(
+                "an HTTP CONNECT proxy cannot reach a unix: socket",
+            ));
+        }
+        let authority: http::uri::Authority = proxy.target.parse().map_err(|_| {
+            Error::invalid_argument(format!(
+                "http_connect_proxy.target {:?} is not \"host:port\"",
+                proxy.target
+            ))
+            .with_detail("field", "http_connect_proxy.target")
+        })?;
+        if authority.port_u16().is_none() {
+            return Err(Error::invalid_argument(format!(
+                "http_connect_proxy.target {:?} has no port",
+                proxy.target
+            ))
+            .with_detail("field", "http_connect_proxy.target"));
+        }
+        let authorization = proxy.basic_auth.as_ref().map(|auth| {
+            use base64::Engine;
+            let token = base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", auth.username, auth.password));
+            format!("Basic {token}")
+        });
+        self.proxy = Some(Proxy {
+            target: proxy.target.clone(),
+            authorization,
+        });
+        Ok(self)
     }
 
     /// Opens a stream to the target and runs `with` on it (the HTTP/2
@@ -144,7 +203,11 @@ impl Endpoint {
                 }
             }
             Address::Tcp { host, port } => {
-                let tcp = TcpStream::connect((host.as_str(), *port)).await?;
+                // Every address the name resolves to is tried in turn.
+                let tcp = match &self.proxy {
+                    None => TcpStream::connect((host.as_str(), *port)).await?,
+                    Some(proxy) => through_proxy(proxy, host, *port).await?,
+                };
                 tcp.set_nodelay(true)?;
                 let Some(tls) = &self.tls else {
                     return Ok(Box::new(tcp));
@@ -164,6 +227,75 @@ impl Endpoint {
                 }
             }
         }
+    }
+}
+
+/// A TCP stream to `host:port` tunnelled through an HTTP CONNECT proxy.
+async fn through_proxy(
+    proxy: &Proxy,
+    host: &str,
+    port: u16,
+) -> std::result::Result<TcpStream, BoxError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = TcpStream::connect(proxy.target.as_str())
+        .await
+        .map_err(|e| {
+            format!(
+                "could not reach the HTTP CONNECT proxy {}: {e}",
+                proxy.target
+            )
+        })?;
+    let authority = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let mut request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
+    if let Some(authorization) = &proxy.authorization {
+        request.push_str(&format!("Proxy-Authorization: {authorization}\r\n"));
+    }
+    request.push_str("\r\n");
+    tcp.write_all(request.as_bytes()).await?;
+    // The proxy's answer head; nothing follows it until we speak.
+    let mut head = Vec::with_capacity(256);
+    let mut chunk = [0u8; 512];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let read = tcp.read(&mut chunk).await?;
+        if read == 0 {
+            return Err(format!(
+                "the HTTP CONNECT proxy {} closed the connection",
+                proxy.target
+            )
+            .into());
+        }
+        head.extend_from_slice(&chunk[..read]);
+        if head.len() > 16 * 1024 {
+            return Err(format!(
+                "the HTTP CONNECT proxy {} sent an overlong answer",
+                proxy.target
+            )
+            .into());
+        }
+    }
+    let status_line = String::from_utf8_lossy(&head)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let code = status_line.split_whitespace().nth(1).unwrap_or_default();
+    match code {
+        "200" => Ok(tcp),
+        // 407 is the standard answer; some proxies (tinyproxy) say 401.
+        "407" | "401" => Err(format!(
+            "the HTTP CONNECT proxy {} refused the credentials ({status_line}): check http_connect_proxy.basic_auth",
+            proxy.target
+        )
+        .into()),
+        _ => Err(format!(
+            "the HTTP CONNECT proxy {} would not open a tunnel to {authority}: {status_line}",
+            proxy.target
+        )
+        .into()),
     }
 }
 

@@ -32,13 +32,6 @@ use tonic::{Code, Status};
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// Keepalive pings on idle and busy connections alike, as the channel did
-/// (`http2_keep_alive_interval` with `keep_alive_while_idle`).
-const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
-/// A connection whose keepalive ping is not answered in time is dropped; its
-/// calls fail (and are retried on a new connection).
-const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(15);
-
 /// hyper's HTTP/2 client defaults, which tonic's channel used.
 const STREAM_WINDOW: u32 = 2 * 1024 * 1024;
 const CONNECTION_WINDOW: u32 = 5 * 1024 * 1024;
@@ -242,6 +235,18 @@ impl Drop for Shared {
 }
 
 impl Channel {
+    /// A channel to `endpoint` that connects on its first call.
+    pub(crate) fn lazy(endpoint: Endpoint) -> Channel {
+        Channel {
+            shared: Arc::new(Shared {
+                endpoint,
+                current: Mutex::new(None),
+                generations: AtomicU64::new(0),
+                connecting: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
     /// Connects to `endpoint` (the stream, TLS if any, and HTTP/2), within
     /// its connect timeout.
     pub(crate) async fn connect(endpoint: Endpoint) -> Result<Channel, BoxError> {
@@ -465,8 +470,11 @@ async fn open(endpoint: &Endpoint, generation: u64) -> Result<Connection, BoxErr
         }
         ended.cancel();
     });
-    if let Some(ping_pong) = ping_pong {
-        tokio::spawn(keepalive(ping_pong, closed.clone()));
+    // Keepalive pings on idle and busy connections alike; a connection whose
+    // ping goes unanswered is dropped (its calls fail and are retried on a
+    // new connection).
+    if let (Some(ping_pong), Some((interval, timeout))) = (ping_pong, endpoint.keepalive) {
+        tokio::spawn(keepalive(ping_pong, interval, timeout, closed.clone()));
     }
     Ok(Connection {
         generation,
@@ -475,15 +483,20 @@ async fn open(endpoint: &Endpoint, generation: u64) -> Result<Connection, BoxErr
     })
 }
 
-async fn keepalive(mut ping_pong: h2::PingPong, closed: CancellationToken) {
+async fn keepalive(
+    mut ping_pong: h2::PingPong,
+    interval: Duration,
+    timeout: Duration,
+    closed: CancellationToken,
+) {
     loop {
         tokio::select! {
             _ = closed.cancelled() => return,
-            _ = tokio::time::sleep(KEEPALIVE_INTERVAL) => {}
+            _ = tokio::time::sleep(interval) => {}
         }
         let pong = tokio::select! {
             _ = closed.cancelled() => return,
-            pong = tokio::time::timeout(KEEPALIVE_TIMEOUT, ping_pong.ping(h2::Ping::opaque())) => pong,
+            pong = tokio::time::timeout(timeout, ping_pong.ping(h2::Ping::opaque())) => pong,
         };
         if !matches!(pong, Ok(Ok(_))) {
             closed.cancel();
