@@ -78,6 +78,7 @@ if TYPE_CHECKING:
         ScheduleUpdateConflictError,
         ScheduleUpdateInput,
     )
+    from ._settings import HttpConnectProxyConfig, KeepAliveConfig
     from .common import (
         ActivityHeartbeatResponse,
         BatchOperationResult,
@@ -109,6 +110,8 @@ _LAZY = {
     "Payload": "common",
     "QueryRejectCondition": "common",
     "RetryConfig": "_settings",
+    "KeepAliveConfig": "_settings",
+    "HttpConnectProxyConfig": "_settings",
     "RetryPolicy": "_settings",
     "TLSConfig": "_settings",
     "WorkflowExecution": "common",
@@ -196,6 +199,8 @@ __all__ = [
     "Payload",
     "QueryRejectCondition",
     "RetryConfig",
+    "KeepAliveConfig",
+    "HttpConnectProxyConfig",
     "RetryPolicy",
     "TLSConfig",
     "WorkflowExecution",

@@ -146,6 +146,9 @@ def connect_options(
     profile: str | None = None,
     config_file: object = None,
     config_strict: bool = False,
+    keep_alive_config: object = None,
+    http_connect_proxy_config: object = None,
+    lazy: bool = False,
 ) -> dict[str, Any]:
     tls_json: bool | dict[str, Any] | None
     from ._settings import RetryConfig, TLSConfig
@@ -185,6 +188,9 @@ def connect_options(
             "profile": opt_str("profile", profile),
             "config_file": None if config_file is None else str(config_file),
             "config_strict": bool(config_strict) or None,
+            "keepalive": keepalive_json(keep_alive_config),
+            "http_connect_proxy": proxy_json(http_connect_proxy_config),
+            "lazy": bool(lazy) or None,
             "identity": opt_str("identity", identity),
             "headers": str_map("rpc_metadata", rpc_metadata) or None,
             "api_key": opt_str("api_key", api_key),
@@ -531,3 +537,29 @@ def _parse_go_duration(name: str, text: str) -> float:
     if number:
         total += float(number)  # bare seconds
     return total
+
+
+def keepalive_json(config: object) -> bool | dict[str, Any] | None:
+    from ._settings import KeepAliveConfig
+
+    if config is None:
+        return None
+    if not isinstance(config, KeepAliveConfig):
+        raise TypeError(f"keep_alive_config must be a KeepAliveConfig, got {type(config).__name__}")
+    if config.interval_millis <= 0:
+        return False
+    return {"interval": config.interval_millis / 1000, "timeout": config.timeout_millis / 1000}
+
+
+def proxy_json(config: object) -> dict[str, Any] | None:
+    from ._settings import HttpConnectProxyConfig
+
+    if config is None:
+        return None
+    if not isinstance(config, HttpConnectProxyConfig):
+        raise TypeError(f"http_connect_proxy_config must be an HttpConnectProxyConfig, got {type(config).__name__}")
+    out: dict[str, Any] = {"target": check_str("http_connect_proxy_config.target_host", config.target_host)}
+    if config.basic_auth is not None:
+        user, password = config.basic_auth
+        out["basic_auth"] = {"username": check_str("username", user), "password": check_str("password", password)}
+    return out

@@ -119,3 +119,36 @@ class TLSConfig(_Record):
             f"domain={self.domain!r}, client_cert={'<set>' if self.client_cert else None}, "
             f"client_private_key={key})"
         )
+
+
+class KeepAliveConfig(_Record):
+    """HTTP/2 keepalive pings: every ``interval_millis``, each answered
+    within ``timeout_millis`` or the connection is replaced. Pass
+    ``keep_alive_config=None`` to keep the defaults (30 s / 15 s) and
+    ``KeepAliveConfig.DISABLED`` for no pings."""
+
+    __slots__ = ("interval_millis", "timeout_millis")
+
+    DISABLED: KeepAliveConfig
+
+    def __init__(self, interval_millis: int = 30_000, timeout_millis: int = 15_000) -> None:
+        self.interval_millis = interval_millis
+        self.timeout_millis = timeout_millis
+
+
+KeepAliveConfig.DISABLED = KeepAliveConfig(0, 0)
+
+
+class HttpConnectProxyConfig(_Record):
+    """Reach the server through an HTTP CONNECT proxy at ``target_host``
+    (``"host:port"``), with ``basic_auth=(user, password)`` if it asks."""
+
+    __slots__ = ("target_host", "basic_auth")
+
+    def __init__(self, target_host: str, basic_auth: tuple[str, str] | None = None) -> None:
+        self.target_host = target_host
+        self.basic_auth = basic_auth
+
+    def __repr__(self) -> str:
+        auth = None if self.basic_auth is None else (self.basic_auth[0], "<redacted>")
+        return f"HttpConnectProxyConfig(target_host={self.target_host!r}, basic_auth={auth!r})"

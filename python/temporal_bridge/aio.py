@@ -36,6 +36,7 @@ from .rpc import _Services
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ._settings import HttpConnectProxyConfig, KeepAliveConfig
     import os
     from .schedule import AsyncScheduleHandle, AsyncScheduleIterator, Schedule, ScheduleBackfill
     from collections.abc import Mapping, Sequence
@@ -334,11 +335,14 @@ class AsyncClient(_Services, _Credentials):
         profile: str | None = None,
         config_file: str | os.PathLike[str] | None = None,
         config_strict: bool = False,
+        keep_alive_config: KeepAliveConfig | None = None,
+        http_connect_proxy_config: HttpConnectProxyConfig | None = None,
+        lazy: bool = False,
     ) -> AsyncClient:
         """Connects (see ``Client.connect`` for the options)."""
         options = _requests.connect_options(
             target_host, namespace, api_key, tls, identity, rpc_metadata, rpc_timeout, connect_timeout, retry_config,
-            profile, config_file, config_strict,
+            profile, config_file, config_strict, keep_alive_config, http_connect_proxy_config, lazy,
         )  # fmt: skip
         ok, value = await _await_native(functools.partial(_native.connect_async, _native.to_json(options)))
         if not ok:

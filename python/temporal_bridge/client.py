@@ -17,6 +17,7 @@ from .rpc import _Services
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ._settings import HttpConnectProxyConfig, KeepAliveConfig
     import os
     from .schedule import Schedule, ScheduleBackfill, ScheduleHandle, ScheduleIterator
     from collections.abc import Mapping, Sequence
@@ -715,6 +716,9 @@ class Client(_Services, _Credentials):
         profile: str | None = None,
         config_file: str | os.PathLike[str] | None = None,
         config_strict: bool = False,
+        keep_alive_config: KeepAliveConfig | None = None,
+        http_connect_proxy_config: HttpConnectProxyConfig | None = None,
+        lazy: bool = False,
     ) -> Client:
         """Connects to ``target_host`` (``"host:port"``) and checks that a
         Temporal server answers.
@@ -733,10 +737,16 @@ class Client(_Services, _Credentials):
         variables on top, and the arguments given here over all of it
         (``config_strict`` rejects unknown keys). See
         ``temporal_bridge.envconfig``.
+
+        ``keep_alive_config`` sets (or with ``KeepAliveConfig.DISABLED``
+        turns off) HTTP/2 keepalive pings; ``http_connect_proxy_config``
+        tunnels through an HTTP CONNECT proxy; ``lazy=True`` returns at once
+        and connects on the first call. ``rpc_metadata`` names ending in
+        ``-bin`` are binary metadata (values in base64).
         """
         options = _requests.connect_options(
             target_host, namespace, api_key, tls, identity, rpc_metadata, rpc_timeout, connect_timeout, retry_config,
-            profile, config_file, config_strict,
+            profile, config_file, config_strict, keep_alive_config, http_connect_proxy_config, lazy,
         )  # fmt: skip
         try:
             native = _native.connect(_native.to_json(options))

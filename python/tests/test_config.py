@@ -138,3 +138,47 @@ def test_asyncio_client_takes_the_configuration(config: Path, env: DevEnv) -> No
             assert client.rpc_metadata == {"x-async": "1"}
 
     asyncio.run(main())
+
+
+def test_lazy_client_and_a_real_http_connect_proxy(env: DevEnv, tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import time
+
+    from temporal_bridge import CallTimeoutError, HttpConnectProxyConfig, KeepAliveConfig
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    lazy = Client.connect(f"127.0.0.1:{port}", lazy=True, keep_alive_config=KeepAliveConfig.DISABLED)
+    assert time.monotonic() - started < 1
+    with pytest.raises((UnavailableError, CallTimeoutError)):
+        lazy.call_rpc("workflow", "GetSystemInfo", {}, timeout=1)
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        proxy_port = s.getsockname()[1]
+    conf = tmp_path / "tinyproxy.conf"
+    conf.write_text(f"Port {proxy_port}\nListen 127.0.0.1\nAllow 127.0.0.1\nBasicAuth bob builder\n")
+    proxy = subprocess.Popen(["tinyproxy", "-d", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", proxy_port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "tinyproxy did not start"
+                time.sleep(0.05)
+        through = HttpConnectProxyConfig(f"127.0.0.1:{proxy_port}", basic_auth=("bob", "builder"))
+        with Client.connect(env.target, namespace=env.namespace, http_connect_proxy_config=through) as client:
+            assert client.describe_namespace()["namespaceInfo"]["name"] == env.namespace
+        wrong = HttpConnectProxyConfig(f"127.0.0.1:{proxy_port}", basic_auth=("bob", "wrong-pass-123"))
+        assert "wrong-pass-123" not in repr(wrong)
+        with pytest.raises(UnavailableError, match="refused the credentials") as err:
+            Client.connect(env.target, http_connect_proxy_config=wrong, connect_timeout=5)
+        assert "wrong-pass-123" not in str(err.value)
+    finally:
+        proxy.kill()
+        proxy.wait()
