@@ -329,7 +329,8 @@ impl Client {
         options.retry.validate().map_err(Error::invalid_argument)?;
         let endpoint = Endpoint::new(target, options.effective_tls(), options.connect_timeout())?
             .with_keepalive(options.keepalive())
-            .with_proxy(options.http_connect_proxy.as_ref())?;
+            .with_proxy(options.http_connect_proxy.as_ref())?
+            .with_gzip(options.compression == Some(crate::options::Compression::Gzip));
         let metadata = build_metadata(&options)?;
         let unreachable = |detail: String| {
             Error::new(

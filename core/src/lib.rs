@@ -71,7 +71,7 @@ pub use history::{history_to_json, FetchHistoryRequest};
 pub use json_text::parse_strict;
 pub use operations::{Operation, OPERATIONS, OPERATION_TABLE};
 pub use options::{
-    BasicAuth, ConnectOptions, ConnectRequest, HttpConnectProxy, KeepaliveOptions,
+    BasicAuth, Compression, ConnectOptions, ConnectRequest, HttpConnectProxy, KeepaliveOptions,
     KeepaliveSetting, RetrySettings, TlsOptions, TlsSetting,
 };
 pub use reset::{ResetType, ResetWorkflowRequest, ResetWorkflowResponse};

@@ -49,6 +49,19 @@ pub struct ConnectOptions {
     /// reports a server that cannot be reached).
     #[serde(default)]
     pub lazy: bool,
+    /// `"gzip"`: compress requests (and accept compressed replies).
+    #[serde(default)]
+    pub compression: Option<Compression>,
+}
+
+/// Request compression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compression {
+    /// No compression (the default).
+    None,
+    /// gzip, as gRPC's `grpc-encoding: gzip`.
+    Gzip,
 }
 
 /// `"keepalive": false | true | {"interval"?, "timeout"?}`.
@@ -157,6 +170,9 @@ pub struct ConnectRequest {
     /// As [`ConnectOptions::lazy`].
     #[serde(default)]
     pub lazy: bool,
+    /// As [`ConnectOptions::compression`].
+    #[serde(default)]
+    pub compression: Option<Compression>,
 }
 
 impl ConnectRequest {
@@ -210,6 +226,9 @@ impl ConnectRequest {
             options.http_connect_proxy = self.http_connect_proxy;
         }
         options.lazy |= self.lazy;
+        if self.compression.is_some() {
+            options.compression = self.compression;
+        }
         Ok(options)
     }
 }
@@ -234,6 +253,7 @@ impl ConnectOptions {
             keepalive: None,
             http_connect_proxy: None,
             lazy: false,
+            compression: None,
         }
     }
 
@@ -288,6 +308,7 @@ impl fmt::Debug for ConnectOptions {
             .field("keepalive", &self.keepalive)
             .field("http_connect_proxy", &self.http_connect_proxy)
             .field("lazy", &self.lazy)
+            .field("compression", &self.compression)
             .finish()
     }
 }

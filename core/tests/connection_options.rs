@@ -256,3 +256,28 @@ async fn keepalive_settings_and_binary_metadata() {
     assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
     assert!(err.message().contains("x-trace-bin"), "{err}");
 }
+
+#[tokio::test]
+async fn gzip_compressed_requests_reach_the_real_server() {
+    let mut gzip = options(devenv().target.clone());
+    gzip.compression = Some(temporal_bridge_core::Compression::Gzip);
+    let client = Client::connect(gzip).await.unwrap();
+    assert_eq!(namespace_of(&client).await, devenv().namespace);
+    // A large, compressible argument goes out compressed and comes back whole.
+    let big = "temporal ".repeat(200_000);
+    let request = common::start_request("EchoWorkflow", vec![serde_json::json!(big)]);
+    let started = client.start_workflow(&request, &none()).await.unwrap();
+    assert_eq!(
+        common::result_of(&client, &started.workflow_id)
+            .await
+            .unwrap(),
+        serde_json::json!(big)
+    );
+    let err = Client::connect_json(
+        &serde_json::json!({"target": devenv().target, "compression": "brotli"}).to_string(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    assert!(err.message().contains("compression"), "{err}");
+}

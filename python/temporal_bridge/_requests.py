@@ -149,6 +149,7 @@ def connect_options(
     keep_alive_config: object = None,
     http_connect_proxy_config: object = None,
     lazy: bool = False,
+    compression: str | None = None,
 ) -> dict[str, Any]:
     tls_json: bool | dict[str, Any] | None
     from ._settings import RetryConfig, TLSConfig
@@ -191,6 +192,7 @@ def connect_options(
             "keepalive": keepalive_json(keep_alive_config),
             "http_connect_proxy": proxy_json(http_connect_proxy_config),
             "lazy": bool(lazy) or None,
+            "compression": opt_str("compression", compression),
             "identity": opt_str("identity", identity),
             "headers": str_map("rpc_metadata", rpc_metadata) or None,
             "api_key": opt_str("api_key", api_key),

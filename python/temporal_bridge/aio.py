@@ -338,11 +338,13 @@ class AsyncClient(_Services, _Credentials):
         keep_alive_config: KeepAliveConfig | None = None,
         http_connect_proxy_config: HttpConnectProxyConfig | None = None,
         lazy: bool = False,
+        compression: str | None = None,
     ) -> AsyncClient:
         """Connects (see ``Client.connect`` for the options)."""
         options = _requests.connect_options(
             target_host, namespace, api_key, tls, identity, rpc_metadata, rpc_timeout, connect_timeout, retry_config,
             profile, config_file, config_strict, keep_alive_config, http_connect_proxy_config, lazy,
+            compression,
         )  # fmt: skip
         ok, value = await _await_native(functools.partial(_native.connect_async, _native.to_json(options)))
         if not ok:

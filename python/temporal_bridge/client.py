@@ -719,6 +719,7 @@ class Client(_Services, _Credentials):
         keep_alive_config: KeepAliveConfig | None = None,
         http_connect_proxy_config: HttpConnectProxyConfig | None = None,
         lazy: bool = False,
+        compression: str | None = None,
     ) -> Client:
         """Connects to ``target_host`` (``"host:port"``) and checks that a
         Temporal server answers.
@@ -741,12 +742,14 @@ class Client(_Services, _Credentials):
         ``keep_alive_config`` sets (or with ``KeepAliveConfig.DISABLED``
         turns off) HTTP/2 keepalive pings; ``http_connect_proxy_config``
         tunnels through an HTTP CONNECT proxy; ``lazy=True`` returns at once
-        and connects on the first call. ``rpc_metadata`` names ending in
+        and connects on the first call; ``compression="gzip"`` compresses
+        requests. ``rpc_metadata`` names ending in
         ``-bin`` are binary metadata (values in base64).
         """
         options = _requests.connect_options(
             target_host, namespace, api_key, tls, identity, rpc_metadata, rpc_timeout, connect_timeout, retry_config,
             profile, config_file, config_strict, keep_alive_config, http_connect_proxy_config, lazy,
+            compression,
         )  # fmt: skip
         try:
             native = _native.connect(_native.to_json(options))

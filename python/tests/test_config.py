@@ -172,7 +172,9 @@ def test_lazy_client_and_a_real_http_connect_proxy(env: DevEnv, tmp_path: Path) 
                 assert time.monotonic() < deadline, "tinyproxy did not start"
                 time.sleep(0.05)
         through = HttpConnectProxyConfig(f"127.0.0.1:{proxy_port}", basic_auth=("bob", "builder"))
-        with Client.connect(env.target, namespace=env.namespace, http_connect_proxy_config=through) as client:
+        with Client.connect(
+            env.target, namespace=env.namespace, http_connect_proxy_config=through, compression="gzip"
+        ) as client:
             assert client.describe_namespace()["namespaceInfo"]["name"] == env.namespace
         wrong = HttpConnectProxyConfig(f"127.0.0.1:{proxy_port}", basic_auth=("bob", "wrong-pass-123"))
         assert "wrong-pass-123" not in repr(wrong)

@@ -42,6 +42,8 @@ pub(crate) struct Endpoint {
     /// Ping interval and timeout; `None`: no keepalive pings.
     pub(crate) keepalive: Option<(Duration, Duration)>,
     proxy: Option<Proxy>,
+    /// Requests are gzip-compressed (and compressed replies accepted).
+    pub(crate) gzip: bool,
 }
 
 /// An HTTP CONNECT proxy: where it is, and the `Proxy-Authorization` to send.
@@ -81,6 +83,7 @@ impl Endpoint {
                 connect_timeout,
                 keepalive: None,
                 proxy: None,
+                gzip: false,
             });
         }
         let (scheme, rest) = match target.split_once("://") {
@@ -125,7 +128,14 @@ impl Endpoint {
             connect_timeout,
             keepalive: None,
             proxy: None,
+            gzip: false,
         })
+    }
+
+    /// Compresses requests with gzip.
+    pub(crate) fn with_gzip(mut self, gzip: bool) -> Self {
+        self.gzip = gzip;
+        self
     }
 
     /// Keepalive pings every `interval`, each answered within `timeout`.

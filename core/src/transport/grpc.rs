@@ -56,6 +56,42 @@ pub(crate) fn encode_frame<M: Message>(message: &M) -> Result<Bytes, Status> {
     Ok(frame.freeze())
 }
 
+/// `frame` (uncompressed) as a gzip-compressed frame.
+pub(crate) fn gzip_frame(frame: &Bytes) -> Result<Bytes, Status> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(&frame[FRAME_HEADER_LEN..])
+        .and_then(|()| encoder.finish())
+        .map_err(|e| Status::internal(format!("could not compress the request: {e}")))
+        .and_then(|compressed| {
+            check_request_size(compressed.len())?;
+            let mut out = BytesMut::with_capacity(FRAME_HEADER_LEN + compressed.len());
+            out.put_u8(1);
+            out.put_u32(compressed.len() as u32);
+            out.put_slice(&compressed);
+            Ok(out.freeze())
+        })
+}
+
+/// A gzip-compressed message, uncompressed: at most the message size limit.
+fn gunzip(message: &[u8]) -> Result<Bytes, Status> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let read = flate2::read::GzDecoder::new(message)
+        .take(MAX_MESSAGE_SIZE as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| {
+            Status::internal(format!("the compressed response does not decompress: {e}"))
+        })?;
+    if read > MAX_MESSAGE_SIZE {
+        return Err(Status::resource_exhausted(format!(
+            "the response decompresses to more than the limit of {MAX_MESSAGE_SIZE} bytes"
+        )));
+    }
+    Ok(Bytes::from(out))
+}
+
 /// The message of a unary reply, from the bytes of its first frame.
 pub(crate) fn decode_message<M: Message + Default>(message: Bytes) -> Result<M, Status> {
     M::decode(message)
@@ -66,7 +102,12 @@ pub(crate) fn decode_message<M: Message + Default>(message: Bytes) -> Result<M, 
 /// soon as it arrives: a claim over the limit fails at once, before any of
 /// the body is buffered. What follows the first message is drained and
 /// dropped (as tonic's unary call does), so the trailers can be read.
-pub(crate) async fn read_message(body: &mut h2::RecvStream) -> Result<Option<Bytes>, Status> {
+/// With `gzip` (the reply said `grpc-encoding: gzip`) a compressed message
+/// is accepted and uncompressed.
+pub(crate) async fn read_message(
+    body: &mut h2::RecvStream,
+    gzip: bool,
+) -> Result<Option<Bytes>, Status> {
     let mut header = [0u8; FRAME_HEADER_LEN];
     let mut header_len = 0;
     let mut message: Option<BytesMut> = None;
@@ -87,7 +128,7 @@ pub(crate) async fn read_message(body: &mut h2::RecvStream) -> Result<Option<Byt
             if header_len < FRAME_HEADER_LEN {
                 continue;
             }
-            expected = frame_length(&header)?;
+            expected = frame_length(&header, gzip)?;
             // Grows with what arrives, never with what is only claimed.
             message = Some(BytesMut::with_capacity(expected.min(64 * 1024)));
         }
@@ -99,7 +140,11 @@ pub(crate) async fn read_message(body: &mut h2::RecvStream) -> Result<Option<Byt
         }
     }
     if let Some(done) = complete {
-        return Ok(Some(done));
+        return if header[0] == 1 {
+            gunzip(&done).map(Some)
+        } else {
+            Ok(Some(done))
+        };
     }
     match message {
         None if header_len == 0 => Ok(None),
@@ -114,9 +159,10 @@ pub(crate) async fn read_message(body: &mut h2::RecvStream) -> Result<Option<Byt
 }
 
 /// The length a frame header announces, refused when compressed or too long.
-fn frame_length(header: &[u8; FRAME_HEADER_LEN]) -> Result<usize, Status> {
+fn frame_length(header: &[u8; FRAME_HEADER_LEN], gzip: bool) -> Result<usize, Status> {
     match header[0] {
         0 => {}
+        1 if gzip => {}
         1 => {
             return Err(Status::internal(
                 "protocol error: received a compressed message, but no grpc-encoding was agreed",
@@ -292,11 +338,17 @@ mod tests {
         let header = |flag: u8, len: u32| {
             let mut h = [flag, 0, 0, 0, 0];
             h[1..].copy_from_slice(&len.to_be_bytes());
-            frame_length(&h)
+            frame_length(&h, false)
         };
         assert_eq!(header(0, 7).unwrap(), 7);
         assert!(header(1, 7).unwrap_err().message().contains("compressed"));
         assert!(header(9, 7).unwrap_err().message().contains("flag 9"));
+        assert_eq!(frame_length(&[1, 0, 0, 0, 7], true).unwrap(), 7);
+        // A gzip frame round-trips.
+        let zipped = gzip_frame(&frame).unwrap();
+        assert_eq!(zipped[0], 1);
+        assert_eq!(gunzip(&zipped[5..]).unwrap(), frame.slice(5..));
+        assert!(gunzip(b"not gzip").is_err());
         let too_big = header(0, u32::MAX).unwrap_err();
         assert_eq!(too_big.code(), Code::ResourceExhausted);
         assert!(too_big.message().contains("limit"), "{too_big:?}");

@@ -274,6 +274,11 @@ impl Channel {
         timeout: Duration,
     ) -> BoxFuture<'a, Result<Bytes, Status>> {
         Box::pin(async move {
+            let frame = if self.shared.endpoint.gzip {
+                grpc::gzip_frame(&frame)?
+            } else {
+                frame
+            };
             let exchange = self.exchange(path, frame, metadata, timeout);
             match tokio::time::timeout(timeout, exchange).await {
                 Ok(reply) => reply,
@@ -379,7 +384,11 @@ impl Channel {
                 )));
             }
         }
-        let message = grpc::read_message(&mut body).await?;
+        let gzip = head
+            .headers
+            .get("grpc-encoding")
+            .is_some_and(|e| e.as_bytes() == b"gzip");
+        let message = grpc::read_message(&mut body, gzip).await?;
         let trailers = body.trailers().await.map_err(grpc::h2_status)?;
         let status = match trailers.as_ref() {
             // The common case, without the general parse (which copies the map).
@@ -429,6 +438,11 @@ impl Channel {
             http::HeaderValue::from_static(USER_AGENT),
         );
         headers.insert("grpc-timeout", grpc::grpc_timeout(timeout));
+        if endpoint.gzip {
+            let gzip = http::HeaderValue::from_static("gzip");
+            headers.insert("grpc-encoding", gzip.clone());
+            headers.insert("grpc-accept-encoding", gzip);
+        }
         Ok(request)
     }
 }
