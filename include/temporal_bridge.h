@@ -265,7 +265,12 @@ extern "C" {
  * `identity`, `headers` (object of strings), `api_key`, `tls` (`true`, or
  * `{"server_root_ca_cert", "domain", "client_cert", "client_private_key",
  * "disable_host_verification"}` as PEM text), `rpc_timeout`,
- * `connect_timeout`, `retry`. Unknown fields are errors.
+ * `connect_timeout`, `retry`, `keepalive` (`false`, or `{"interval",
+ * "timeout"}`), `http_connect_proxy` (`{"target": "host:port",
+ * "basic_auth"?: {"username", "password"}}`), `lazy` (return at once; the
+ * first call connects), `compression` (`"gzip"`). Header names ending in
+ * `-bin` are binary metadata, their values base64. Unknown fields are
+ * errors.
  *
  * Without `target` (e.g. `"{}"`), or with `"profile"` or `"config_file"`,
  * the client configuration is loaded first — the TOML profiles file
