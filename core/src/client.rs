@@ -237,8 +237,11 @@ fn metadata_of(
         insert_header(&mut metadata, name, value)?;
     }
     if let Some(api_key) = api_key {
-        let mut value = AsciiMetadataValue::try_from(format!("Bearer {api_key}"))
-            .map_err(|_| Error::invalid_argument("api_key is not printable ASCII"))?;
+        let mut value =
+            AsciiMetadataValue::try_from(format!("Bearer {api_key}")).map_err(|_| {
+                Error::invalid_argument("api_key is not printable ASCII")
+                    .with_detail("field", "api_key")
+            })?;
         value.set_sensitive(true);
         metadata.insert("authorization", value);
     }
