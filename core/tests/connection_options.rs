@@ -281,3 +281,63 @@ async fn gzip_compressed_requests_reach_the_real_server() {
     assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
     assert!(err.message().contains("compression"), "{err}");
 }
+
+/// A server that completes the HTTP/2 handshake and then goes silent: it
+/// never answers a call, nor a PING.
+async fn silent_http2_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut tcp, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                // Our SETTINGS (empty), and an ACK of the client's.
+                let _ = tcp
+                    .write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0])
+                    .await;
+                let mut sink = [0u8; 4096];
+                while matches!(tcp.read(&mut sink).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    addr
+}
+
+/// A connection whose keepalive ping goes unanswered is dropped, and the
+/// call on it fails then, long before its own timeout; without keepalive
+/// the same call waits out its timeout.
+#[tokio::test]
+async fn an_unanswered_keepalive_ping_drops_the_connection() {
+    let target = silent_http2_server().await;
+    let call = |keepalive: KeepaliveSetting| {
+        let target = target.clone();
+        async move {
+            let mut options = options(target);
+            options.lazy = true;
+            options.keepalive = Some(keepalive);
+            options.rpc_timeout = Some(Duration::from_secs(4).into());
+            options.retry.max_attempts = 1;
+            let client = Client::connect(options).await.unwrap();
+            let begun = Instant::now();
+            let err = client
+                .describe_namespace(&ProtoRequest::default(), &none())
+                .await
+                .unwrap_err();
+            (err, begun.elapsed())
+        }
+    };
+    let (err, took) = call(KeepaliveSetting::Options(KeepaliveOptions {
+        interval: Some(Duration::from_millis(100).into()),
+        timeout: Some(Duration::from_millis(300).into()),
+    }))
+    .await;
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert!(took < Duration::from_secs(2), "took {took:?}: {err}");
+
+    let (err, took) = call(KeepaliveSetting::Enabled(false)).await;
+    assert_eq!(err.kind(), ErrorKind::DeadlineExceeded, "{err}");
+    assert!(took >= Duration::from_secs(4), "took {took:?}: {err}");
+}

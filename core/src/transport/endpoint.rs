@@ -215,7 +215,7 @@ impl Endpoint {
             Address::Tcp { host, port } => {
                 // Every address the name resolves to is tried in turn.
                 let tcp = match &self.proxy {
-                    None => TcpStream::connect((host.as_str(), *port)).await?,
+                    None => connect_any(host, *port).await?,
                     Some(proxy) => through_proxy(proxy, host, *port).await?,
                 };
                 tcp.set_nodelay(true)?;
@@ -238,6 +238,34 @@ impl Endpoint {
             }
         }
     }
+}
+
+/// A TCP stream to the first of `host`'s addresses that accepts, each tried
+/// in turn; the error says what every address answered.
+async fn connect_any(host: &str, port: u16) -> std::result::Result<TcpStream, BoxError> {
+    let addresses: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| format!("could not resolve {host}: {e}"))?
+        .collect();
+    connect_in_turn(&addresses).await
+}
+
+async fn connect_in_turn(
+    addresses: &[std::net::SocketAddr],
+) -> std::result::Result<TcpStream, BoxError> {
+    let mut failures = Vec::new();
+    for address in addresses {
+        match TcpStream::connect(address).await {
+            Ok(tcp) => return Ok(tcp),
+            Err(e) => failures.push(format!("{address}: {e}")),
+        }
+    }
+    Err(match failures.len() {
+        0 => "the name resolved to no address".to_owned(),
+        1 => failures.remove(0),
+        _ => format!("every address failed ({})", failures.join("; ")),
+    }
+    .into())
 }
 
 /// A TCP stream to `host:port` tunnelled through an HTTP CONNECT proxy.
@@ -479,6 +507,28 @@ fn system_roots() -> Result<Arc<rustls::RootCertStore>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_addresses_of_a_name_are_tried_in_turn() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = listener.local_addr().unwrap();
+        let closed = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.local_addr().unwrap()
+        };
+        let tcp = connect_in_turn(&[closed, open]).await.unwrap();
+        assert_eq!(tcp.peer_addr().unwrap(), open);
+        let err = connect_in_turn(&[closed, closed])
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("every address failed") && err.contains(&closed.to_string()),
+            "{err}"
+        );
+        let tcp = connect_any("localhost", open.port()).await.unwrap();
+        assert_eq!(tcp.peer_addr().unwrap().port(), open.port());
+    }
 
     fn endpoint(target: &str) -> Result<Endpoint> {
         Endpoint::new(target, None, Duration::from_secs(1))
