@@ -8,6 +8,7 @@
  * names, the path of a bad field, bad request shapes, unknown services); the
  * server's google.rpc.Status details of a duplicate start; tb_rpc_call_async. */
 #include "tb_test.h"
+#include "tb_json.h"
 
 #include <pthread.h>
 
@@ -19,140 +20,6 @@ static char sentinel_storage;
 
 /* Most the worker may take to show up as a poller of its task queue. */
 #define POLLER_SECONDS 20.0
-
-static const char *test_namespace(void) {
-    const char *ns = getenv("TB_NAMESPACE");
-    return ns && ns[0] ? ns : "default";
-}
-
-/* ------------------------------------------------------- JSON walking */
-
-/* Past the JSON string starting at `at` (its opening quote), or NULL. */
-static const char *json_string_end(const char *at) {
-    if (*at != '"') return NULL;
-    for (at++; *at != '\0'; at++) {
-        if (*at == '\\') {
-            if (at[1] == '\0') return NULL;
-            at++;
-        } else if (*at == '"') {
-            return at + 1;
-        }
-    }
-    return NULL;
-}
-
-/* Past the JSON value starting at `at` (no whitespace before it), or NULL. */
-static const char *json_value_end(const char *at) {
-    if (at == NULL) return NULL;
-    if (*at == '"') return json_string_end(at);
-    if (*at == '{' || *at == '[') {
-        int depth = 0;
-        while (*at != '\0') {
-            if (*at == '"') {
-                at = json_string_end(at);
-                if (at == NULL) return NULL;
-                continue;
-            }
-            if (*at == '{' || *at == '[') depth++;
-            if (*at == '}' || *at == ']') {
-                depth--;
-                if (depth == 0) return at + 1;
-            }
-            at++;
-        }
-        return NULL;
-    }
-    /* A number, true, false or null. */
-    while (*at != '\0' && *at != ',' && *at != '}' && *at != ']' && *at != ' ' &&
-           *at != '\n' && *at != '\r' && *at != '\t')
-        at++;
-    return at;
-}
-
-/* The value of member `key` of the JSON object starting at `object`
- * (top-level members only), or NULL. */
-static const char *json_member(const char *object, const char *key) {
-    const char *at;
-    size_t key_len = strlen(key);
-    if (object == NULL) return NULL;
-    at = json_skip_space(object);
-    if (*at != '{') return NULL;
-    at = json_skip_space(at + 1);
-    while (*at == '"') {
-        const char *name_end = json_string_end(at);
-        const char *value;
-        if (name_end == NULL) return NULL;
-        value = json_skip_space(name_end);
-        if (*value != ':') return NULL;
-        value = json_skip_space(value + 1);
-        if ((size_t)(name_end - at - 2) == key_len && strncmp(at + 1, key, key_len) == 0)
-            return value;
-        at = json_value_end(value);
-        if (at == NULL) return NULL;
-        at = json_skip_space(at);
-        if (*at != ',') return NULL;
-        at = json_skip_space(at + 1);
-    }
-    return NULL;
-}
-
-/* The value at a path of object members, e.g. ("response", "namespaceInfo",
- * "name", NULL), or NULL. */
-static const char *json_path(const char *json, ...) {
-    va_list keys;
-    const char *key;
-    const char *at = json;
-    va_start(keys, json);
-    while (at != NULL && (key = va_arg(keys, const char *)) != NULL) at = json_member(at, key);
-    va_end(keys);
-    return at;
-}
-
-/* Copies the JSON value at `at` (its text as it is) into `out`; 0 if there
- * is none or it does not fit. */
-static int json_copy_value(const char *at, char *out, size_t size) {
-    const char *end = json_value_end(at);
-    if (end == NULL || (size_t)(end - at) >= size) return 0;
-    memcpy(out, at, (size_t)(end - at));
-    out[end - at] = '\0';
-    return 1;
-}
-
-/* Copies the JSON string at `at` without its quotes (no escape handling: the
- * tests read names and versions); 0 if it is no string or does not fit. */
-static int json_copy_string(const char *at, char *out, size_t size) {
-    const char *end;
-    if (at == NULL || *at != '"') return 0;
-    end = json_string_end(at);
-    if (end == NULL || (size_t)(end - at - 2) >= size) return 0;
-    memcpy(out, at + 1, (size_t)(end - at - 2));
-    out[end - at - 2] = '\0';
-    return 1;
-}
-
-/* How many elements the JSON array at `at` has; -1 if it is no array. */
-static int json_array_length(const char *at) {
-    int count = 0;
-    if (at == NULL || *at != '[') return -1;
-    at = json_skip_space(at + 1);
-    if (*at == ']') return 0;
-    for (;;) {
-        at = json_value_end(at);
-        if (at == NULL) return -1;
-        count++;
-        at = json_skip_space(at);
-        if (*at == ']') return count;
-        if (*at != ',') return -1;
-        at = json_skip_space(at + 1);
-    }
-}
-
-/* The first element of the JSON array at `at`, or NULL. */
-static const char *json_first_element(const char *at) {
-    if (at == NULL || *at != '[') return NULL;
-    at = json_skip_space(at + 1);
-    return *at == ']' ? NULL : at;
-}
 
 /* How often `needle` occurs in `text`. */
 static int count_occurrences(const char *text, const char *needle) {
