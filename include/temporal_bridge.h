@@ -1049,8 +1049,8 @@ TbStatus tb_task_queue_describe_async(const TbClient *client,
 /**
  * Registers a namespace. Request: the `RegisterNamespaceRequest` in the
  * protobuf JSON mapping (`{"namespace", "workflowExecutionRetentionPeriod":
- * "259200s", "description"?}`; durations in seconds, as the mapping
- * writes them). Response: `{}`.
+ * "72h", "description"?}`; durations as every request takes them, or
+ * as the mapping writes them, `"259200s"`). Response: `{}`.
  *
  * Runs the `register_namespace` operation; arguments and outputs as `tb_client_call`.
  */

@@ -354,8 +354,8 @@ operations! {
 
     /// Registers a namespace. Request: the `RegisterNamespaceRequest` in the
     /// protobuf JSON mapping (`{"namespace", "workflowExecutionRetentionPeriod":
-    /// "259200s", "description"?}`; durations in seconds, as the mapping
-    /// writes them). Response: `{}`.
+    /// "72h", "description"?}`; durations as every request takes them, or
+    /// as the mapping writes them, `"259200s"`). Response: `{}`.
     register_namespace(ProtoRequest) -> ProtoResponse,
         c: "tb_namespace_register",
         rpc: [register_namespace];

@@ -301,6 +301,8 @@ fn message_from_json(method: &RpcMethod, request: Option<Value>) -> Result<Dynam
             .with_detail("field", "request"))
         }
     };
+    let mut request = request;
+    durations_in_seconds(&descriptor, &mut request);
     let mut track = serde_path_to_error::Track::new();
     let deserializer = serde_path_to_error::Deserializer::new(&request, &mut track);
     DynamicMessage::deserialize_with_options(descriptor, deserializer, &DeserializeOptions::new())
@@ -317,6 +319,56 @@ fn message_from_json(method: &RpcMethod, request: Option<Value>) -> Result<Dynam
             ))
             .with_detail("field", field)
         })
+}
+
+/// Rewrites every `google.protobuf.Duration` given as a string like `"72h"`
+/// or `"1h30m"` (the durations every other request takes) as the seconds
+/// the protobuf JSON mapping reads (`"259200s"`); anything else is left for
+/// the mapping to accept or refuse.
+fn durations_in_seconds(message: &MessageDescriptor, value: &mut Value) {
+    let Value::Object(fields) = value else {
+        return;
+    };
+    for (name, value) in fields.iter_mut() {
+        let Some(field) = message
+            .get_field_by_json_name(name)
+            .or_else(|| message.get_field_by_name(name))
+        else {
+            continue;
+        };
+        let Kind::Message(inner) = field.kind() else {
+            continue;
+        };
+        let values: Vec<&mut Value> = match value {
+            Value::Array(items) if field.is_list() => items.iter_mut().collect(),
+            Value::Object(map) if field.is_map() => map.values_mut().collect(),
+            other => vec![other],
+        };
+        let inner = if field.is_map() {
+            match inner.map_entry_value_field().kind() {
+                Kind::Message(value_type) => value_type,
+                _ => continue,
+            }
+        } else {
+            inner
+        };
+        for value in values {
+            if inner.full_name() == "google.protobuf.Duration" {
+                if let Some(parsed) = value
+                    .as_str()
+                    .and_then(|text| crate::duration::parse_duration_str(text).ok())
+                {
+                    *value = Value::String(format!(
+                        "{}.{:09}s",
+                        parsed.as_secs(),
+                        parsed.subsec_nanos()
+                    ));
+                }
+            } else {
+                durations_in_seconds(&inner, value);
+            }
+        }
+    }
 }
 
 /// The call's metadata: the client's, with `headers` over it.
@@ -725,6 +777,27 @@ mod tests {
         let err = message_from_json(method, Some(serde_json::json!({"nope": 1}))).unwrap_err();
         assert!(err.message().contains("nope"), "{err}");
         let err = message_from_json(method, Some(serde_json::json!([1]))).unwrap_err();
+        // Durations as every other request takes them, nested and repeated.
+        let register = find_rpc_method("workflow", "RegisterNamespace").unwrap();
+        let message = message_from_json(
+            register,
+            Some(serde_json::json!({"workflowExecutionRetentionPeriod": "1h30m"})),
+        )
+        .unwrap();
+        let json = message
+            .serialize_with_options(serde_json::value::Serializer, &SerializeOptions::new())
+            .unwrap();
+        assert_eq!(json["workflowExecutionRetentionPeriod"], "5400s");
+        let schedule = find_rpc_method("workflow", "CreateSchedule").unwrap();
+        let message = message_from_json(
+            schedule,
+            Some(serde_json::json!({"schedule": {"spec": {"interval": [{"interval": "2m"}]}}})),
+        )
+        .unwrap();
+        let json = message
+            .serialize_with_options(serde_json::value::Serializer, &SerializeOptions::new())
+            .unwrap();
+        assert_eq!(json["schedule"]["spec"]["interval"][0]["interval"], "120s");
         assert_eq!(err.detail("field").unwrap(), "request");
     }
 }

@@ -1413,8 +1413,8 @@ pub unsafe extern "C" fn tb_task_queue_describe_async(
 
 /// Registers a namespace. Request: the `RegisterNamespaceRequest` in the
 /// protobuf JSON mapping (`{"namespace", "workflowExecutionRetentionPeriod":
-/// "259200s", "description"?}`; durations in seconds, as the mapping
-/// writes them). Response: `{}`.
+/// "72h", "description"?}`; durations as every request takes them, or
+/// as the mapping writes them, `"259200s"`). Response: `{}`.
 ///
 /// Runs the `register_namespace` operation; arguments and outputs as `tb_client_call`.
 #[no_mangle]

@@ -511,34 +511,13 @@ def add_search_attributes(attributes: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-
-
 def proto_duration(name: str, value: object) -> str:
-    """A duration as the protobuf JSON mapping writes it (``"259200s"``),
-    from a ``timedelta``, seconds, or a string like ``"72h"`` / ``"1h30m"``."""
+    """A duration as the protobuf JSON mapping writes it (``"259200s"``);
+    strings like ``"72h"`` pass through (the core reads them)."""
     seconds = duration(name, value)
     if isinstance(seconds, str):
-        seconds = _parse_go_duration(name, seconds)
+        return seconds
     return f"{float(seconds or 0):.9f}".rstrip("0").rstrip(".") + "s"
-
-
-def _parse_go_duration(name: str, text: str) -> float:
-    total, number, i = 0.0, "", 0
-    while i < len(text):
-        c = text[i]
-        if c.isdigit() or c == ".":
-            number += c
-            i += 1
-            continue
-        unit = text[i : i + 2] if text[i : i + 2] in _UNITS else c
-        if not number or unit not in _UNITS:
-            raise ValueError(f"{name}: {text!r} is not a duration like '72h' or '1h30m'")
-        total += float(number) * _UNITS[unit]
-        number, i = "", i + len(unit)
-    if number:
-        total += float(number)  # bare seconds
-    return total
 
 
 def keepalive_json(config: object) -> bool | dict[str, Any] | None:

@@ -54,9 +54,9 @@ UPDATE_ATTEMPTS = 10
 
 
 def _duration(value: timedelta | float) -> str:
-    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
-    text = f"{seconds:.9f}".rstrip("0").rstrip(".")
-    return f"{text}s"
+    from ._requests import proto_duration
+
+    return proto_duration("duration", value)
 
 
 def _parse_duration(text: str | None) -> timedelta | None:

@@ -207,8 +207,9 @@ def test_task_queues_namespaces_and_search_attributes(client: Client, env: DevEn
     changed = client.describe_namespace(namespace)
     assert changed["namespaceInfo"]["description"] == "changed"
     assert changed["config"]["workflowExecutionRetentionTtl"] == "129600s"
-    with pytest.raises(ValueError, match="not a duration"):
+    with pytest.raises(InvalidArgumentError, match="workflowExecutionRetentionTtl") as bad:
         client.update_namespace(namespace, retention="soon")
+    assert bad.value.error_details["field"] == "config.workflowExecutionRetentionTtl"
 
     # A custom search attribute: added, set at start, found by a list query.
     attribute = "TbKw" + uuid.uuid4().hex[:8]
