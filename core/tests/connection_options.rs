@@ -2,7 +2,8 @@
 //! proxy (tinyproxy from Debian's packages, installed by tests/setup.sh and
 //! started here), with and without proxy authentication and under TLS; a
 //! lazy client whose server appears after it was made; keepalive settings;
-//! binary metadata.
+//! binary metadata; gzip. What depends on the transport runs over plaintext
+//! and through a TLS terminator alike.
 
 mod common;
 
@@ -88,6 +89,18 @@ fn options(target: String) -> ConnectOptions {
     options.namespace = devenv().namespace.clone();
     options.connect_timeout = Some(Duration::from_secs(5).into());
     options
+}
+
+/// A TLS terminator in front of `upstream`, and options that reach it.
+async fn through_tls(upstream: String) -> (TlsProxy, ConnectOptions) {
+    let ca = TestCa::new("connection options test CA");
+    let proxy = TlsProxy::start_for(upstream, &ca.server_cert(), None, Forward::Bytes).await;
+    let mut options = options(proxy.target());
+    options.tls = Some(TlsSetting::Options(TlsOptions {
+        server_root_ca_cert: Some(ca.cert_pem.clone()),
+        ..Default::default()
+    }));
+    (proxy, options)
 }
 
 async fn namespace_of(client: &Client) -> String {
@@ -259,20 +272,22 @@ async fn keepalive_settings_and_binary_metadata() {
 
 #[tokio::test]
 async fn gzip_compressed_requests_reach_the_real_server() {
-    let mut gzip = options(devenv().target.clone());
-    gzip.compression = Some(temporal_bridge_core::Compression::Gzip);
-    let client = Client::connect(gzip).await.unwrap();
-    assert_eq!(namespace_of(&client).await, devenv().namespace);
-    // A large, compressible argument goes out compressed and comes back whole.
-    let big = "temporal ".repeat(200_000);
-    let request = common::start_request("EchoWorkflow", vec![serde_json::json!(big)]);
-    let started = client.start_workflow(&request, &none()).await.unwrap();
-    assert_eq!(
-        common::result_of(&client, &started.workflow_id)
-            .await
-            .unwrap(),
-        serde_json::json!(big)
-    );
+    let (_terminator, tls) = through_tls(devenv().target.clone()).await;
+    for mut gzip in [options(devenv().target.clone()), tls] {
+        gzip.compression = Some(temporal_bridge_core::Compression::Gzip);
+        let client = Client::connect(gzip).await.unwrap();
+        assert_eq!(namespace_of(&client).await, devenv().namespace);
+        // A large, compressible argument goes out compressed and comes back whole.
+        let big = "temporal ".repeat(200_000);
+        let request = common::start_request("EchoWorkflow", vec![serde_json::json!(big)]);
+        let started = client.start_workflow(&request, &none()).await.unwrap();
+        assert_eq!(
+            common::result_of(&client, &started.workflow_id)
+                .await
+                .unwrap(),
+            serde_json::json!(big)
+        );
+    }
     let err = Client::connect_json(
         &serde_json::json!({"target": devenv().target, "compression": "brotli"}).to_string(),
     )
@@ -311,33 +326,68 @@ async fn silent_http2_server() -> String {
 /// the same call waits out its timeout.
 #[tokio::test]
 async fn an_unanswered_keepalive_ping_drops_the_connection() {
-    let target = silent_http2_server().await;
-    let call = |keepalive: KeepaliveSetting| {
-        let target = target.clone();
-        async move {
-            let mut options = options(target);
-            options.lazy = true;
-            options.keepalive = Some(keepalive);
-            options.rpc_timeout = Some(Duration::from_secs(4).into());
-            options.retry.max_attempts = 1;
-            let client = Client::connect(options).await.unwrap();
-            let begun = Instant::now();
-            let err = client
-                .describe_namespace(&ProtoRequest::default(), &none())
-                .await
-                .unwrap_err();
-            (err, begun.elapsed())
-        }
-    };
-    let (err, took) = call(KeepaliveSetting::Options(KeepaliveOptions {
-        interval: Some(Duration::from_millis(100).into()),
-        timeout: Some(Duration::from_millis(300).into()),
-    }))
-    .await;
-    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
-    assert!(took < Duration::from_secs(2), "took {took:?}: {err}");
+    let silent = silent_http2_server().await;
+    let (_terminator, tls) = through_tls(silent.clone()).await;
+    for base in [options(silent), tls] {
+        let call = |keepalive: KeepaliveSetting| {
+            let mut options = base.clone();
+            async move {
+                options.lazy = true;
+                options.keepalive = Some(keepalive);
+                options.rpc_timeout = Some(Duration::from_secs(4).into());
+                options.retry.max_attempts = 1;
+                let client = Client::connect(options).await.unwrap();
+                let begun = Instant::now();
+                let err = client
+                    .describe_namespace(&ProtoRequest::default(), &none())
+                    .await
+                    .unwrap_err();
+                (err, begun.elapsed())
+            }
+        };
+        let (err, took) = call(KeepaliveSetting::Options(KeepaliveOptions {
+            interval: Some(Duration::from_millis(100).into()),
+            timeout: Some(Duration::from_millis(300).into()),
+        }))
+        .await;
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+        assert!(took < Duration::from_secs(2), "took {took:?}: {err}");
 
-    let (err, took) = call(KeepaliveSetting::Enabled(false)).await;
-    assert_eq!(err.kind(), ErrorKind::DeadlineExceeded, "{err}");
-    assert!(took >= Duration::from_secs(4), "took {took:?}: {err}");
+        let (err, took) = call(KeepaliveSetting::Enabled(false)).await;
+        assert_eq!(err.kind(), ErrorKind::DeadlineExceeded, "{err}");
+        assert!(took >= Duration::from_secs(4), "took {took:?}: {err}");
+    }
+}
+
+/// The same over TLS: a lazy client to a TLS terminator whose server is not
+/// there yet gets through once it is.
+#[tokio::test]
+async fn a_lazy_tls_client_connects_on_its_first_call() {
+    let port = free_port();
+    let (_terminator, mut lazy) = through_tls(format!("127.0.0.1:{port}")).await;
+    lazy.lazy = true;
+    let client = Client::connect(lazy).await.unwrap();
+    let call = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client
+                .describe_namespace(
+                    &ProtoRequest::default(),
+                    &CallOptions::with_timeout(Duration::from_secs(20)),
+                )
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!call.is_finished(), "the call waits for the server");
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let forwarder = tokio::spawn(forward(listener, devenv().target.clone()));
+    let described = call.await.unwrap().unwrap();
+    assert_eq!(
+        described.0["namespaceInfo"]["name"],
+        devenv().namespace.as_str()
+    );
+    forwarder.abort();
 }

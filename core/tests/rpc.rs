@@ -316,3 +316,55 @@ async fn bad_calls_get_errors_that_name_the_problem() {
     );
     assert!(began.elapsed() < Duration::from_secs(10), "{err}");
 }
+
+/// The same calls through a TLS terminator, as production runs them.
+#[tokio::test]
+async fn rpcs_by_name_over_tls() {
+    use common::pki::TestCa;
+    use common::tls_proxy::{Forward, TlsProxy};
+    use temporal_bridge_core::{ConnectOptions, TlsOptions, TlsSetting};
+    let ca = TestCa::new("rpc over TLS test CA");
+    let proxy = TlsProxy::start(&ca.server_cert(), None, Forward::Bytes).await;
+    let mut options = ConnectOptions::new(proxy.target());
+    options.namespace = devenv().namespace.clone();
+    options.tls = Some(TlsSetting::Options(TlsOptions {
+        server_root_ca_cert: Some(ca.cert_pem.clone()),
+        ..Default::default()
+    }));
+    let client = Client::connect(options).await.unwrap();
+    let described = rpc(&client, "workflow", "DescribeNamespace", json!({})).await;
+    assert_eq!(
+        described["namespaceInfo"]["name"],
+        devenv().namespace.as_str()
+    );
+    assert_eq!(
+        rpc(&client, "health", "Check", json!({})).await["status"],
+        "SERVING"
+    );
+    let reply = client
+        .call_rpc_bytes(
+            "workflow",
+            "DescribeNamespace",
+            // Raw bytes are sent as they are: no namespace filled in.
+            DescribeNamespaceRequest {
+                namespace: devenv().namespace.clone(),
+                ..Default::default()
+            }
+            .encode_to_vec()
+            .into(),
+            &BTreeMap::new(),
+            &none(),
+        )
+        .await
+        .unwrap();
+    let described = DescribeNamespaceResponse::decode(reply).unwrap();
+    assert_eq!(described.namespace_info.unwrap().name, devenv().namespace);
+    let err = call_json(
+        &client,
+        "call_rpc",
+        json!({"service": "workflow", "method": "Nope"}),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.message().contains("closest"), "{err}");
+}
