@@ -3,11 +3,13 @@
 //! backoff on transient codes only, and the call scope that makes any call
 //! abandonable by deadline, cancellation token or client close.
 
+use crate::codec::CodecStage;
 use crate::error::{error_chain, Error, ErrorKind, Result};
 use crate::options::{ConnectOptions, RetrySettings};
 use crate::status::from_status;
 use crate::transport::{
-    decode_message, encode_frame, method, Channel, Endpoint, Method, FROM_HTTP_STATUS, NOT_SENT,
+    decode_message, encode_frame, frame_bytes, method, Channel, Endpoint, Method, FRAME_HEADER_LEN,
+    FROM_HTTP_STATUS, NOT_SENT,
 };
 use bytes::Bytes;
 use std::future::Future;
@@ -93,9 +95,26 @@ pub(crate) struct CallScope {
     deadline: Option<Instant>,
     timeout: Option<Duration>,
     rpc_timeout: Option<Duration>,
+    /// The client's payload codec encodes requests and decodes replies
+    /// (when the client has one).
+    codec_requests: bool,
+    codec_replies: bool,
 }
 
 impl CallScope {
+    /// This scope, with replies left as stored (raw mode) when `as_stored`.
+    pub(crate) fn replies_as_stored(mut self, as_stored: bool) -> Self {
+        self.codec_replies &= !as_stored;
+        self
+    }
+
+    /// This scope, with no payload codec either way (raw bytes in and out).
+    pub(crate) fn without_codec(mut self) -> Self {
+        self.codec_requests = false;
+        self.codec_replies = false;
+        self
+    }
+
     /// This scope, with `timeout` per attempt unless the caller chose one.
     pub(crate) fn or_rpc_timeout(mut self, timeout: Duration) -> Self {
         self.rpc_timeout.get_or_insert(timeout);
@@ -184,6 +203,8 @@ struct Inner {
     target: String,
     server_version: String,
     closed: CancellationToken,
+    /// The payload codec every RPC's payloads pass through, if any.
+    codec: Option<CodecStage>,
     /// The process that created the connection; after fork its sockets and
     /// runtime belong to the parent.
     pid: u32,
@@ -335,6 +356,11 @@ impl Client {
             .with_proxy(options.http_connect_proxy.as_ref())?
             .with_gzip(options.compression == Some(crate::options::Compression::Gzip));
         let metadata = build_metadata(&options)?;
+        let codec = CodecStage::new(
+            options.payload_codec.clone(),
+            options.codec.as_ref(),
+            &options.namespace,
+        )?;
         let unreachable = |detail: String| {
             Error::new(
                 ErrorKind::Unavailable,
@@ -366,6 +392,7 @@ impl Client {
                 target: target.to_owned(),
                 server_version: String::new(),
                 closed: CancellationToken::new(),
+                codec,
                 pid: std::process::id(),
             }),
         };
@@ -456,6 +483,8 @@ impl Client {
             deadline,
             timeout: call.timeout,
             rpc_timeout: call.rpc_timeout,
+            codec_requests: true,
+            codec_replies: true,
         };
         let work = op(scope);
         let expire = async {
@@ -555,6 +584,21 @@ impl Client {
         metadata: Option<&MetadataMap>,
         describe: fn(&tonic::Status, Error) -> Error,
     ) -> Result<Bytes> {
+        // Payloads are encoded once, before the first attempt: every
+        // attempt sends the same bytes.
+        let codec = self.inner.codec.as_ref();
+        let frame = match codec {
+            Some(codec) if scope.codec_requests => {
+                let message = frame.slice(FRAME_HEADER_LEN..);
+                let encoded = codec.encode_request(path, message.clone()).await?;
+                if encoded == message {
+                    frame
+                } else {
+                    frame_bytes(&encoded).map_err(|s| from_status(&s))?
+                }
+            }
+            _ => frame,
+        };
         let retry = &self.inner.retry;
         let started = Instant::now();
         let mut attempt: u32 = 0;
@@ -586,7 +630,14 @@ impl Client {
                     .channel
                     .unary(path, frame.clone(), metadata, per_attempt);
             let status = match attempt_outcome.await {
-                Ok(response) => return Ok(response),
+                Ok(response) => {
+                    return match codec {
+                        Some(codec) if scope.codec_replies => {
+                            codec.decode_reply(path, response).await
+                        }
+                        _ => Ok(response),
+                    }
+                }
                 Err(status) => status,
             };
             // An attempt that ends at the call's deadline ends because of it,

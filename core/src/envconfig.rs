@@ -260,6 +260,13 @@ impl ClientConfigProfile {
             // Nothing said: an API key given later still turns TLS on.
             None
         };
+        if let Some(codec) = self.codec.as_ref().filter(|c| c.endpoint.is_some()) {
+            options.codec = Some(crate::codec::CodecOptions {
+                endpoint: codec.endpoint.clone(),
+                auth: codec.auth.clone(),
+                ..Default::default()
+            });
+        }
         Ok(options)
     }
 
@@ -278,12 +285,19 @@ impl ClientConfigProfile {
                 "disable_host_verification": t.disable_host_verification,
             }),
         };
+        let codec = options.codec.as_ref().map(|c| {
+            json!({
+                "endpoint": c.endpoint,
+                "auth": c.auth,
+            })
+        });
         Ok(json!({
             "target": options.target,
             "namespace": options.namespace,
             "api_key": options.api_key,
             "headers": options.headers,
             "tls": tls,
+            "codec": codec,
         }))
     }
 }

@@ -51,6 +51,11 @@ pub enum ErrorKind {
     /// handler for it) or its handler failed. Details carry the `failure`
     /// chain and the `update_id`.
     UpdateFailed,
+    /// The payload codec (in process or a codec server) failed, or answered
+    /// with the wrong number of payloads. Details carry the `direction`
+    /// (`encode` / `decode`), the `call` (RPC) and the number of `payloads`;
+    /// nothing was sent when encoding failed.
+    Codec,
 }
 
 impl ErrorKind {
@@ -73,6 +78,7 @@ impl ErrorKind {
         ErrorKind::QueryFailed,
         ErrorKind::QueryRejected,
         ErrorKind::UpdateFailed,
+        ErrorKind::Codec,
     ];
 
     /// The stable string used in the JSON `kind` field.
@@ -95,6 +101,7 @@ impl ErrorKind {
             ErrorKind::QueryFailed => "query_failed",
             ErrorKind::QueryRejected => "query_rejected",
             ErrorKind::UpdateFailed => "update_failed",
+            ErrorKind::Codec => "codec",
         }
     }
 

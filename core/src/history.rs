@@ -34,6 +34,10 @@ pub struct FetchHistoryRequest {
     /// is canceled, terminated, times out or continues as new).
     #[serde(default)]
     pub wait_for_close: bool,
+    /// Run the events' payloads through the client's payload codec (a
+    /// history is otherwise returned as stored, like every raw payload).
+    #[serde(default)]
+    pub decode: bool,
 }
 
 /// The canonical proto-JSON form of a history: `{"events": [...]}`.
@@ -61,10 +65,12 @@ impl Client {
     ) -> Result<History> {
         require("workflow_id", &request.workflow_id)?;
         let workflow_id = request.workflow_id.as_str();
-        self.scoped(call, |scope| self.history_events(scope, request))
-            .await
-            .map(|events| History { events })
-            .map_err(about_workflow(workflow_id))
+        self.scoped(call, |scope| {
+            self.history_events(scope.replies_as_stored(!request.decode), request)
+        })
+        .await
+        .map(|events| History { events })
+        .map_err(about_workflow(workflow_id))
     }
 
     /// Every event of one run, within a running call's scope.
@@ -130,6 +136,7 @@ impl crate::workflow::WorkflowHandle {
             workflow_id: self.workflow_id.clone(),
             run_id: self.target_run_id.clone(),
             wait_for_close,
+            decode: false,
         };
         self.client.fetch_history(&request, call).await
     }

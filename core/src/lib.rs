@@ -25,6 +25,8 @@
 mod activity_completion;
 mod batch;
 mod client;
+pub mod codec;
+mod codec_server;
 mod contract;
 mod description;
 mod descriptors;

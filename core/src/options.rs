@@ -2,6 +2,7 @@
 //! and how patiently we retry. Secrets (API key, private key) are kept out of
 //! `Debug` output, logs and error messages.
 
+use crate::codec::CodecOptions;
 use crate::duration::JsonDuration;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -52,6 +53,14 @@ pub struct ConnectOptions {
     /// `"gzip"`: compress requests (and accept compressed replies).
     #[serde(default)]
     pub compression: Option<Compression>,
+    /// A codec server (`endpoint`, `auth`, `headers`, ...) and what any
+    /// payload codec covers (`include_memo`, `encode_failure_attributes`).
+    #[serde(default)]
+    pub codec: Option<CodecOptions>,
+    /// A payload codec in process (not part of the JSON form: bindings
+    /// give their own). Exclusive with `codec.endpoint`.
+    #[serde(skip)]
+    pub payload_codec: Option<std::sync::Arc<dyn crate::codec::PayloadCodec>>,
 }
 
 /// Request compression.
@@ -173,6 +182,9 @@ pub struct ConnectRequest {
     /// As [`ConnectOptions::compression`].
     #[serde(default)]
     pub compression: Option<Compression>,
+    /// Replaces the profile's codec settings.
+    #[serde(default)]
+    pub codec: Option<CodecOptions>,
 }
 
 impl ConnectRequest {
@@ -229,6 +241,9 @@ impl ConnectRequest {
         if self.compression.is_some() {
             options.compression = self.compression;
         }
+        if self.codec.is_some() {
+            options.codec = self.codec;
+        }
         Ok(options)
     }
 }
@@ -254,6 +269,8 @@ impl ConnectOptions {
             http_connect_proxy: None,
             lazy: false,
             compression: None,
+            codec: None,
+            payload_codec: None,
         }
     }
 
@@ -309,6 +326,11 @@ impl fmt::Debug for ConnectOptions {
             .field("http_connect_proxy", &self.http_connect_proxy)
             .field("lazy", &self.lazy)
             .field("compression", &self.compression)
+            .field("codec", &self.codec)
+            .field(
+                "payload_codec",
+                &self.payload_codec.as_ref().map(|_| "<in process>"),
+            )
             .finish()
     }
 }

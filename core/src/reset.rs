@@ -121,6 +121,7 @@ impl Client {
                         workflow_id: workflow_id.to_owned(),
                         run_id: request.run_id.clone(),
                         wait_for_close: false,
+                        decode: false,
                     };
                     let events = self.history_events(scope, &history).await?;
                     reset_point(&events, kind).ok_or_else(|| {

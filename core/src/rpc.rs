@@ -103,6 +103,12 @@ pub struct CallRpcRequest {
     /// gRPC metadata for this call only, over the client's own.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Run the response's payloads through the client's payload codec (in
+    /// the JSON mode; they are otherwise returned as stored). The request's
+    /// payloads are always encoded by it. Raw mode (`request_bytes`) passes
+    /// bytes both ways untouched.
+    #[serde(default)]
+    pub decode: bool,
 }
 
 /// Response of `call_rpc`: one of the two fields, as the request chose.
@@ -472,7 +478,7 @@ impl Client {
         let reply = self
             .scoped(call, |scope| {
                 self.rpc_frame(
-                    method_scope(method, scope),
+                    method_scope(method, scope).replies_as_stored(!request.decode),
                     rpc_kind(method.repeat),
                     &method.path,
                     frame,
@@ -498,7 +504,8 @@ impl Client {
 
     /// Raw mode of [`Client::call_rpc`]: the request message's protobuf
     /// bytes to `service`'s `method`, and the response message's bytes.
-    /// Nothing is re-encoded; the bytes are checked to decode as the
+    /// Nothing is re-encoded (not even by a payload codec: the bytes are
+    /// the wire's, both ways); the bytes are checked to decode as the
     /// method's request (unknown fields are kept). `headers` are this
     /// call's metadata over the client's.
     pub async fn call_rpc_bytes(
@@ -565,7 +572,7 @@ impl Client {
         let frame = frame_bytes(&request).map_err(|s| from_status(&s))?;
         self.scoped(call, |scope| {
             self.rpc_frame(
-                method_scope(method, scope),
+                method_scope(method, scope).without_codec(),
                 rpc_kind(repeat),
                 &method.path,
                 frame,

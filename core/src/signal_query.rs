@@ -82,6 +82,10 @@ pub struct QueryWorkflowRequest {
     /// Return the answer as raw payloads instead of decoded JSON.
     #[serde(default)]
     pub raw: bool,
+    /// With `raw`: run the payloads through the client's payload codec
+    /// first (raw payloads are otherwise returned as stored).
+    #[serde(default)]
+    pub decode: bool,
 }
 
 /// Response of `query_workflow`.
@@ -160,6 +164,7 @@ impl Client {
         let workflow_id = request.workflow_id.as_str();
         let response = self
             .scoped(call, |scope| {
+                let scope = scope.replies_as_stored(request.raw && !request.decode);
                 self.rpc(scope, RpcKind::Ordinary, message, method::query_workflow)
             })
             .await

@@ -68,6 +68,10 @@ pub struct ExecuteUpdateRequest {
     /// Return the result as raw payloads instead of decoded JSON.
     #[serde(default)]
     pub raw: bool,
+    /// With `raw`: run the payloads through the client's payload codec
+    /// first (raw payloads are otherwise returned as stored).
+    #[serde(default)]
+    pub decode: bool,
 }
 
 /// Request of `get_update_result`.
@@ -84,6 +88,10 @@ pub struct GetUpdateResultRequest {
     /// Return the result as raw payloads instead of decoded JSON.
     #[serde(default)]
     pub raw: bool,
+    /// With `raw`: run the payloads through the client's payload codec
+    /// first (raw payloads are otherwise returned as stored).
+    #[serde(default)]
+    pub decode: bool,
 }
 
 /// Response of `execute_update` and `get_update_result`.
@@ -201,7 +209,9 @@ impl Client {
         };
         let target = &target;
         let update_id = update_id.as_str();
+        let as_stored = request.raw && !request.decode;
         self.scoped(call, |scope| async move {
+            let scope = scope.replies_as_stored(as_stored);
             // The server answers by its own deadline with the stage reached so
             // far. Until a worker accepted the update, re-sending it (same
             // update ID) is how to keep waiting; once accepted, the outcome is
@@ -270,13 +280,16 @@ impl Client {
             workflow_execution: Some(execution(&request.workflow_id, &request.run_id)),
             update_id: request.update_id.clone(),
         };
-        self.scoped(call, |scope| self.poll_update(scope, update_ref, &target))
-            .await
-            .map_err(|e| match e.kind() {
-                ErrorKind::UpdateFailed => e,
-                _ => about_workflow(&request.workflow_id)(e)
-                    .with_detail("update_id", request.update_id.as_str()),
-            })
+        let as_stored = request.raw && !request.decode;
+        self.scoped(call, |scope| {
+            self.poll_update(scope.replies_as_stored(as_stored), update_ref, &target)
+        })
+        .await
+        .map_err(|e| match e.kind() {
+            ErrorKind::UpdateFailed => e,
+            _ => about_workflow(&request.workflow_id)(e)
+                .with_detail("update_id", request.update_id.as_str()),
+        })
     }
 
     /// Long-polls an update until it has an outcome. The server ends each poll
@@ -368,6 +381,7 @@ impl crate::workflow::WorkflowHandle {
             run_id: self.target_run_id.clone(),
             update_id: update_id.into(),
             raw: false,
+            decode: false,
         };
         self.client.get_update_result(&request, call).await
     }

@@ -33,6 +33,10 @@ pub struct ListWorkflowsRequest {
     /// Return memo and search attributes as raw payloads.
     #[serde(default)]
     pub raw: bool,
+    /// With `raw`: run the payloads through the client's payload codec
+    /// first (raw payloads are otherwise returned as stored).
+    #[serde(default)]
+    pub decode: bool,
 }
 
 /// Response of `list_workflows`: one page.
@@ -103,7 +107,7 @@ impl Client {
         let response = self
             .scoped(call, |scope| {
                 self.rpc(
-                    scope,
+                    scope.replies_as_stored(request.raw && !request.decode),
                     RpcKind::Ordinary,
                     message,
                     method::list_workflow_executions,

@@ -204,6 +204,10 @@ pub struct GetResultRequest {
     /// Return raw payloads instead of decoded JSON.
     #[serde(default)]
     pub raw: bool,
+    /// With `raw`: run the payloads through the client's payload codec
+    /// first (raw payloads are otherwise returned as stored).
+    #[serde(default)]
+    pub decode: bool,
 }
 
 fn default_true() -> bool {
@@ -218,6 +222,7 @@ impl GetResultRequest {
             run_id: None,
             follow_runs: true,
             raw: false,
+            decode: false,
         }
     }
 }
@@ -290,6 +295,10 @@ pub struct DescribeWorkflowRequest {
     /// Return memo, search attributes and heartbeat details as raw payloads.
     #[serde(default)]
     pub raw: bool,
+    /// With `raw`: run the payloads through the client's payload codec
+    /// first (raw payloads are otherwise returned as stored).
+    #[serde(default)]
+    pub decode: bool,
 }
 
 /// The signal-with-start form of a start request: the same start options,
@@ -528,6 +537,7 @@ impl WorkflowHandle {
             run_id: self.run_id.clone(),
             follow_runs,
             raw,
+            decode: false,
         };
         self.client.get_workflow_result(&request, call).await
     }
@@ -567,6 +577,7 @@ impl WorkflowHandle {
             workflow_id: self.workflow_id.clone(),
             run_id: self.target_run_id.clone(),
             raw: false,
+            decode: false,
         };
         self.client.describe_workflow(&request, call).await
     }
@@ -590,19 +601,24 @@ impl Client {
         call: &CallOptions,
     ) -> Result<WorkflowResult> {
         require("workflow_id", &request.workflow_id)?;
-        self.scoped(call, |scope| self.wait_for_close(scope, request))
-            .await
-            .map_err(|e| {
-                if matches!(e.kind(), ErrorKind::Cancelled | ErrorKind::DeadlineExceeded) {
-                    e.context(format!(
-                        "waiting for the result of workflow {}",
-                        Quoted(&request.workflow_id)
-                    ))
-                    .with_detail("workflow_id", request.workflow_id.as_str())
-                } else {
-                    e
-                }
-            })
+        self.scoped(call, |scope| {
+            self.wait_for_close(
+                scope.replies_as_stored(request.raw && !request.decode),
+                request,
+            )
+        })
+        .await
+        .map_err(|e| {
+            if matches!(e.kind(), ErrorKind::Cancelled | ErrorKind::DeadlineExceeded) {
+                e.context(format!(
+                    "waiting for the result of workflow {}",
+                    Quoted(&request.workflow_id)
+                ))
+                .with_detail("workflow_id", request.workflow_id.as_str())
+            } else {
+                e
+            }
+        })
     }
 
     async fn wait_for_close(
@@ -730,7 +746,7 @@ impl Client {
         let response = self
             .scoped(call, |scope| {
                 self.rpc(
-                    scope,
+                    scope.replies_as_stored(request.raw && !request.decode),
                     RpcKind::Ordinary,
                     message,
                     method::describe_workflow_execution,

@@ -53,6 +53,11 @@ pub enum TbStatus {
     /// An update was rejected (validator, or no handler) or its handler
     /// failed; details carry the `failure` chain and the `update_id`.
     UpdateFailed = 17,
+    /// The payload codec (in process or a codec server) failed or answered
+    /// with the wrong number of payloads; details carry the `direction`, the
+    /// `call` and the number of `payloads`. Nothing was sent when encoding
+    /// failed.
+    Codec = 18,
 }
 
 impl TbStatus {
@@ -76,6 +81,7 @@ impl TbStatus {
         TbStatus::QueryFailed,
         TbStatus::QueryRejected,
         TbStatus::UpdateFailed,
+        TbStatus::Codec,
     ];
 
     /// The status reporting an error of `kind`.
@@ -98,6 +104,7 @@ impl TbStatus {
             ErrorKind::QueryFailed => TbStatus::QueryFailed,
             ErrorKind::QueryRejected => TbStatus::QueryRejected,
             ErrorKind::UpdateFailed => TbStatus::UpdateFailed,
+            ErrorKind::Codec => TbStatus::Codec,
             // A kind added to the core without a status here: the unit test
             // `every_kind_has_its_own_status` fails until one is added.
             _ => TbStatus::Internal,
@@ -125,6 +132,7 @@ impl TbStatus {
             TbStatus::QueryFailed => c"query_failed",
             TbStatus::QueryRejected => c"query_rejected",
             TbStatus::UpdateFailed => c"update_failed",
+            TbStatus::Codec => c"codec",
         }
     }
 }

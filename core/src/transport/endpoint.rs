@@ -27,7 +27,7 @@ enum Address {
 }
 
 struct Tls {
-    connector: TlsConnector,
+    config: Arc<rustls::ClientConfig>,
     server_name: pki_types::ServerName<'static>,
 }
 
@@ -44,6 +44,8 @@ pub(crate) struct Endpoint {
     proxy: Option<Proxy>,
     /// Requests are gzip-compressed (and compressed replies accepted).
     pub(crate) gzip: bool,
+    /// The stream carries HTTP/1.1 (a codec server), not HTTP/2.
+    http1: bool,
 }
 
 /// An HTTP CONNECT proxy: where it is, and the `Proxy-Authorization` to send.
@@ -84,6 +86,7 @@ impl Endpoint {
                 keepalive: None,
                 proxy: None,
                 gzip: false,
+                http1: false,
             });
         }
         let (scheme, rest) = match target.split_once("://") {
@@ -129,7 +132,19 @@ impl Endpoint {
             keepalive: None,
             proxy: None,
             gzip: false,
+            http1: false,
         })
+    }
+
+    /// The stream will carry HTTP/1.1: TLS offers `http/1.1` by ALPN.
+    pub(crate) fn for_http1(mut self) -> Self {
+        if let Some(tls) = &mut self.tls {
+            let mut config = (*tls.config).clone();
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            tls.config = Arc::new(config);
+        }
+        self.http1 = true;
+        self
     }
 
     /// Compresses requests with gzip.
@@ -222,16 +237,18 @@ impl Endpoint {
                 let Some(tls) = &self.tls else {
                     return Ok(Box::new(tcp));
                 };
-                let stream = tls
-                    .connector
+                let stream = TlsConnector::from(tls.config.clone())
                     .connect(tls.server_name.clone(), tcp)
                     .await
                     .map_err(|e| format!("TLS handshake failed: {e}"))?;
+                let wanted: &[u8] = if self.http1 { b"http/1.1" } else { b"h2" };
                 match stream.get_ref().1.alpn_protocol() {
-                    Some(b"h2") | None => Ok(Box::new(stream)),
+                    None => Ok(Box::new(stream)),
+                    Some(chosen) if chosen == wanted => Ok(Box::new(stream)),
                     Some(other) => Err(format!(
-                        "the server chose {:?} in the TLS handshake, not HTTP/2 (h2)",
-                        String::from_utf8_lossy(other)
+                        "the server chose {:?} in the TLS handshake, not {:?}",
+                        String::from_utf8_lossy(other),
+                        String::from_utf8_lossy(wanted)
                     )
                     .into()),
                 }
@@ -405,7 +422,7 @@ fn tls_settings(options: &TlsOptions, host: &str) -> Result<Tls> {
     let server_name = pki_types::ServerName::try_from(name.clone())
         .map_err(|_| Error::invalid_argument(format!("{name:?} is not a valid TLS server name")))?;
     Ok(Tls {
-        connector: TlsConnector::from(Arc::new(config)),
+        config: Arc::new(config),
         server_name,
     })
 }

@@ -14,7 +14,7 @@ use tonic::{Code, Status};
 pub(crate) const MAX_MESSAGE_SIZE: usize = 128 * 1024 * 1024;
 
 /// A gRPC message frame: a compression flag byte and a 4-byte length.
-const FRAME_HEADER_LEN: usize = 5;
+pub(crate) const FRAME_HEADER_LEN: usize = 5;
 
 /// Metadata key on a status that was mapped from an HTTP status (there was no
 /// `grpc-status`): a proxy's or load balancer's answer, not the server's.

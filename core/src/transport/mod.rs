@@ -11,11 +11,13 @@
 //! The server's PINGs are acknowledged at once, as RFC 9113 §6.7 asks (h2
 //! does it while driving the connection).
 
-mod endpoint;
+pub(crate) mod endpoint;
 mod grpc;
 
 pub(crate) use endpoint::Endpoint;
-pub(crate) use grpc::{decode_message, encode_frame, frame_bytes, FROM_HTTP_STATUS, NOT_SENT};
+pub(crate) use grpc::{
+    decode_message, encode_frame, frame_bytes, FRAME_HEADER_LEN, FROM_HTTP_STATUS, NOT_SENT,
+};
 
 use crate::error::error_chain;
 use bytes::Bytes;
