@@ -3,7 +3,13 @@
 Run with the repo venv's python:
 
     python_worker.py --target 127.0.0.1:7233 --namespace default \
-        --task-queue Q --cleanup-dir DIR
+        --task-queue Q --cleanup-dir DIR \
+        [--codec {none,aes}] [--encode-failure-attributes]
+
+``--codec aes`` runs every payload through the AES-GCM test codec
+(aes_codec.py, the format the Go SDK worker and our client share);
+``--encode-failure-attributes`` also moves failure messages and stack traces
+into an encoded payload, leaving "Encoded failure" in the clear.
 
 Prints exactly one line, ``worker ready``, to stdout once the worker polls, and
 shuts down cleanly on SIGTERM/SIGINT. Workflow type names are part of the test
@@ -15,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import dataclasses
 import json
 import os
 import signal
@@ -27,7 +34,17 @@ from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError, is_cancelled_exception
 
+# aes_codec sits beside this file; make it importable however we are started.
+# The sandbox re-runs this module for each workflow, where Path.resolve is
+# restricted and the passed-through import below needs no path anyway.
+if not workflow.unsafe.in_sandbox():
+    _HERE = str(Path(__file__).resolve().parent)
+    if _HERE not in sys.path:
+        sys.path.insert(0, _HERE)
+
 with workflow.unsafe.imports_passed_through():
+    import temporalio.converter
+    from aes_codec import AesGcmCodec
     from temporalio.client import Client
     from temporalio.worker import Worker
 
@@ -298,6 +315,50 @@ class AsyncActivityWorkflow:
         )
 
 
+@workflow.defn(name="CodecEchoWorkflow")
+class CodecEchoWorkflow:
+    """Payload-codec interop: every value it takes or gives crosses the codec.
+    The Go SDK worker implements the same contract under the same names."""
+
+    # The input is taken in __init__ (workflow.init), before any handler runs:
+    # set in run, it would overwrite an update delivered with the start.
+    @workflow.init
+    def __init__(self, value: Any) -> None:
+        self._state: dict[str, Any] = {"input": value, "signals": []}
+        self._finish: str | None = None
+
+    @workflow.run
+    async def run(self, value: Any) -> dict[str, Any]:
+        await workflow.wait_condition(lambda: self._finish is not None)
+        if self._finish == "fail":
+            # The state rides along as failure details, encoded like any payload.
+            raise ApplicationError(
+                "codec workflow failed on request",
+                self._state,
+                type="CodecRequestedFailure",
+                non_retryable=True,
+            )
+        return self._state
+
+    @workflow.signal(name="append")
+    def append(self, value: Any) -> None:
+        self._state["signals"].append(value)
+
+    @workflow.signal(name="finish")
+    def finish(self, outcome: str) -> None:
+        self._finish = outcome
+
+    @workflow.query(name="state")
+    def state(self) -> dict[str, Any]:
+        return self._state
+
+    @workflow.update(name="set_input")
+    def set_input(self, value: Any) -> dict[str, Any]:
+        previous = self._state["input"]
+        self._state["input"] = value
+        return {"previous": previous}
+
+
 WORKFLOWS = [
     MySimpleWorkflow,
     EchoWorkflow,
@@ -311,6 +372,7 @@ WORKFLOWS = [
     SignalQueryWorkflow,
     HandlerFailuresWorkflow,
     AsyncActivityWorkflow,
+    CodecEchoWorkflow,
 ]
 
 
@@ -323,7 +385,15 @@ async def run_worker(args: argparse.Namespace) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    client = await Client.connect(args.target, namespace=args.namespace)
+    converter = temporalio.converter.DataConverter.default
+    if args.codec == "aes":
+        converter = dataclasses.replace(converter, payload_codec=AesGcmCodec())
+    if args.encode_failure_attributes:
+        converter = dataclasses.replace(
+            converter,
+            failure_converter_class=temporalio.converter.DefaultFailureConverterWithEncodedAttributes,
+        )
+    client = await Client.connect(args.target, namespace=args.namespace, data_converter=converter)
     acts = Activities(Path(args.cleanup_dir))
     worker = Worker(
         client,
@@ -349,6 +419,12 @@ def main() -> None:
     parser.add_argument("--namespace", default="default")
     parser.add_argument("--task-queue", required=True)
     parser.add_argument("--cleanup-dir", required=True)
+    parser.add_argument("--codec", choices=["none", "aes"], default="none")
+    parser.add_argument(
+        "--encode-failure-attributes",
+        action="store_true",
+        help="encode failure messages and stack traces (meaningful with a codec)",
+    )
     args = parser.parse_args()
     Path(args.cleanup_dir).mkdir(parents=True, exist_ok=True)
     asyncio.run(run_worker(args))
