@@ -34,6 +34,8 @@ use std::time::Duration;
 use temporal_bridge_core::runtime::{self, BlockingCall};
 use temporal_bridge_core::{CallOptions, CancellationToken, Client, Error, ErrorKind, OPERATIONS};
 
+mod codec;
+
 create_exception!(
     temporal_bridge._native,
     NativeError,
@@ -118,7 +120,11 @@ where
 {
     let mut call = BlockingCall::new(future).map_err(native_error)?;
     loop {
-        let outcome = py.detach(|| call.wait(Some(SIGNAL_CHECK_INTERVAL)));
+        let outcome = py.detach(|| {
+            // The call's future is polled here: a Python codec may run here too.
+            let _mark = codec::BlockingCallMark::new();
+            call.wait(Some(SIGNAL_CHECK_INTERVAL))
+        });
         match outcome {
             Ok(Some(result)) => return result.map_err(native_error),
             Ok(None) => {
@@ -137,6 +143,8 @@ enum Outcome {
     Response(Value),
     Connected(Client),
     Failed(Error),
+    /// Not an outcome: codec work for the loop (see `codec`).
+    Codec(codec::CodecJob),
 }
 
 impl From<Result<Value, Error>> for Outcome {
@@ -151,7 +159,7 @@ impl From<Result<Client, Error>> for Outcome {
     }
 }
 
-struct QueueShared {
+pub(crate) struct QueueShared {
     finished: Mutex<Vec<(u64, Outcome)>>,
     /// Set once a wake-up byte is on its way, so a burst of completions
     /// costs the loop one wake-up.
@@ -160,6 +168,11 @@ struct QueueShared {
 }
 
 impl QueueShared {
+    /// Hands codec work to the loop (which answers through the job).
+    pub(crate) fn push_codec(&self, job: codec::CodecJob) {
+        self.push(0, Outcome::Codec(job));
+    }
+
     fn push(&self, key: u64, outcome: Outcome) {
         self.finished
             .lock()
@@ -264,6 +277,7 @@ impl CompletionQueue {
                 Outcome::Failed(error) => {
                     (key, false, error_to_py(py, &error)).into_pyobject(py)?
                 }
+                Outcome::Codec(job) => (key, py.None(), Py::new(py, job)?).into_pyobject(py)?,
             };
             list.append(item)?;
         }
@@ -335,7 +349,11 @@ impl NativeClient {
         let token = CancellationToken::new();
         let call = self.run(operation, request, token.clone());
         let delivery = Delivery::new(queue, key);
-        spawn(async move { delivery.deliver(call.await.into()) })?;
+        let loop_queue = Arc::clone(&queue.shared);
+        spawn(codec::LOOP_QUEUE.scope(
+            loop_queue,
+            async move { delivery.deliver(call.await.into()) },
+        ))?;
         Ok(PendingCall { token })
     }
 
@@ -428,26 +446,50 @@ impl PendingCall {
 
 /// Connects (blocking, interruptible) from the JSON connect options.
 #[pyfunction]
-fn connect(py: Python<'_>, options_json: String) -> PyResult<NativeClient> {
+#[pyo3(signature = (options_json, codec=None))]
+fn connect(
+    py: Python<'_>,
+    options_json: String,
+    codec: Option<Py<PyAny>>,
+) -> PyResult<NativeClient> {
     let token = CancellationToken::new();
     let cancel = token.clone();
-    let connecting =
-        async move { unless_cancelled(cancel, Client::connect_json(&options_json)).await };
+    let codec = in_process_codec(codec);
+    let connecting = async move {
+        unless_cancelled(cancel, Client::connect_json_with(&options_json, codec)).await
+    };
     wait_interruptibly(py, &token, connecting).map(NativeClient::new)
 }
 
 /// Connects in the background; the client (or the error) arrives in `queue`
 /// under `key`.
 #[pyfunction]
-fn connect_async(options_json: String, queue: &CompletionQueue, key: u64) -> PyResult<PendingCall> {
+#[pyo3(signature = (options_json, queue, key, codec=None))]
+fn connect_async(
+    options_json: String,
+    queue: &CompletionQueue,
+    key: u64,
+    codec: Option<Py<PyAny>>,
+) -> PyResult<PendingCall> {
     let token = CancellationToken::new();
     let cancel = token.clone();
     let delivery = Delivery::new(queue, key);
+    let codec = in_process_codec(codec);
     spawn(async move {
-        let result = unless_cancelled(cancel, Client::connect_json(&options_json)).await;
+        let result =
+            unless_cancelled(cancel, Client::connect_json_with(&options_json, codec)).await;
         delivery.deliver(result.into());
     })?;
     Ok(PendingCall { token })
+}
+
+/// The core's codec for a Python codec adapter (see `codec`).
+fn in_process_codec(
+    adapter: Option<Py<PyAny>>,
+) -> Option<Arc<dyn temporal_bridge_core::codec::PayloadCodec>> {
+    adapter.map(|a| {
+        Arc::new(codec::PyCodec::new(a)) as Arc<dyn temporal_bridge_core::codec::PayloadCodec>
+    })
 }
 
 /// Runs `work` unless `token` is cancelled first. Connecting has no call
@@ -791,6 +833,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeClient>()?;
     m.add_class::<PendingCall>()?;
     m.add_class::<CompletionQueue>()?;
+    m.add_class::<codec::CodecJob>()?;
     m.add_function(wrap_pyfunction!(connect, m)?)?;
     m.add_function(wrap_pyfunction!(connect_async, m)?)?;
     m.add_function(wrap_pyfunction!(to_json, m)?)?;

@@ -31,6 +31,7 @@ from .exceptions import (
     InternalError,
     InvalidArgumentError,
     NotFoundError,
+    PayloadCodecError,
     PermissionDeniedError,
     RPCError,
     TemporalBridgeError,
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
         ScheduleUpdateInput,
     )
     from ._settings import HttpConnectProxyConfig, KeepAliveConfig
+    from .codec import PayloadCodec
     from .common import (
         ActivityHeartbeatResponse,
         BatchOperationResult,
@@ -108,6 +110,7 @@ _LAZY = {
     "ActivityHeartbeatResponse": "common",
     "BatchOperationResult": "common",
     "Payload": "common",
+    "PayloadCodec": "codec",
     "QueryRejectCondition": "common",
     "RetryConfig": "_settings",
     "KeepAliveConfig": "_settings",
@@ -197,6 +200,8 @@ __all__ = [
     "ActivityHeartbeatResponse",
     "BatchOperationResult",
     "Payload",
+    "PayloadCodec",
+    "PayloadCodecError",
     "QueryRejectCondition",
     "RetryConfig",
     "KeepAliveConfig",

@@ -204,6 +204,24 @@ def connect_options(
     )
 
 
+def connect_request(
+    *args: Any,
+) -> tuple[dict[str, Any], object | None]:
+    """``connect_options`` of all arguments but the last two (``payload_codec``
+    and ``codec``), with the codec options added, and the native module's
+    adapter for the codec in process (or None)."""
+    *settings, payload_codec, codec = args
+    options = connect_options(*settings)
+    if payload_codec is None and codec is None:
+        return options, None
+    from .codec import adapter_for, codec_options
+
+    codec_json = codec_options(codec)
+    if codec_json is not None:
+        options["codec"] = codec_json
+    return options, adapter_for(payload_codec)
+
+
 def retry_policy(value: RetryPolicy | Mapping[str, Any] | None) -> dict[str, Any] | None:
     if value is None:
         return None

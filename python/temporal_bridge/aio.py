@@ -37,6 +37,7 @@ from .rpc import _Services
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._settings import HttpConnectProxyConfig, KeepAliveConfig
+    from .codec import PayloadCodec
     import os
     from .schedule import AsyncScheduleHandle, AsyncScheduleIterator, Schedule, ScheduleBackfill
     from collections.abc import Mapping, Sequence
@@ -74,16 +75,26 @@ class _LoopCompletions:
     to it from the core's threads, and the loop drains it when its socket
     becomes readable. Python code only ever runs on the loop's own thread."""
 
-    __slots__ = ("queue", "waiting", "next_key", "__weakref__")
+    __slots__ = ("queue", "waiting", "next_key", "codec_tasks", "__weakref__")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.queue = _native.CompletionQueue()
         self.waiting: dict[int, asyncio.Future[tuple[bool, Any]]] = {}
         self.next_key = 0
+        # Running codec work, kept referenced until it ends.
+        self.codec_tasks: set[asyncio.Task[None]] = set()
         loop.add_reader(self.queue.fileno(), self.drain)
 
     def drain(self) -> None:
         for key, ok, value in self.queue.drain():
+            if ok is None:
+                # Codec work of a call in flight, to run on this loop.
+                from .codec import _run_job
+
+                task = asyncio.ensure_future(_run_job(value))
+                self.codec_tasks.add(task)
+                task.add_done_callback(self.codec_tasks.discard)
+                continue
             future = self.waiting.pop(key, None)
             # A cancelled awaiter has moved on already.
             if future is not None and not future.done():
@@ -127,10 +138,12 @@ class AsyncWorkflowHandle(_HandleBase):
 
     __slots__ = ()
 
-    async def result(self, *, timeout: Duration | None = None, follow_runs: bool = True, raw: bool = False) -> Any:
+    async def result(
+        self, *, timeout: Duration | None = None, follow_runs: bool = True, raw: bool = False, decode: bool = False
+    ) -> Any:
         """Waits for the workflow to close (see ``WorkflowHandle.result``).
         Cancelling the awaiting task abandons the wait, not the workflow."""
-        request = self._result_request(timeout, follow_runs, raw)
+        request = self._result_request(timeout, follow_runs, raw, decode)
         return _result_value(await _call(self._native, "get_workflow_result", request, raw), raw)
 
     async def cancel(self, reason: str | None = None, *, rpc_timeout: Duration | None = None) -> None:
@@ -230,9 +243,12 @@ class AsyncWorkflowHandle(_HandleBase):
         _requests.opt_str("workflow_run_id", workflow_run_id)
         return AsyncWorkflowUpdateHandle(self._native, id, self.id, workflow_run_id or self._target_run_id)
 
-    async def fetch_history(self, *, follow: bool = False, timeout: Duration | None = None) -> dict[str, Any]:
+    async def fetch_history(
+        self, *, follow: bool = False, timeout: Duration | None = None, decode: bool = False
+    ) -> dict[str, Any]:
         """The run's history as proto-JSON (see ``WorkflowHandle.fetch_history``)."""
-        result: dict[str, Any] = await _call(self._native, "fetch_history", self._history_request(follow, timeout))
+        request = self._history_request(follow, timeout, decode)
+        result: dict[str, Any] = await _call(self._native, "fetch_history", request)
         return result
 
 
@@ -339,14 +355,19 @@ class AsyncClient(_Services, _Credentials):
         http_connect_proxy_config: HttpConnectProxyConfig | None = None,
         lazy: bool = False,
         compression: str | None = None,
+        payload_codec: PayloadCodec | None = None,
+        codec: Mapping[str, Any] | None = None,
     ) -> AsyncClient:
-        """Connects (see ``Client.connect`` for the options)."""
-        options = _requests.connect_options(
+        """Connects (see ``Client.connect`` for the options). A payload
+        codec's work for this client runs on the event loop that made the
+        call (``async`` codecs are awaited there)."""
+        options, adapter = _requests.connect_request(
             target_host, namespace, api_key, tls, identity, rpc_metadata, rpc_timeout, connect_timeout, retry_config,
             profile, config_file, config_strict, keep_alive_config, http_connect_proxy_config, lazy,
-            compression,
+            compression, payload_codec, codec,
         )  # fmt: skip
-        ok, value = await _await_native(functools.partial(_native.connect_async, _native.to_json(options)))
+        connect = functools.partial(_native.connect_async, _native.to_json(options))
+        ok, value = await _await_native(lambda queue, key: connect(queue, key, adapter))
         if not ok:
             raise _from_error(value)
         return cls(value)

@@ -18,6 +18,7 @@ from .rpc import _Services
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._settings import HttpConnectProxyConfig, KeepAliveConfig
+    from .codec import PayloadCodec
     import os
     from .schedule import Schedule, ScheduleBackfill, ScheduleHandle, ScheduleIterator
     from collections.abc import Mapping, Sequence
@@ -116,9 +117,13 @@ class _HandleBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(id={self.id!r}, run_id={self.run_id!r})"
 
-    def _result_request(self, timeout: Duration | None, follow_runs: bool, raw: bool) -> dict[str, Any]:
+    def _result_request(
+        self, timeout: Duration | None, follow_runs: bool, raw: bool, decode: bool = False
+    ) -> dict[str, Any]:
         # Built inline: it runs once per result, usually with nothing optional.
         request: dict[str, Any] = {"workflow_id": self.id, "follow_runs": bool(follow_runs), "raw": bool(raw)}
+        if decode:
+            request["decode"] = True
         if self.run_id is not None:
             request["run_id"] = self.run_id
         if timeout is not None:
@@ -235,8 +240,10 @@ class _HandleBase:
             handle._outcome = (raw, _result_value(response, raw))
         return handle
 
-    def _history_request(self, follow: bool, timeout: Duration | None) -> dict[str, Any]:
-        return _requests.workflow_request(self.id, self._target_run_id, "timeout", timeout, wait_for_close=bool(follow))
+    def _history_request(self, follow: bool, timeout: Duration | None, decode: bool) -> dict[str, Any]:
+        return _requests.workflow_request(
+            self.id, self._target_run_id, "timeout", timeout, wait_for_close=bool(follow), decode=bool(decode)
+        )
 
 
 class _UpdateHandleBase:
@@ -416,7 +423,9 @@ class WorkflowHandle(_HandleBase):
 
     __slots__ = ()
 
-    def result(self, *, timeout: Duration | None = None, follow_runs: bool = True, raw: bool = False) -> Any:
+    def result(
+        self, *, timeout: Duration | None = None, follow_runs: bool = True, raw: bool = False, decode: bool = False
+    ) -> Any:
         """Waits for the workflow to close and returns its result.
 
         Works from any process that knows the workflow ID. Other endings
@@ -425,9 +434,11 @@ class WorkflowHandle(_HandleBase):
         ``follow_runs=False``, ``WorkflowContinuedAsNewError``). ``timeout``
         bounds the wait (``CallTimeoutError``); Ctrl-C interrupts it. Neither
         touches the workflow. ``raw=True`` returns the result payloads
-        untouched, as a list of ``Payload``.
+        untouched, as a list of ``Payload`` (as stored: with a payload codec,
+        ``decode=True`` decodes them first).
         """
-        response = _call(self._native, "get_workflow_result", self._result_request(timeout, follow_runs, raw), raw)
+        request = self._result_request(timeout, follow_runs, raw, decode)
+        response = _call(self._native, "get_workflow_result", request, raw)
         return _result_value(response, raw)
 
     def cancel(self, reason: str | None = None, *, rpc_timeout: Duration | None = None) -> None:
@@ -553,15 +564,20 @@ class WorkflowHandle(_HandleBase):
         _requests.opt_str("workflow_run_id", workflow_run_id)
         return WorkflowUpdateHandle(self._native, id, self.id, workflow_run_id or self._target_run_id)
 
-    def fetch_history(self, *, follow: bool = False, timeout: Duration | None = None) -> dict[str, Any]:
+    def fetch_history(
+        self, *, follow: bool = False, timeout: Duration | None = None, decode: bool = False
+    ) -> dict[str, Any]:
         """Every event of the run so far, as the canonical proto-JSON that
         ``temporal workflow show --output json`` prints (``{"events": [...]}``:
         camelCase fields, enum names, 64-bit integers as strings).
 
         ``follow=True`` keeps waiting for new events until the run closes,
         bounded by ``timeout`` (``CallTimeoutError``); Ctrl-C interrupts it.
+        Payloads are as stored; ``decode=True`` runs them through the
+        client's payload codec.
         """
-        result: dict[str, Any] = _call(self._native, "fetch_history", self._history_request(follow, timeout))
+        request = self._history_request(follow, timeout, decode)
+        result: dict[str, Any] = _call(self._native, "fetch_history", request)
         return result
 
 
@@ -720,6 +736,8 @@ class Client(_Services, _Credentials):
         http_connect_proxy_config: HttpConnectProxyConfig | None = None,
         lazy: bool = False,
         compression: str | None = None,
+        payload_codec: PayloadCodec | None = None,
+        codec: Mapping[str, Any] | None = None,
     ) -> Client:
         """Connects to ``target_host`` (``"host:port"``) and checks that a
         Temporal server answers.
@@ -745,14 +763,21 @@ class Client(_Services, _Credentials):
         and connects on the first call; ``compression="gzip"`` compresses
         requests. ``rpc_metadata`` names ending in
         ``-bin`` are binary metadata (values in base64).
+
+        ``payload_codec`` encodes and decodes every payload in process (an
+        object with ``encode``/``decode``, e.g. a
+        ``temporalio.converter.PayloadCodec``); ``codec`` is a codec server
+        (``{"endpoint", "auth"?, "headers"?, "timeout"?, "tls"?}``) and what
+        a codec covers (``include_memo``, ``encode_failure_attributes``). See
+        ``temporal_bridge.codec``.
         """
-        options = _requests.connect_options(
+        options, adapter = _requests.connect_request(
             target_host, namespace, api_key, tls, identity, rpc_metadata, rpc_timeout, connect_timeout, retry_config,
             profile, config_file, config_strict, keep_alive_config, http_connect_proxy_config, lazy,
-            compression,
+            compression, payload_codec, codec,
         )  # fmt: skip
         try:
-            native = _native.connect(_native.to_json(options))
+            native = _native.connect(_native.to_json(options), adapter)
         except _native.NativeError as err:
             raise _from_error(err.args[0]) from None
         return cls(native)

@@ -127,6 +127,35 @@ class Payload(_Record):
             "data": _b64(self.data),
         }
 
+    def SerializeToString(self) -> bytes:  # noqa: N802 - protobuf's name
+        """The payload as protobuf bytes (``temporal.api.common.v1.Payload``),
+        as codecs that encrypt a whole payload use it."""
+        out = bytearray()
+        for key in sorted(self.metadata):
+            entry = _field(1, key.encode()) + _field(2, self.metadata[key])
+            out += _field(1, entry)
+        if self.data:
+            out += _field(2, self.data)
+        return bytes(out)
+
+    @classmethod
+    def FromString(cls, serialized: bytes) -> Payload:  # noqa: N802 - protobuf's name
+        """Reads what ``SerializeToString`` writes (unknown fields skipped)."""
+        metadata: dict[str, bytes] = {}
+        data = b""
+        for number, value in _fields(bytes(serialized)):
+            if number == 1 and isinstance(value, bytes):
+                key, item = b"", b""
+                for entry_number, entry_value in _fields(value):
+                    if entry_number == 1 and isinstance(entry_value, bytes):
+                        key = entry_value
+                    elif entry_number == 2 and isinstance(entry_value, bytes):
+                        item = entry_value
+                metadata[key.decode()] = item
+            elif number == 2 and isinstance(value, bytes):
+                data = value
+        return cls(data, metadata)
+
     @classmethod
     def _from_json(cls, raw: Mapping[str, Any]) -> Payload:
         metadata = raw.get("metadata") or {}
@@ -134,6 +163,60 @@ class Payload(_Record):
             binascii.a2b_base64(raw.get("data") or ""),
             {k: binascii.a2b_base64(v) for k, v in metadata.items()},
         )
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _field(number: int, value: bytes) -> bytes:
+    """One length-delimited protobuf field."""
+    return _varint(number << 3 | 2) + _varint(len(value)) + value
+
+
+def _fields(buffer: bytes) -> list[tuple[int, bytes | int]]:
+    """The fields of a protobuf message: length-delimited ones as bytes,
+    varints as ints, others skipped. Malformed input raises ValueError."""
+
+    def varint(at: int) -> tuple[int, int]:
+        value = shift = 0
+        while True:
+            if at >= len(buffer) or shift > 63:
+                raise ValueError("not a valid protobuf Payload (truncated varint)")
+            byte = buffer[at]
+            at += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value, at
+
+    out: list[tuple[int, bytes | int]] = []
+    at = 0
+    while at < len(buffer):
+        key, at = varint(at)
+        number, wire_type = key >> 3, key & 7
+        if wire_type == 0:
+            value, at = varint(at)
+            out.append((number, value))
+        elif wire_type == 2:
+            length, at = varint(at)
+            if at + length > len(buffer):
+                raise ValueError("not a valid protobuf Payload (truncated field)")
+            out.append((number, buffer[at : at + length]))
+            at += length
+        elif wire_type in (1, 5):
+            at += 8 if wire_type == 1 else 4
+        else:
+            raise ValueError(f"not a valid protobuf Payload (wire type {wire_type})")
+    return out
 
 
 def _b64(data: bytes) -> str:

@@ -30,6 +30,7 @@ __all__ = [
     "WorkflowContinuedAsNewError",
     "WorkflowQueryFailedError",
     "WorkflowQueryRejectedError",
+    "PayloadCodecError",
     "WorkflowUpdateFailedError",
     "RPCError",
     "UnavailableError",
@@ -251,6 +252,22 @@ class WorkflowQueryRejectedError(TemporalBridgeError):
         return self._str_detail("query_type")
 
 
+class PayloadCodecError(TemporalBridgeError):
+    """The payload codec (in process or a codec server) failed, or returned
+    the wrong number of payloads. ``direction`` is ``"encode"`` (nothing
+    was sent) or ``"decode"``; ``call`` names the RPC."""
+
+    KIND = "codec"
+
+    @property
+    def direction(self) -> str | None:
+        return self._str_detail("direction")
+
+    @property
+    def call(self) -> str | None:
+        return self._str_detail("call")
+
+
 class WorkflowUpdateFailedError(TemporalBridgeError):
     """An update was rejected (validator, or no handler) or its handler
     failed; ``failure`` is the failure chain."""
@@ -416,6 +433,7 @@ _CLASSES: dict[str, type[TemporalBridgeError]] = {
         WorkflowQueryFailedError,
         WorkflowQueryRejectedError,
         WorkflowUpdateFailedError,
+        PayloadCodecError,
         RPCError,
         UnavailableError,
         PermissionDeniedError,

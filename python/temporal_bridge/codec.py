@@ -1,0 +1,184 @@
+"""Payload codecs: encryption or compression between the values a client
+sends or receives and what the server stores.
+
+A codec is any object with ``encode(payloads)`` and ``decode(payloads)``,
+each taking a sequence of payloads and returning a list of as many, plain
+functions or ``async def`` (the shape of ``temporalio.converter.PayloadCodec``,
+whose subclasses work as they are)::
+
+    client = Client.connect("127.0.0.1:7233", payload_codec=MyCodec())
+
+The core runs the codec on every payload of every call: arguments, results,
+signal, query and update values, failure details, heartbeat details; memos
+with ``codec={"include_memo": True}``; search attributes and headers never.
+Raw payloads (``raw=True``, fetched histories) come back as stored unless the
+call says ``decode=True``.
+
+Payloads given to a codec are ``temporal_bridge.Payload`` objects
+(``metadata: dict[str, bytes]``, ``data: bytes``, ``SerializeToString()``,
+``Payload.FromString()``), or ``temporalio.api.common.v1.Payload`` messages
+when the codec is a ``temporalio.converter.PayloadCodec``. A codec may return
+either kind.
+
+A codec runs on the calling thread for the blocking client (an ``async``
+codec then runs on a private event loop of that thread) and on the event
+loop for ``AsyncClient``. A codec that raises, or returns the wrong number
+of payloads, fails the call with ``PayloadCodecError``; nothing is sent.
+
+A codec server instead (the protocol of the Temporal CLI and web UI)::
+
+    Client.connect(..., codec={"endpoint": "https://codec.example.com", "auth": "Bearer ..."})
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import sys
+import threading
+from collections.abc import Mapping
+
+from .common import Payload
+
+from collections.abc import Awaitable, Sequence
+from typing import Any, Protocol, Union
+
+_Answer = Union[Sequence[Any], Awaitable[Sequence[Any]]]
+
+
+class PayloadCodec(Protocol):
+    """What ``payload_codec=`` takes: ``encode`` and ``decode``, sync or
+    async, each returning as many payloads as it was given, in order."""
+
+    def encode(self, payloads: Sequence[Any]) -> _Answer: ...
+
+    def decode(self, payloads: Sequence[Any]) -> _Answer: ...
+
+
+__all__ = ["PayloadCodec", "Payload"]
+
+_Wire = tuple[dict[str, bytes], bytes]
+
+
+def _temporalio_payload_class(codec: object) -> type | None:
+    """temporalio's Payload message when ``codec`` is a temporalio codec
+    (only if temporalio is imported already: never imported for this)."""
+    converter = sys.modules.get("temporalio.converter")
+    if converter is None or not isinstance(codec, getattr(converter, "PayloadCodec", ())):
+        return None
+    from temporalio.api.common.v1 import Payload as TemporalioPayload
+
+    return TemporalioPayload
+
+
+class _CodecAdapter:
+    """The native module's view of a codec: payloads cross as
+    ``(metadata, data)`` tuples; the codec sees payload objects."""
+
+    __slots__ = ("codec", "payload_class", "_loops")
+
+    def __init__(self, codec: object) -> None:
+        for name in ("encode", "decode"):
+            if not callable(getattr(codec, name, None)):
+                raise TypeError(f"payload_codec must have encode() and decode() methods; {type(codec).__name__} has no {name}()")
+        self.codec = codec
+        self.payload_class: type = _temporalio_payload_class(codec) or Payload
+        self._loops = threading.local()
+
+    def _objects(self, payloads: Sequence[_Wire]) -> list[Any]:
+        cls = self.payload_class
+        return [cls(metadata=metadata, data=data) for metadata, data in payloads]
+
+    @staticmethod
+    def _wire(direction: str, answer: object) -> list[_Wire]:
+        if isinstance(answer, (str, bytes, Mapping)) or not hasattr(answer, "__iter__"):
+            raise TypeError(f"{direction}() must return a list of payloads, got {type(answer).__name__}")
+        wire = []
+        for item in answer:
+            metadata = getattr(item, "metadata", None)
+            data = getattr(item, "data", None)
+            if metadata is None or not isinstance(data, (bytes, bytearray)):
+                raise TypeError(f"{direction}() returned {type(item).__name__}, not a payload (metadata and data bytes)")
+            wire.append(({str(k): bytes(v) for k, v in metadata.items()}, bytes(data)))
+        return wire
+
+    def run_sync(self, direction: str, payloads: Sequence[_Wire]) -> list[_Wire]:
+        """For the blocking client, on the calling thread."""
+        answer = getattr(self.codec, direction)(self._objects(payloads))
+        if inspect.isawaitable(answer):
+            answer = self._run_here(answer)
+        return self._wire(direction, answer)
+
+    async def run_async(self, direction: str, payloads: Sequence[_Wire]) -> list[_Wire]:
+        """For the asyncio client, on its event loop."""
+        answer = getattr(self.codec, direction)(self._objects(payloads))
+        if inspect.isawaitable(answer):
+            answer = await answer
+        return self._wire(direction, answer)
+
+    def _run_here(self, awaitable: Awaitable[Any]) -> Any:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()
+            raise RuntimeError(
+                "an async payload codec cannot run for a blocking call made on a running event loop's thread; "
+                "use AsyncClient there"
+            )
+        loop = getattr(self._loops, "loop", None)
+        if loop is None or loop.is_closed():
+            loop = self._loops.loop = asyncio.new_event_loop()
+        return loop.run_until_complete(_awaited(awaitable))
+
+
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+async def _run_job(job: Any) -> None:
+    """Codec work an asyncio call sent to its loop (see ``aio``)."""
+    try:
+        answer = await job.adapter.run_async(job.direction, job.payloads())
+    except Exception as err:
+        job.fail(f"{type(err).__name__}: {err}" if str(err) else type(err).__name__)
+    except BaseException:
+        job.fail("the codec was cancelled")
+        raise
+    else:
+        job.reply(answer)
+
+
+def adapter_for(codec: object | None) -> _CodecAdapter | None:
+    return None if codec is None else _CodecAdapter(codec)
+
+
+def codec_options(codec: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The JSON of the ``codec`` connect option."""
+    if codec is None:
+        return None
+    if not isinstance(codec, Mapping):
+        raise TypeError(f"codec must be a dict, got {type(codec).__name__}")
+    from . import _requests
+    from ._settings import TLSConfig
+
+    known = {"endpoint", "auth", "headers", "timeout", "tls", "include_memo", "encode_failure_attributes"}
+    unknown = sorted(set(codec) - known)
+    if unknown:
+        raise TypeError(f"codec has unknown keys {unknown}; known: {sorted(known)}")
+    tls = codec.get("tls")
+    if isinstance(tls, TLSConfig):
+        tls = _requests.connect_options(None, None, None, tls, None, None, None, None, None)["tls"]
+    return _requests.drop_none(
+        {
+            "endpoint": _requests.opt_str("codec.endpoint", codec.get("endpoint")),
+            "auth": _requests.opt_str("codec.auth", codec.get("auth")),
+            "headers": _requests.str_map("codec.headers", codec.get("headers")) or None,
+            "timeout": _requests.duration("codec.timeout", codec.get("timeout")),
+            "tls": tls,
+            "include_memo": bool(codec.get("include_memo")) or None,
+            "encode_failure_attributes": bool(codec.get("encode_failure_attributes")) or None,
+        }
+    )

@@ -1,0 +1,222 @@
+"""Payload codecs in process, against a real temporalio worker whose data
+converter encrypts with the same AES-GCM codec (tests/workers/aes_codec.py)
+and encodes failure attributes: what our client sends, the worker reads;
+what the worker writes, our client reads; the server stores ciphertext."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from temporal_bridge import (
+    AsyncClient,
+    Client,
+    NotFoundError,
+    Payload,
+    PayloadCodecError,
+    WorkflowFailedError,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "workers"))
+
+from aes_codec import KEY, KEY_ID, AesGcmCodec  # noqa: E402
+
+from devenv import DevEnv  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def codec_queue(env: DevEnv) -> Iterator[str]:
+    """A temporalio worker with the AES-GCM codec on its own task queue."""
+    queue = f"codec-{os.getpid()}"
+    worker = subprocess.Popen(
+        [
+            sys.executable, "-u", str(REPO / "tests" / "workers" / "python_worker.py"),
+            "--target", env.target, "--task-queue", queue,
+            "--cleanup-dir", str(REPO / "target" / "codec-cleanup"),
+            "--codec", "aes", "--encode-failure-attributes",
+        ],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    assert worker.stdout is not None
+    line = worker.stdout.readline()
+    assert line.strip() == b"worker ready", line
+    threading.Thread(target=worker.stdout.read, daemon=True).start()
+    try:
+        yield queue
+    finally:
+        worker.terminate()
+        worker.wait(30)
+
+
+class SyncAes:
+    """The same codec written as plain functions over temporal_bridge.Payload:
+    proves Payload.SerializeToString matches protobuf's (the worker parses it)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int]] = []
+
+    def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        self.calls.append(("encode", len(payloads)))
+        out = []
+        for p in payloads:
+            nonce = os.urandom(12)
+            sealed = AESGCM(KEY).encrypt(nonce, p.SerializeToString(), None)
+            out.append(Payload(nonce + sealed, {"encoding": b"binary/encrypted", "encryption-key-id": KEY_ID.encode()}))
+        return out
+
+    def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        self.calls.append(("decode", len(payloads)))
+        out = []
+        for p in payloads:
+            if p.metadata.get("encoding") != b"binary/encrypted":
+                out.append(p)
+                continue
+            plain = AESGCM(KEY).decrypt(p.data[:12], p.data[12:], None)
+            out.append(Payload.FromString(plain))
+        return out
+
+
+def stored_input(history: dict[str, Any]) -> dict[str, Any]:
+    payload: dict[str, Any] = history["events"][0]["workflowExecutionStartedEventAttributes"]["input"]["payloads"][0]
+    return payload
+
+
+def test_payload_serializes_as_protobuf_does() -> None:
+    from temporalio.api.common.v1 import Payload as Proto
+
+    ours = Payload(b'{"a":1}', {"encoding": b"json/plain", "x": b"\x00\xff"})
+    proto = Proto.FromString(ours.SerializeToString())
+    assert dict(proto.metadata) == ours.metadata and proto.data == ours.data
+    assert Payload.FromString(proto.SerializeToString()) == ours
+    assert Payload.FromString(b"") == Payload(b"")
+    with pytest.raises(ValueError, match="not a valid protobuf"):
+        Payload.FromString(b"\x0a\x05ab")
+
+
+@pytest.mark.parametrize("make_codec", [AesGcmCodec, SyncAes], ids=["temporalio-async-codec", "plain-sync-codec"])
+def test_every_round_trip_with_a_temporalio_worker(
+    env: DevEnv, codec_queue: str, wf_id: Callable[[str], str], make_codec: Callable[[], Any]
+) -> None:
+    client = Client.connect(env.target, payload_codec=make_codec())
+    secret = {"card": "4111-1111-1111-1111"}
+    handle = client.start_workflow("CodecEchoWorkflow", secret, id=wf_id("codec"), task_queue=codec_queue)
+    handle.signal("append", {"note": "first"})
+    assert handle.query("state") == {"input": secret, "signals": [{"note": "first"}]}
+    assert handle.execute_update("set_input", "replaced") == {"previous": secret}
+    handle.signal("finish", "ok")
+    assert handle.result() == {"input": "replaced", "signals": [{"note": "first"}]}
+
+    # On the server: ciphertext. Read back through the codec: the value.
+    stored = stored_input(handle.fetch_history())
+    assert base64.b64decode(stored["metadata"]["encoding"]) == b"binary/encrypted"
+    assert b"4111" not in base64.b64decode(stored["data"])
+    decoded = stored_input(handle.fetch_history(decode=True))
+    assert base64.b64decode(decoded["metadata"]["encoding"]) == b"json/plain"
+    assert b"4111" in base64.b64decode(decoded["data"])
+
+    # Raw results are as stored unless asked to decode.
+    [raw] = handle.result(raw=True)
+    assert raw.metadata["encoding"] == b"binary/encrypted"
+    [plain] = handle.result(raw=True, decode=True)
+    assert plain.metadata["encoding"] == b"json/plain" and b"replaced" in plain.data
+    client.close()
+
+
+def test_a_failure_encoded_by_the_worker_is_decoded(env: DevEnv, codec_queue: str, wf_id: Callable[[str], str]) -> None:
+    client = Client.connect(env.target, payload_codec=AesGcmCodec())
+    handle = client.start_workflow("CodecEchoWorkflow", "x", id=wf_id("codec-fail"), task_queue=codec_queue)
+    handle.signal("finish", "fail")
+    with pytest.raises(WorkflowFailedError) as caught:
+        handle.result()
+    failure = caught.value.failure
+    assert failure is not None
+    assert (failure.message, failure.type, failure.non_retryable) == (
+        "codec workflow failed on request",
+        "CodecRequestedFailure",
+        True,
+    )
+    assert failure.details == [{"input": "x", "signals": []}]
+    # On the server the message is hidden too.
+    history = handle.fetch_history()
+    failed = history["events"][-1]["workflowExecutionFailedEventAttributes"]["failure"]
+    assert failed["message"] == "Encoded failure" and "encodedAttributes" in failed
+    client.close()
+
+
+def test_the_asyncio_client_runs_an_async_codec_on_its_loop(
+    env: DevEnv, codec_queue: str, wf_id: Callable[[str], str]
+) -> None:
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    class Watching(AesGcmCodec):
+        async def encode(self, payloads: Sequence[Any]) -> list[Any]:
+            loops.append(asyncio.get_running_loop())
+            return await super().encode(payloads)
+
+    async def main() -> None:
+        client = await AsyncClient.connect(env.target, payload_codec=Watching())
+        handles = [
+            await client.start_workflow("CodecEchoWorkflow", i, id=wf_id(f"codec-aio-{i}"), task_queue=codec_queue)
+            for i in range(5)
+        ]
+        await asyncio.gather(*(h.signal("finish", "ok") for h in handles))
+        results = await asyncio.gather(*(h.result() for h in handles))
+        assert results == [{"input": i, "signals": []} for i in range(5)]
+        assert loops and all(loop is asyncio.get_running_loop() for loop in loops)
+        client.close()
+
+    asyncio.run(main())
+
+
+class Raising:
+    def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        raise ValueError("key vault unreachable")
+
+    def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return list(payloads)
+
+
+class Dropping:
+    def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return list(payloads)[1:]
+
+    decode = encode
+
+
+@pytest.mark.parametrize(
+    ("codec", "says"),
+    [(Raising(), "ValueError: key vault unreachable"), (Dropping(), "returned 1 payloads for 2")],
+    ids=["raises", "wrong-count"],
+)
+def test_a_failing_codec_fails_the_call_and_sends_nothing(
+    env: DevEnv, codec_queue: str, wf_id: Callable[[str], str], codec: Any, says: str
+) -> None:
+    client = Client.connect(env.target, payload_codec=codec)
+    workflow_id = wf_id("codec-broken")
+    with pytest.raises(PayloadCodecError) as caught:
+        client.start_workflow("CodecEchoWorkflow", "top secret", 2, id=workflow_id, task_queue=codec_queue)
+    error = caught.value
+    assert says in str(error)
+    assert (error.direction, error.call) == ("encode", "StartWorkflowExecution")
+    assert "top secret" not in str(error) and "top secret" not in repr(error.error_details)
+    with pytest.raises(NotFoundError):
+        client.get_workflow_handle(workflow_id).describe()
+    client.close()
+
+
+def test_a_codec_that_is_not_one_is_refused_at_connect(env: DevEnv) -> None:
+    with pytest.raises(TypeError, match="encode"):
+        Client.connect(env.target, payload_codec=object())
+    with pytest.raises(TypeError, match="unknown keys"):
+        Client.connect(env.target, codec={"endpoint": "http://x", "colour": "red"})
