@@ -189,6 +189,13 @@ enum TbStatus
    * failed; details carry the `failure` chain and the `update_id`.
    */
   TB_STATUS_UPDATE_FAILED = 17,
+  /**
+   * The payload codec (in process or a codec server) failed or answered
+   * with the wrong number of payloads; details carry the `direction`, the
+   * `call` and the number of `payloads`. Nothing was sent when encoding
+   * failed.
+   */
+  TB_STATUS_CODEC = 18,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -211,6 +218,13 @@ typedef struct TbCancelToken TbCancelToken;
  * client at the same time.
  */
 typedef struct TbClient TbClient;
+
+/**
+ * Where a codec callback puts its answer (opaque; valid only during the
+ * callback). Answer with exactly one of `tb_codec_reply_payloads` or
+ * `tb_codec_reply_error`.
+ */
+typedef struct TbCodecReply TbCodecReply;
 
 /**
  * Receives the outcome of `tb_client_connect_async`, exactly once, on a
@@ -237,6 +251,56 @@ typedef void (*TbCallCallback)(void *user_data,
                                TbStatus status,
                                const char *response_json,
                                const char *error_json);
+
+/**
+ * Encodes or decodes the payloads of one message.
+ *
+ * `payloads_json` is `{"payloads": [{"metadata": {"name": "<base64>"},
+ * "data": "<base64>"}, ...]}` (the codec server protocol's body, the
+ * protobuf JSON of `temporal.api.common.v1.Payloads`); `call` names the
+ * RPC (e.g. `"StartWorkflowExecution"`). Both are lent until the callback
+ * returns. Before returning, the callback answers through `reply` with
+ * `tb_codec_reply_payloads` (as many payloads, same order, same JSON
+ * form) or `tb_codec_reply_error`. A decode callback should return
+ * payloads it does not recognise unchanged.
+ *
+ * Called on library threads, never on the thread that made the call, and
+ * concurrently for concurrent calls: the callbacks and their `user_data`
+ * must be thread-safe. A callback may block (it runs on a thread of its
+ * own), but must not wait for a call on a client that uses this codec.
+ */
+typedef void (*TbCodecCallback)(void *user_data,
+                                const char *call,
+                                const char *payloads_json,
+                                TbCodecReply *reply);
+
+/**
+ * A payload codec in C, given to `tb_client_connect_with_codec`: every
+ * payload the client sends goes through `encode`, every payload it
+ * receives through `decode` (search attributes and headers never; memos
+ * only with `"codec": {"include_memo": true}` in the connect options).
+ */
+typedef struct {
+  /**
+   * Required.
+   */
+  TbCodecCallback encode;
+  /**
+   * Required.
+   */
+  TbCodecCallback decode;
+  /**
+   * Passed to every callback untouched.
+   */
+  void *user_data;
+  /**
+   * Called once with `user_data` when no client uses the codec any more
+   * (after the last client made with it is freed and its calls ended);
+   * NULL for none. Runs on the thread that freed the client or on a
+   * library thread.
+   */
+  void (*release)(void *user_data);
+} TbPayloadCodec;
 
 /**
  * Bytes the library hands to C (`tb_rpc_call_bytes`'s response). Free with
@@ -268,8 +332,11 @@ extern "C" {
  * `connect_timeout`, `retry`, `keepalive` (`false`, or `{"interval",
  * "timeout"}`), `http_connect_proxy` (`{"target": "host:port",
  * "basic_auth"?: {"username", "password"}}`), `lazy` (return at once; the
- * first call connects), `compression` (`"gzip"`). Header names ending in
- * `-bin` are binary metadata, their values base64. Unknown fields are
+ * first call connects), `compression` (`"gzip"`), `codec` (a codec server
+ * every payload goes through: `{"endpoint": "https://...", "auth"?,
+ * "headers"?, "timeout"?, "tls"?}`; and for any codec, a C one included,
+ * `"include_memo"` and `"encode_failure_attributes"`). Header names ending
+ * in `-bin` are binary metadata, their values base64. Unknown fields are
  * errors.
  *
  * Without `target` (e.g. `"{}"`), or with `"profile"` or `"config_file"`,
@@ -380,6 +447,37 @@ TbStatus tb_client_call_async(const TbClient *client,
                               const TbCancelToken *cancel,
                               TbCallCallback callback,
                               void *user_data);
+
+/**
+ * `tb_client_connect` with a payload codec written in C (see
+ * `TbPayloadCodec`); `codec` is copied (required: for no codec, use
+ * `tb_client_connect`). Exclusive with a codec server (`"codec":
+ * {"endpoint": ...}` in the options). A callback that fails the codec, or
+ * answers with the wrong number of payloads, fails the call with
+ * `TB_STATUS_CODEC`; nothing is sent when encoding fails. Once the codec
+ * is accepted (both callbacks non-NULL), `release` will be called, even
+ * when connecting fails.
+ */
+TbStatus tb_client_connect_with_codec(const char *options_json,
+                                      const TbPayloadCodec *codec,
+                                      TbClient **client_out,
+                                      char **error_out);
+
+/**
+ * Answers a codec callback with its payloads, as JSON of the same form it
+ * was given (copied before this returns). Only during the callback, once.
+ * Returns `TB_STATUS_INVALID_ARGUMENT` for a NULL or non-UTF-8 argument or
+ * a reply already answered (the answer then stays as it was).
+ */
+TbStatus tb_codec_reply_payloads(TbCodecReply *reply, const char *payloads_json);
+
+/**
+ * Answers a codec callback with a failure: `message` (copied) says why, and
+ * becomes part of the call's `codec` error. Never put payload contents or
+ * keys in it. Only during the callback, once; return values as for
+ * `tb_codec_reply_payloads`.
+ */
+TbStatus tb_codec_reply_error(TbCodecReply *reply, const char *message);
 
 /**
  * Starts a workflow by its type name. Request: `{"workflow_type",

@@ -57,8 +57,11 @@ pub type TbConnectCallback = Option<
 /// `connect_timeout`, `retry`, `keepalive` (`false`, or `{"interval",
 /// "timeout"}`), `http_connect_proxy` (`{"target": "host:port",
 /// "basic_auth"?: {"username", "password"}}`), `lazy` (return at once; the
-/// first call connects), `compression` (`"gzip"`). Header names ending in
-/// `-bin` are binary metadata, their values base64. Unknown fields are
+/// first call connects), `compression` (`"gzip"`), `codec` (a codec server
+/// every payload goes through: `{"endpoint": "https://...", "auth"?,
+/// "headers"?, "timeout"?, "tls"?}`; and for any codec, a C one included,
+/// `"include_memo"` and `"encode_failure_attributes"`). Header names ending
+/// in `-bin` are binary metadata, their values base64. Unknown fields are
 /// errors.
 ///
 /// Without `target` (e.g. `"{}"`), or with `"profile"` or `"config_file"`,

@@ -31,6 +31,8 @@ mod pointers;
 pub mod client;
 pub mod operations;
 
+pub mod codec;
+
 pub mod shorthands;
 
 pub mod rpc;
