@@ -27,7 +27,7 @@ step "libtemporal_bridge and the Rust examples" \
 step "temporal_bridge into .venv" \
     env VIRTUAL_ENV="$venv" "$venv/bin/maturin" develop --locked -m python/Cargo.toml
 step "Go SDK worker" \
-    bash -c 'cd examples/go-worker && go mod download && go build -o ../../target/go-worker .'
+    bash -c 'cd examples/go-worker && go mod download && go build -o ../../target/go-worker . && go build -o ../../target/codec-server ./cmd/codec-server'
 # The plain C/C++ builds find the library as a user would, installed
 # (ffi/install.sh into a staging prefix, then find_package); the sanitized
 # ones link it straight from target/debug, the examples' other route.

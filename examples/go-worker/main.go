@@ -5,6 +5,13 @@
 // Usage:
 //
 //	go-worker [-target host:port] [-namespace ns] [-task-queue q] [-cleanup-dir dir]
+//	          [-codec aes] [-encode-failure-attributes]
+//
+// With -codec aes every payload the worker's client writes is encrypted with
+// the AES-GCM test codec (package aescodec) and every encrypted payload it
+// reads is decrypted. -encode-failure-attributes also moves failure messages
+// and stack traces into the failures' encoded attributes (a payload, so
+// encrypted with -codec aes).
 //
 // It prints the line "worker ready" to stdout once the worker has started
 // (SDK logs go to stderr) and stops cleanly on SIGINT or SIGTERM.
@@ -20,9 +27,13 @@ import (
 	"syscall"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"temporal-bridge/examples/go-worker/aescodec"
 )
 
 func main() {
@@ -30,9 +41,16 @@ func main() {
 	namespace := flag.String("namespace", envOr("TEMPORAL_NAMESPACE", "default"), "Temporal namespace (default: $TEMPORAL_NAMESPACE)")
 	taskQueue := flag.String("task-queue", "mytaskqueue", "task queue to poll")
 	cleanupDir := flag.String("cleanup-dir", os.TempDir(), "directory where CleanupActivity writes <workflowID> files")
+	codec := flag.String("codec", "", `payload codec: empty for none, or "aes" for the AES-GCM test codec`)
+	encodeFailureAttributes := flag.Bool("encode-failure-attributes", false, "move failure messages and stack traces into encoded attributes (encrypted with -codec aes)")
 	flag.Parse()
 
-	if err := run(*target, *namespace, *taskQueue, *cleanupDir); err != nil {
+	dataConverter, failureConverter, err := converters(*codec, *encodeFailureAttributes)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "go-worker:", err)
+		os.Exit(2)
+	}
+	if err := run(*target, *namespace, *taskQueue, *cleanupDir, dataConverter, failureConverter); err != nil {
 		fmt.Fprintln(os.Stderr, "go-worker:", err)
 		os.Exit(1)
 	}
@@ -46,7 +64,32 @@ func envOr(name, fallback string) string {
 	return fallback
 }
 
-func run(target, namespace, taskQueue, cleanupDir string) error {
+// converters are the client's DataConverter and FailureConverter for the
+// -codec and -encode-failure-attributes flags. A nil FailureConverter means
+// the SDK default, which leaves messages and stack traces in the clear.
+// -encode-failure-attributes without -codec encodes them with the default
+// data converter (a json/plain payload).
+func converters(codec string, encodeFailureAttributes bool) (converter.DataConverter, converter.FailureConverter, error) {
+	var dataConverter converter.DataConverter
+	switch codec {
+	case "":
+		dataConverter = converter.GetDefaultDataConverter()
+	case "aes":
+		dataConverter = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), aescodec.Default())
+	default:
+		return nil, nil, fmt.Errorf(`unknown -codec %q (want "" or "aes")`, codec)
+	}
+	if !encodeFailureAttributes {
+		return dataConverter, nil, nil
+	}
+	failureConverter := temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+		DataConverter:          dataConverter,
+		EncodeCommonAttributes: true,
+	})
+	return dataConverter, failureConverter, nil
+}
+
+func run(target, namespace, taskQueue, cleanupDir string, dataConverter converter.DataConverter, failureConverter converter.FailureConverter) error {
 	if err := os.MkdirAll(cleanupDir, 0o755); err != nil {
 		return fmt.Errorf("cleanup dir: %w", err)
 	}
@@ -55,9 +98,11 @@ func run(target, namespace, taskQueue, cleanupDir string) error {
 	logger := sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, nil)))
 
 	c, err := client.Dial(client.Options{
-		HostPort:  target,
-		Namespace: namespace,
-		Logger:    logger,
+		HostPort:         target,
+		Namespace:        namespace,
+		Logger:           logger,
+		DataConverter:    dataConverter,
+		FailureConverter: failureConverter,
 	})
 	if err != nil {
 		return fmt.Errorf("connect to %s: %w", target, err)
@@ -68,15 +113,20 @@ func run(target, namespace, taskQueue, cleanupDir string) error {
 	w.RegisterWorkflow(MySimpleWorkflow)
 	w.RegisterWorkflowWithOptions(MyWorkflowDefinition, workflow.RegisterOptions{Name: MyWorkflowName})
 	w.RegisterWorkflow(CancellableWorkflow)
+	w.RegisterWorkflowWithOptions(CodecEchoWorkflow, workflow.RegisterOptions{Name: CodecEchoWorkflowName})
 	w.RegisterActivity(&Activities{CleanupDir: cleanupDir})
+
+	// Catch the signals before "worker ready", so a caller that signals right
+	// after reading the line cannot beat the handler (a background process
+	// may start with SIGINT ignored until then).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	fmt.Println("worker ready")
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	<-ctx.Done()
 	fmt.Fprintln(os.Stderr, "go-worker: signal received, stopping")
 	w.Stop()
