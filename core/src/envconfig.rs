@@ -733,6 +733,39 @@ server_ca_cert_data = "PEM"
 "#;
 
     #[test]
+    fn a_profiles_codec_section_becomes_the_codec_server_option() {
+        let (_dir, file) = write(
+            "[profile.default]\naddress = \"h:1\"\n[profile.default.codec]\nendpoint = \"https://codec.example\"\nauth = \"Bearer file\"\n",
+        );
+        let options = load(&file, None, &[])
+            .unwrap()
+            .to_connect_options()
+            .unwrap();
+        let codec = options.codec.expect("the codec section is used");
+        assert_eq!(codec.endpoint.as_deref(), Some("https://codec.example"));
+        assert_eq!(codec.auth.as_deref(), Some("Bearer file"));
+        // The environment overrides the file; the JSON form carries it.
+        let profile = load(&file, None, &[("TEMPORAL_CODEC_AUTH", "Bearer env")]).unwrap();
+        let json = profile.to_connect_json().unwrap();
+        assert_eq!(
+            json["codec"],
+            serde_json::json!({"endpoint": "https://codec.example", "auth": "Bearer env"})
+        );
+        assert!(
+            !format!("{profile:?}").contains("Bearer env"),
+            "redacted in Debug"
+        );
+        // No codec section: no codec.
+        let (_dir, bare) = write("[profile.default]\naddress = \"h:1\"\n");
+        assert!(load(&bare, None, &[])
+            .unwrap()
+            .to_connect_options()
+            .unwrap()
+            .codec
+            .is_none());
+    }
+
+    #[test]
     fn file_then_environment_then_defaults() {
         let (_dir, file) = write(FILE);
         let p = load(&file, None, &[]).unwrap();

@@ -197,10 +197,11 @@ class AsyncWorkflowHandle(_HandleBase):
         reject_condition: QueryRejectCondition | str | None = None,
         raw_args: Sequence[Payload] | None = None,
         raw: bool = False,
+        decode: bool = False,
         rpc_timeout: Duration | None = None,
     ) -> Any:
         """Queries the workflow (see ``WorkflowHandle.query``)."""
-        request = self._query_request(query, args, reject_condition, raw_args, raw, rpc_timeout)
+        request = self._query_request(query, args, reject_condition, raw_args, raw, rpc_timeout, decode)
         return _result_value(await _call(self._native, "query_workflow", request), raw)
 
     async def execute_update(
@@ -210,13 +211,14 @@ class AsyncWorkflowHandle(_HandleBase):
         id: str | None = None,
         raw_args: Sequence[Payload] | None = None,
         raw: bool = False,
+        decode: bool = False,
         timeout: Duration | None = None,
         rpc_timeout: Duration | None = None,
     ) -> Any:
         """Sends an update and waits for its result (see
         ``WorkflowHandle.execute_update``). Cancelling the awaiting task
         abandons the wait, not the update."""
-        request = self._update_request(update, args, id, "completed", raw_args, raw, timeout, rpc_timeout)
+        request = self._update_request(update, args, id, "completed", raw_args, raw, timeout, rpc_timeout, decode)
         return _result_value(await _call(self._native, "execute_update", request, raw), raw)
 
     async def start_update(

@@ -189,12 +189,14 @@ class _HandleBase:
         raw_args: Sequence[Payload] | None,
         raw: bool,
         rpc_timeout: Duration | None,
+        decode: bool = False,
     ) -> dict[str, Any]:
         request = self._request(
             rpc_timeout,
             query_type=_requests.check_str("query", query),
             reject_condition=_requests.policy("reject_condition", reject_condition),
             raw=bool(raw),
+            decode=True if decode else None,
         )
         return _requests.put_args(request, args, raw_args)
 
@@ -208,6 +210,7 @@ class _HandleBase:
         raw: bool,
         timeout: Duration | None,
         rpc_timeout: Duration | None,
+        decode: bool = False,
     ) -> dict[str, Any]:
         # An update is a wait (its RPC is a long poll the server holds open):
         # `timeout` bounds the whole call; `rpc_timeout`, its name before
@@ -225,6 +228,7 @@ class _HandleBase:
                 update_id=_requests.opt_str("id", id),
                 wait_for_stage=_requests.policy("wait_for_stage", wait_for_stage),
                 raw=bool(raw),
+                decode=True if decode else None,
             )
         )
         return _requests.put_args(request, args, raw_args)
@@ -501,6 +505,7 @@ class WorkflowHandle(_HandleBase):
         reject_condition: QueryRejectCondition | str | None = None,
         raw_args: Sequence[Payload] | None = None,
         raw: bool = False,
+        decode: bool = False,
         rpc_timeout: Duration | None = None,
     ) -> Any:
         """Asks the workflow's worker to run the query handler ``query`` and
@@ -509,9 +514,11 @@ class WorkflowHandle(_HandleBase):
         Raises ``WorkflowQueryFailedError`` when there is no such handler or
         it raised, ``WorkflowQueryRejectedError`` (``.status``) when
         ``reject_condition`` (``QueryRejectCondition`` or its name) refused
-        it. ``raw=True`` returns the answer's payloads as a list of ``Payload``.
+        it. ``raw=True`` returns the answer's payloads as a list of ``Payload``
+        (as the worker sent them: with a payload codec, ``decode=True``
+        decodes them first).
         """
-        request = self._query_request(query, args, reject_condition, raw_args, raw, rpc_timeout)
+        request = self._query_request(query, args, reject_condition, raw_args, raw, rpc_timeout, decode)
         return _result_value(_call(self._native, "query_workflow", request), raw)
 
     def execute_update(
@@ -521,6 +528,7 @@ class WorkflowHandle(_HandleBase):
         id: str | None = None,
         raw_args: Sequence[Payload] | None = None,
         raw: bool = False,
+        decode: bool = False,
         timeout: Duration | None = None,
         rpc_timeout: Duration | None = None,
     ) -> Any:
@@ -533,7 +541,7 @@ class WorkflowHandle(_HandleBase):
         (or ``rpc_timeout``, its older name here) bounds the whole call, the
         wait for the handler included.
         """
-        request = self._update_request(update, args, id, "completed", raw_args, raw, timeout, rpc_timeout)
+        request = self._update_request(update, args, id, "completed", raw_args, raw, timeout, rpc_timeout, decode)
         return _result_value(_call(self._native, "execute_update", request, raw), raw)
 
     def start_update(

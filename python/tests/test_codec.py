@@ -113,6 +113,10 @@ def test_every_round_trip_with_a_temporalio_worker(
     handle = client.start_workflow("CodecEchoWorkflow", secret, id=wf_id("codec"), task_queue=codec_queue)
     handle.signal("append", {"note": "first"})
     assert handle.query("state") == {"input": secret, "signals": [{"note": "first"}]}
+    [stored_answer] = handle.query("state", raw=True)
+    assert stored_answer.metadata["encoding"] == b"binary/encrypted"
+    [answer] = handle.query("state", raw=True, decode=True)
+    assert answer.metadata["encoding"] == b"json/plain" and b"4111" in answer.data
     assert handle.execute_update("set_input", "replaced") == {"previous": secret}
     handle.signal("finish", "ok")
     assert handle.result() == {"input": "replaced", "signals": [{"note": "first"}]}
