@@ -464,6 +464,19 @@ TbStatus tb_client_connect_with_codec(const char *options_json,
                                       char **error_out);
 
 /**
+ * Async form of `tb_client_connect_with_codec`, as `tb_client_connect_async`
+ * is of `tb_client_connect`: returns at once and calls `callback` exactly
+ * once, later, from a library thread. `codec` and `options_json` are copied
+ * before this returns. A NULL `callback` gives `TB_STATUS_INVALID_ARGUMENT`
+ * (and the codec is not accepted: `release` is not called); a NULL or
+ * incomplete codec reaches the callback as `TB_STATUS_INVALID_ARGUMENT`.
+ */
+TbStatus tb_client_connect_with_codec_async(const char *options_json,
+                                            const TbPayloadCodec *codec,
+                                            TbConnectCallback callback,
+                                            void *user_data);
+
+/**
  * Answers a codec callback with its payloads, as JSON of the same form it
  * was given (copied before this returns). Only during the callback, once.
  * Returns `TB_STATUS_INVALID_ARGUMENT` for a NULL or non-UTF-8 argument or

@@ -104,9 +104,9 @@ pub unsafe extern "C" fn tb_client_connect(
     }
 }
 
-struct ConnectReply {
-    callback: unsafe extern "C" fn(*mut c_void, TbStatus, *mut TbClient, *const c_char),
-    user_data: UserData,
+pub(crate) struct ConnectReply {
+    pub(crate) callback: unsafe extern "C" fn(*mut c_void, TbStatus, *mut TbClient, *const c_char),
+    pub(crate) user_data: UserData,
 }
 
 impl Deliver for ConnectReply {

@@ -193,6 +193,54 @@ pub unsafe extern "C" fn tb_client_connect_with_codec(
     }
 }
 
+/// The core's codec for a C codec, checked (both callbacks given).
+unsafe fn accept(codec: *const TbPayloadCodec) -> Result<Arc<dyn PayloadCodec>, Error> {
+    // SAFETY: NULL or valid, per the header (the caller's contract).
+    let codec = unsafe { codec.as_ref() }
+        .ok_or_else(|| Error::invalid_argument("codec is NULL").with_detail("argument", "codec"))?;
+    let missing = |name: &str| {
+        Error::invalid_argument(format!("codec->{name} is NULL")).with_detail("argument", "codec")
+    };
+    let callbacks = Callbacks {
+        encode: codec.encode.ok_or_else(|| missing("encode"))?,
+        decode: codec.decode.ok_or_else(|| missing("decode"))?,
+        user_data: UserData(codec.user_data),
+        release: codec.release,
+    };
+    Ok(Arc::new(CCodec(Arc::new(callbacks))))
+}
+
+/// Async form of `tb_client_connect_with_codec`, as `tb_client_connect_async`
+/// is of `tb_client_connect`: returns at once and calls `callback` exactly
+/// once, later, from a library thread. `codec` and `options_json` are copied
+/// before this returns. A NULL `callback` gives `TB_STATUS_INVALID_ARGUMENT`
+/// (and the codec is not accepted: `release` is not called); a NULL or
+/// incomplete codec reaches the callback as `TB_STATUS_INVALID_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn tb_client_connect_with_codec_async(
+    options_json: *const c_char,
+    codec: *const TbPayloadCodec,
+    callback: crate::client::TbConnectCallback,
+    user_data: *mut c_void,
+) -> TbStatus {
+    let Some(callback) = callback else {
+        return TbStatus::InvalidArgument;
+    };
+    let started = guard("tb_client_connect_with_codec_async", || {
+        // SAFETY (both): NULL or valid, per the header.
+        let codec = unsafe { accept(codec) };
+        let options = unsafe { str_argument(options_json, "options_json") }.map(str::to_owned);
+        let reply = crate::client::ConnectReply {
+            callback,
+            user_data: UserData(user_data),
+        };
+        crate::call::spawn(reply, async move {
+            Client::connect_json_with(&options?, Some(codec?)).await
+        })
+    });
+    started.map_or_else(|e| TbStatus::from_kind(e.kind()), |()| TbStatus::Ok)
+}
+
 /// Answers a codec callback with its payloads, as JSON of the same form it
 /// was given (copied before this returns). Only during the callback, once.
 /// Returns `TB_STATUS_INVALID_ARGUMENT` for a NULL or non-UTF-8 argument or
