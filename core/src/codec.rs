@@ -29,7 +29,8 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use temporalio_protos::temporal::api::common::v1::Payload;
+pub use temporalio_protos::temporal::api::common::v1::Payload;
+use temporalio_protos::temporal::api::failure::v1::Failure;
 
 /// What a codec answers: the payloads in the same number and order, or why not.
 pub type CodecResult = std::result::Result<Vec<Payload>, Box<dyn std::error::Error + Send + Sync>>;
@@ -204,6 +205,150 @@ impl CodecStage {
                 }
             ))
         };
+        // The common case works on the wire bytes: find the payloads, code
+        // them, splice the new ones in. Only failures whose attributes move
+        // (rare) take the decoded-message path.
+        let mut scan = Scan {
+            direction,
+            payloads: Vec::new(),
+            failures: false,
+        };
+        self.scan(&descriptor, &bytes, &mut scan).map_err(broken)?;
+        if scan.failures {
+            return self
+                .transform_message(call, descriptor, direction, bytes)
+                .await;
+        }
+        if scan.payloads.is_empty() {
+            return Ok(bytes);
+        }
+        let coded = self.run(call, direction, scan.payloads).await?;
+        let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 2);
+        self.rewrite(&descriptor, &bytes, &mut coded.into_iter(), &mut out)
+            .map_err(broken)?;
+        Ok(Bytes::from(out))
+    }
+
+    /// Runs the codec on the payloads of one message of `call`.
+    async fn run(
+        &self,
+        call: &str,
+        direction: CodecDirection,
+        payloads: Vec<Payload>,
+    ) -> Result<Vec<Payload>> {
+        let count = payloads.len();
+        let context = CodecContext {
+            namespace: self.namespace.clone(),
+            call: call.to_owned(),
+        };
+        let failed = |why: String| codec_error(direction, call, count, why);
+        let coded = match direction {
+            CodecDirection::Encode => self.codec.encode(&context, payloads),
+            CodecDirection::Decode => self.codec.decode(&context, payloads),
+        }
+        .await
+        .map_err(|e| failed(error_chain(&*e)))?;
+        if coded.len() != count {
+            return Err(failed(format!(
+                "the codec returned {} payloads for {count}",
+                coded.len()
+            )));
+        }
+        Ok(coded)
+    }
+
+    /// What a length-delimited field `number` of a `message` holds, when a
+    /// codec looks inside it.
+    fn target(&self, message: &MessageDescriptor, number: u64) -> Option<MessageDescriptor> {
+        let field = message.get_field(u32::try_from(number).ok()?)?;
+        let target = field.kind().as_message()?.clone();
+        self.covers(target.full_name()).then_some(target)
+    }
+
+    /// Collects the payloads of the message `bytes` (of type `message`), in
+    /// wire order, and notes failures that need their attributes moved.
+    fn scan(
+        &self,
+        message: &MessageDescriptor,
+        bytes: &[u8],
+        scan: &mut Scan,
+    ) -> std::result::Result<(), String> {
+        if message.full_name() == FAILURE {
+            let failure: Failure = prost::Message::decode(bytes).map_err(|e| e.to_string())?;
+            scan.failures |= match scan.direction {
+                CodecDirection::Encode => {
+                    self.encode_failure_attributes
+                        && failure.encoded_attributes.is_none()
+                        && !(failure.message.is_empty() && failure.stack_trace.is_empty())
+                }
+                CodecDirection::Decode => failure.encoded_attributes.is_some(),
+            };
+        }
+        for field in wire_fields(bytes) {
+            let field = field?;
+            let Some(value) = field.value else { continue };
+            let Some(target) = self.target(message, field.number) else {
+                continue;
+            };
+            if target.full_name() == PAYLOAD {
+                scan.payloads
+                    .push(prost::Message::decode(value).map_err(|e| e.to_string())?);
+            } else {
+                self.scan(&target, value, scan)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the message `bytes` with its payloads replaced by `coded`, in
+    /// the order `scan` found them; every other byte is kept.
+    fn rewrite(
+        &self,
+        message: &MessageDescriptor,
+        bytes: &[u8],
+        coded: &mut std::vec::IntoIter<Payload>,
+        out: &mut Vec<u8>,
+    ) -> std::result::Result<(), String> {
+        for field in wire_fields(bytes) {
+            let field = field?;
+            let target = field.value.and_then(|_| self.target(message, field.number));
+            let (Some(value), Some(target)) = (field.value, target) else {
+                out.extend_from_slice(field.whole);
+                continue;
+            };
+            let inner = if target.full_name() == PAYLOAD {
+                let payload = coded.next().ok_or("fewer payloads than found")?;
+                prost::Message::encode_to_vec(&payload)
+            } else {
+                let mut inner = Vec::with_capacity(value.len());
+                self.rewrite(&target, value, coded, &mut inner)?;
+                inner
+            };
+            prost::encoding::encode_key(
+                u32::try_from(field.number).map_err(|e| e.to_string())?,
+                prost::encoding::WireType::LengthDelimited,
+                out,
+            );
+            prost::encoding::encode_varint(inner.len() as u64, out);
+            out.extend_from_slice(&inner);
+        }
+        Ok(())
+    }
+
+    /// [`CodecStage::transform`] on the decoded message, for failures whose
+    /// message and stack trace move into or out of their encoded attributes.
+    async fn transform_message(
+        &self,
+        call: &str,
+        descriptor: MessageDescriptor,
+        direction: CodecDirection,
+        bytes: Bytes,
+    ) -> Result<Bytes> {
+        let broken = |what: String| {
+            Error::internal(format!(
+                "a message of {call} could not be walked for payloads: {what}"
+            ))
+        };
         let mut message =
             DynamicMessage::decode(descriptor, bytes.clone()).map_err(|e| broken(e.to_string()))?;
         if direction == CodecDirection::Encode && self.encode_failure_attributes {
@@ -224,39 +369,20 @@ impl CodecStage {
             }
             Ok(())
         })?;
-        if payloads.is_empty() {
-            return Ok(bytes);
-        }
-        let count = payloads.len();
-        let context = CodecContext {
-            namespace: self.namespace.clone(),
-            call: call.to_owned(),
-        };
-        let failed = |why: String| codec_error(direction, call, count, why);
-        let coded = match direction {
-            CodecDirection::Encode => self.codec.encode(&context, payloads),
-            CodecDirection::Decode => self.codec.decode(&context, payloads),
-        }
-        .await
-        .map_err(|e| failed(error_chain(&*e)))?;
-        if coded.len() != count {
-            return Err(failed(format!(
-                "the codec returned {} payloads for {count}",
-                coded.len()
-            )));
-        }
-        let mut coded = coded.into_iter();
-        self.visit(&mut message, &mut |m| {
-            if m.descriptor().full_name() == PAYLOAD {
-                if let Some(payload) = coded.next() {
-                    // transcode_from merges: the old metadata must go first.
-                    prost::Message::clear(m);
-                    m.transcode_from(&payload)
-                        .map_err(|e| broken(e.to_string()))?;
+        if !payloads.is_empty() {
+            let mut coded = self.run(call, direction, payloads).await?.into_iter();
+            self.visit(&mut message, &mut |m| {
+                if m.descriptor().full_name() == PAYLOAD {
+                    if let Some(payload) = coded.next() {
+                        // transcode_from merges: the old metadata must go first.
+                        prost::Message::clear(m);
+                        m.transcode_from(&payload)
+                            .map_err(|e| broken(e.to_string()))?;
+                    }
                 }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            })?;
+        }
         if direction == CodecDirection::Decode {
             self.visit(&mut message, &mut |m| {
                 if m.descriptor().full_name() == FAILURE {
@@ -322,6 +448,72 @@ impl CodecStage {
     fn covers(&self, message_type: &str) -> bool {
         !PLAIN.contains(&message_type) && (self.include_memo || message_type != MEMO)
     }
+}
+
+/// What [`CodecStage::scan`] finds in a message.
+struct Scan {
+    direction: CodecDirection,
+    payloads: Vec<Payload>,
+    /// A failure whose message and stack trace move (see `transform_message`).
+    failures: bool,
+}
+
+/// One field of a protobuf message on the wire.
+struct WireField<'a> {
+    number: u64,
+    /// The value of a length-delimited field.
+    value: Option<&'a [u8]>,
+    /// The field's bytes, key included.
+    whole: &'a [u8],
+}
+
+/// The fields of the protobuf message `bytes`, in wire order; an error for
+/// bytes that are not a message.
+fn wire_fields(bytes: &[u8]) -> impl Iterator<Item = std::result::Result<WireField<'_>, String>> {
+    let mut at = 0usize;
+    std::iter::from_fn(move || {
+        if at >= bytes.len() {
+            return None;
+        }
+        let start = at;
+        let field = (|| {
+            let mut rest = &bytes[at..];
+            let key = prost::encoding::decode_varint(&mut rest).map_err(|e| e.to_string())?;
+            let mut value = None;
+            match key & 7 {
+                0 => {
+                    prost::encoding::decode_varint(&mut rest).map_err(|e| e.to_string())?;
+                }
+                1 | 5 => {
+                    let width = if key & 7 == 1 { 8 } else { 4 };
+                    rest = rest
+                        .get(width..)
+                        .ok_or("a fixed-width field is cut short")?;
+                }
+                2 => {
+                    let len =
+                        prost::encoding::decode_varint(&mut rest).map_err(|e| e.to_string())?;
+                    let len = usize::try_from(len).map_err(|e| e.to_string())?;
+                    value = Some(
+                        rest.get(..len)
+                            .ok_or("a length-delimited field is cut short")?,
+                    );
+                    rest = &rest[len..];
+                }
+                other => return Err(format!("wire type {other} is not used by these messages")),
+            }
+            at = bytes.len() - rest.len();
+            Ok(WireField {
+                number: key >> 3,
+                value,
+                whole: &bytes[start..at],
+            })
+        })();
+        if field.is_err() {
+            at = bytes.len();
+        }
+        Some(field)
+    })
 }
 
 /// The method an RPC path names (`/package.Service/Method`), if the bundled
@@ -558,6 +750,100 @@ mod tests {
         );
         assert_eq!(sent.header.unwrap().fields["h"].data, b"\"header\"");
         assert_eq!(sent.workflow_id, "w");
+    }
+
+    #[test]
+    fn the_wire_path_and_the_message_path_agree() {
+        use temporalio_protos::temporal::api::history::v1::{
+            history_event::Attributes, History, HistoryEvent,
+            WorkflowExecutionSignaledEventAttributes, WorkflowExecutionStartedEventAttributes,
+        };
+        use temporalio_protos::temporal::api::workflowservice::v1::GetWorkflowExecutionHistoryResponse;
+        const HISTORY: &str =
+            "/temporal.api.workflowservice.v1.WorkflowService/GetWorkflowExecutionHistory";
+        let start = start_request();
+        let event = |id: i64, attributes: Attributes| HistoryEvent {
+            event_id: id,
+            attributes: Some(attributes),
+            ..Default::default()
+        };
+        let reply = GetWorkflowExecutionHistoryResponse {
+            history: Some(History {
+                events: vec![
+                    event(
+                        1,
+                        Attributes::WorkflowExecutionStartedEventAttributes(
+                            WorkflowExecutionStartedEventAttributes {
+                                input: start.input.clone(),
+                                memo: start.memo.clone(),
+                                search_attributes: start.search_attributes.clone(),
+                                header: start.header.clone(),
+                                ..Default::default()
+                            },
+                        ),
+                    ),
+                    event(
+                        2,
+                        Attributes::WorkflowExecutionSignaledEventAttributes(
+                            WorkflowExecutionSignaledEventAttributes {
+                                signal_name: "s".into(),
+                                input: start.input.clone(),
+                                ..Default::default()
+                            },
+                        ),
+                    ),
+                ],
+            }),
+            next_page_token: vec![1, 2, 3],
+            ..Default::default()
+        };
+        for options in [
+            CodecOptions::default(),
+            CodecOptions {
+                include_memo: true,
+                ..Default::default()
+            },
+        ] {
+            let stage = stage(options);
+            let method = method_at(HISTORY).unwrap();
+            let bytes = Bytes::from(prost::Message::encode_to_vec(&reply));
+            let run = |bytes: Bytes, fast: bool| {
+                futures::executor::block_on(async {
+                    if fast {
+                        stage
+                            .transform(&method, method.output(), CodecDirection::Encode, bytes)
+                            .await
+                    } else {
+                        stage
+                            .transform_message(
+                                "GetWorkflowExecutionHistory",
+                                method.output(),
+                                CodecDirection::Encode,
+                                bytes,
+                            )
+                            .await
+                    }
+                })
+                .unwrap()
+            };
+            let fast: GetWorkflowExecutionHistoryResponse =
+                prost::Message::decode(run(bytes.clone(), true)).unwrap();
+            let slow: GetWorkflowExecutionHistoryResponse =
+                prost::Message::decode(run(bytes.clone(), false)).unwrap();
+            assert_eq!(fast, slow);
+            assert_ne!(fast, reply, "something was encoded");
+            // And back: decoding what was encoded gives the reply again.
+            let encoded = Bytes::from(prost::Message::encode_to_vec(&fast));
+            let back = futures::executor::block_on(stage.transform(
+                &method,
+                method.output(),
+                CodecDirection::Decode,
+                encoded,
+            ))
+            .unwrap();
+            let back: GetWorkflowExecutionHistoryResponse = prost::Message::decode(back).unwrap();
+            assert_eq!(back, reply);
+        }
     }
 
     #[test]

@@ -94,13 +94,51 @@ def official_tls(args: argparse.Namespace) -> Any:
     return TLSConfig(server_root_ca_cert=Path(args.ca_file).read_bytes(), domain=args.tls_domain)
 
 
+class NoopCodec:
+    """A payload codec that changes nothing: what running any codec costs."""
+
+    def encode(self, payloads: Any) -> list[Any]:
+        return list(payloads)
+
+    def decode(self, payloads: Any) -> list[Any]:
+        return list(payloads)
+
+
+def bridge_codec(args: argparse.Namespace) -> dict[str, Any]:
+    """The codec arguments of Client.connect for --codec (see bench_codec.py)."""
+    if args.codec == "noop":
+        return {"payload_codec": NoopCodec()}
+    if args.codec == "server":
+        return {"codec": {"endpoint": args.codec_endpoint}}
+    return {}
+
+
+def official_converter(args: argparse.Namespace) -> Any:
+    import dataclasses
+
+    import temporalio.converter
+
+    default = temporalio.converter.DataConverter.default
+    if args.codec != "noop":
+        return default
+
+    class Noop(temporalio.converter.PayloadCodec):
+        async def encode(self, payloads: Any) -> list[Any]:
+            return list(payloads)
+
+        async def decode(self, payloads: Any) -> list[Any]:
+            return list(payloads)
+
+    return dataclasses.replace(default, payload_codec=Noop())
+
+
 class Bridge:
     """temporal_bridge's blocking client, driven from plain code."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         from temporal_bridge import Client
 
-        self.client = Client.connect(args.target, namespace=args.namespace, tls=bridge_tls(args))
+        self.client = Client.connect(args.target, namespace=args.namespace, tls=bridge_tls(args), **bridge_codec(args))
 
     def start(self, workflow_id: str, task_queue: str) -> None:
         self.client.start_workflow("MySimpleWorkflow", "bench", id=workflow_id, task_queue=task_queue)
@@ -127,7 +165,7 @@ class BridgeAio(AsyncBase):
 
         self.loop = asyncio.new_event_loop()
         self.client = self.loop.run_until_complete(
-            AsyncClient.connect(args.target, namespace=args.namespace, tls=bridge_tls(args))
+            AsyncClient.connect(args.target, namespace=args.namespace, tls=bridge_tls(args), **bridge_codec(args))
         )
 
     async def start(self, workflow_id: str, task_queue: str) -> None:
@@ -143,7 +181,9 @@ class Official(AsyncBase):
 
         self.loop = asyncio.new_event_loop()
         self.client = self.loop.run_until_complete(
-            Client.connect(args.target, namespace=args.namespace, tls=official_tls(args))
+            Client.connect(
+                args.target, namespace=args.namespace, tls=official_tls(args), data_converter=official_converter(args)
+            )
         )
 
     async def start(self, workflow_id: str, task_queue: str) -> None:
@@ -485,6 +525,8 @@ def main() -> None:
     p.add_argument("--child", choices=["starts", "results"])
     p.add_argument("--client", choices=CLIENTS)
     p.add_argument("--ids-file")
+    p.add_argument("--codec", choices=["none", "noop", "server"], default="none", help=argparse.SUPPRESS)
+    p.add_argument("--codec-endpoint", default="", help=argparse.SUPPRESS)
     p.add_argument("--scratch", default="/tmp")
     args = p.parse_args()
 

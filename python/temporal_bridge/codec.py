@@ -75,18 +75,22 @@ class _CodecAdapter:
     """The native module's view of a codec: payloads cross as
     ``(metadata, data)`` tuples; the codec sees payload objects."""
 
-    __slots__ = ("codec", "payload_class", "_loops")
+    __slots__ = ("codec", "methods", "payload_class", "_loops")
 
     def __init__(self, codec: object) -> None:
         for name in ("encode", "decode"):
             if not callable(getattr(codec, name, None)):
                 raise TypeError(f"payload_codec must have encode() and decode() methods; {type(codec).__name__} has no {name}()")
         self.codec = codec
+        self.methods = {"encode": getattr(codec, "encode"), "decode": getattr(codec, "decode")}
         self.payload_class: type = _temporalio_payload_class(codec) or Payload
         self._loops = threading.local()
 
     def _objects(self, payloads: Sequence[_Wire]) -> list[Any]:
         cls = self.payload_class
+        if cls is Payload:
+            # The native module's values are checked already: no validation.
+            return [Payload._of(data, metadata) for metadata, data in payloads]
         return [cls(metadata=metadata, data=data) for metadata, data in payloads]
 
     @staticmethod
@@ -95,6 +99,9 @@ class _CodecAdapter:
             raise TypeError(f"{direction}() must return a list of payloads, got {type(answer).__name__}")
         wire = []
         for item in answer:
+            if type(item) is Payload:
+                wire.append((item.metadata, item.data))
+                continue
             metadata = getattr(item, "metadata", None)
             data = getattr(item, "data", None)
             if metadata is None or not isinstance(data, (bytes, bytearray)):
@@ -104,15 +111,15 @@ class _CodecAdapter:
 
     def run_sync(self, direction: str, payloads: Sequence[_Wire]) -> list[_Wire]:
         """For the blocking client, on the calling thread."""
-        answer = getattr(self.codec, direction)(self._objects(payloads))
-        if inspect.isawaitable(answer):
+        answer = self.methods[direction](self._objects(payloads))
+        if type(answer) is not list and inspect.isawaitable(answer):
             answer = self._run_here(answer)
         return self._wire(direction, answer)
 
     async def run_async(self, direction: str, payloads: Sequence[_Wire]) -> list[_Wire]:
         """For the asyncio client, on its event loop."""
-        answer = getattr(self.codec, direction)(self._objects(payloads))
-        if inspect.isawaitable(answer):
+        answer = self.methods[direction](self._objects(payloads))
+        if type(answer) is not list and inspect.isawaitable(answer):
             answer = await answer
         return self._wire(direction, answer)
 

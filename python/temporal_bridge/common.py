@@ -127,6 +127,14 @@ class Payload(_Record):
             "data": _b64(self.data),
         }
 
+    @classmethod
+    def _of(cls, data: bytes, metadata: dict[str, bytes]) -> Payload:
+        """A payload from values known to be bytes (no checks)."""
+        payload = cls.__new__(cls)
+        payload.data = data
+        payload.metadata = metadata
+        return payload
+
     def SerializeToString(self) -> bytes:  # noqa: N802 - protobuf's name
         """The payload as protobuf bytes (``temporal.api.common.v1.Payload``),
         as codecs that encrypt a whole payload use it."""

@@ -1,0 +1,136 @@
+"""Benchmark: what a payload codec costs the client, in plaintext and TLS.
+
+    .venv/bin/pip install ./python            # a release build
+    bash tests/run_examples_tests.sh          # or just: go build target/codec-server
+    .venv/bin/python python/bench/bench_codec.py [--rounds 3] [--starts 300]
+        [--results 300] [--modes plaintext,tls]
+
+Client CPU per start and per result (closed workflow), measured as
+bench_clients.py measures them (a fresh child process per client, user+system
+CPU of all its threads), with three codec settings:
+
+- none: no codec;
+- noop: an in-process codec that returns its payloads unchanged (a plain
+  Python class for temporal_bridge, an async ``PayloadCodec`` for temporalio),
+  so the figure is the cost of running any codec at all;
+- server: temporal_bridge with a codec server (the AES-GCM one in
+  examples/go-worker/cmd/codec-server, started here; its own CPU is not
+  counted), one HTTP request per RPC that carries payloads.
+
+TLS mode goes through the same nginx ``grpc_pass`` terminator as
+bench_clients.py. The tables give each figure and its ratio to "none" for the
+same client and mode; the last line is every figure as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_clients as bc  # noqa: E402
+
+CODECS = ["none", "noop", "server"]
+# temporalio has no codec server client: it runs "none" and "noop" only.
+CLIENTS = {"temporal_bridge": CODECS, "temporal_bridge.aio": CODECS, "temporalio": ["none", "noop"]}
+METRICS = {"cpu_per_start_us": "client CPU per start (us)", "cpu_per_result_us": "client CPU per result (us)"}
+
+
+def start_codec_server() -> tuple[subprocess.Popen[bytes], str]:
+    binary = bc.REPO / "target" / "codec-server"
+    if not binary.is_file():
+        sys.exit(f"bench_codec.py: {binary} is missing; build it: cd examples/go-worker && "
+                 "go build -o ../../target/codec-server ./cmd/codec-server")  # fmt: skip
+    server = subprocess.Popen([str(binary)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert server.stdout is not None
+    line = server.stdout.readline().decode().strip()
+    if not line.startswith("codec server listening on "):
+        server.kill()
+        sys.exit(f"bench_codec.py: the codec server said {line!r}")
+    return server, line.rsplit(" ", 1)[-1]
+
+
+def measure(args: argparse.Namespace, endpoints: dict[str, bc.Endpoint], endpoint_url: str) -> None:
+    ids_file = bc.prepare_closed_workflows(args)
+    samples: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {}
+    for round_number in range(args.rounds):
+        for mode, endpoint in endpoints.items():
+            for client, codecs in CLIENTS.items():
+                for codec in codecs:
+                    extra = ["--codec", codec, "--codec-endpoint", endpoint_url]
+                    starts = bc.run_child_json(client, bc.child_command(args, endpoint, "starts", client, *extra))
+                    results = bc.run_child_json(
+                        client,
+                        bc.child_command(args, endpoint, "results", client, "--ids-file", str(ids_file), *extra),
+                    )
+                    figures = samples.setdefault(mode, {}).setdefault(client, {}).setdefault(codec, {})
+                    for key in METRICS:
+                        figures.setdefault(key, []).append({**starts, **results}[key])
+        print(f"# round {round_number + 1} done", file=sys.stderr, flush=True)
+    tables = {
+        mode: {
+            client: {codec: {k: statistics.median(v) for k, v in figures.items()} for codec, figures in by_codec.items()}
+            for client, by_codec in by_client.items()
+        }
+        for mode, by_client in samples.items()
+    }
+    for mode, rows in tables.items():
+        print()
+        print(f"## {bc.MODES[mode]}")
+        header = f"{'client':<20} | {'codec':<6} | " + " | ".join(f"{label:>26}" for label in METRICS.values())
+        header += " | start vs none | result vs none"
+        print(header)
+        print("-" * len(header))
+        for client, by_codec in rows.items():
+            base = by_codec["none"]
+            for codec, figures in by_codec.items():
+                cells = " | ".join(f"{figures[k]:>26.1f}" for k in METRICS)
+                ratios = " | ".join(
+                    f"{bc.ratio(figures[k], base[k]):>{13 if i == 0 else 14}.2f}x" for i, k in enumerate(METRICS)
+                )
+                print(f"{client:<20} | {codec:<6} | {cells} | {ratios}")
+    print(json.dumps(tables), flush=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--starts", type=int, default=300)
+    p.add_argument("--results", type=int, default=300)
+    p.add_argument("--warmup", type=int, default=30)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--modes", default="plaintext,tls")
+    p.add_argument("--scratch", default="/tmp")
+    args = p.parse_args()
+    args.connects = 0
+    modes = [m for m in bc.MODES if m in args.modes.split(",")]
+    problem = bc.debug_build_problem()
+    if problem:
+        sys.exit(f"bench_codec.py: {problem}")
+    server, url = start_codec_server()
+    sys.path.insert(0, str(bc.REPO / "tests" / "harness"))
+    from devenv import DevEnv  # type: ignore[import-not-found]
+
+    try:
+        with DevEnv(task_queue=f"bench-{uuid.uuid4().hex[:8]}") as env:
+            args.target, args.namespace, args.task_queue = env.target, env.namespace, env.task_queue
+            endpoints = {"plaintext": bc.Endpoint(args.target)} if "plaintext" in modes else {}
+            if "tls" not in modes:
+                measure(args, endpoints, url)
+                return
+            from tls_terminator import TlsTerminator
+
+            with TlsTerminator(args.target) as tls:
+                endpoints["tls"] = bc.Endpoint(tls.target, str(tls.ca_file), tls.domain)
+                measure(args, endpoints, url)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+if __name__ == "__main__":
+    main()
