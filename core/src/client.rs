@@ -422,9 +422,20 @@ impl Client {
 
     /// Connects from the JSON form of [`ConnectOptions`].
     pub async fn connect_json(options_json: &str) -> Result<Client> {
+        Client::connect_json_with(options_json, None).await
+    }
+
+    /// [`Client::connect_json`] with a payload codec in process (which the
+    /// JSON cannot carry).
+    pub async fn connect_json_with(
+        options_json: &str,
+        payload_codec: Option<Arc<dyn crate::codec::PayloadCodec>>,
+    ) -> Result<Client> {
         let request: crate::options::ConnectRequest =
             crate::json_text::parse_strict(options_json, "connect options")?;
-        Client::connect(request.resolve()?).await
+        let mut options = request.resolve()?;
+        options.payload_codec = payload_codec;
+        Client::connect(options).await
     }
 
     /// The namespace every call uses.
