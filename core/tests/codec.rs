@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use temporal_bridge_core::codec::{CodecContext, CodecFuture, Payload, PayloadCodec};
 use temporal_bridge_core::{
     CallOptions, Client, ConnectOptions, DescribeWorkflowRequest, ErrorKind, FetchHistoryRequest,
     GetResultRequest, SignalWorkflowRequest, StartWorkflowRequest, TerminateWorkflowRequest,
@@ -315,6 +316,80 @@ async fn a_codec_server_over_tls_with_its_own_ca() {
         "{}",
         error.message()
     );
+}
+
+/// An in-process codec in Rust: reverses each payload's data (and marks it).
+struct Reverse;
+
+fn reversed(payloads: Vec<Payload>, encode: bool) -> Vec<Payload> {
+    payloads
+        .into_iter()
+        .map(|mut p| {
+            if encode || p.metadata.remove("reversed").is_some() {
+                p.data.reverse();
+                if encode {
+                    p.metadata.insert("reversed".into(), b"1".to_vec());
+                }
+            }
+            p
+        })
+        .collect()
+}
+
+impl PayloadCodec for Reverse {
+    fn encode(&self, context: &CodecContext, payloads: Vec<Payload>) -> CodecFuture {
+        assert_eq!(context.namespace, devenv().namespace);
+        Box::pin(async move { Ok(reversed(payloads, true)) })
+    }
+
+    fn decode(&self, _: &CodecContext, payloads: Vec<Payload>) -> CodecFuture {
+        Box::pin(async move { Ok(reversed(payloads, false)) })
+    }
+}
+
+#[tokio::test]
+async fn an_in_process_codec_in_rust() {
+    let env = devenv();
+    let mut options = ConnectOptions::new(env.target.clone());
+    options.namespace = env.namespace.clone();
+    options.payload_codec = Some(Arc::new(Reverse));
+    let client = Client::connect(options).await.unwrap();
+    let start = parked_start(vec![json!("rust secret")]);
+    let workflow_id = start.workflow_id.clone().unwrap();
+    client.start_workflow(&start, &none()).await.unwrap();
+    let stored = history(&client, &workflow_id, false).await;
+    let input =
+        &stored["events"][0]["workflowExecutionStartedEventAttributes"]["input"]["payloads"][0];
+    assert_eq!(decoded(input).1, b"\"terces tsur\"");
+    let plain = history(&client, &workflow_id, true).await;
+    let input =
+        &plain["events"][0]["workflowExecutionStartedEventAttributes"]["input"]["payloads"][0];
+    assert_eq!(decoded(input).1, b"\"rust secret\"");
+    // Raw results as stored, or decoded on request.
+    client
+        .terminate_workflow(
+            &TerminateWorkflowRequest {
+                workflow_id: workflow_id.clone(),
+                details: vec![json!("bye")],
+                ..Default::default()
+            },
+            &none(),
+        )
+        .await
+        .unwrap();
+    let mut raw = GetResultRequest::new(&workflow_id);
+    raw.raw = true;
+    let error = client.get_workflow_result(&raw, &none()).await.unwrap_err();
+    let stored_details = &error.details()["details"][0];
+    assert!(
+        stored_details["metadata"].get("reversed").is_some(),
+        "{stored_details}"
+    );
+    raw.decode = true;
+    let error = client.get_workflow_result(&raw, &none()).await.unwrap_err();
+    assert!(error.details()["details"][0]["metadata"]
+        .get("reversed")
+        .is_none());
 }
 
 #[tokio::test]
