@@ -5,9 +5,13 @@
 #   2. installs the library into a staging prefix and builds tests/c twice
 #      against it with -Wall -Wextra -Werror: plainly, and with
 #      AddressSanitizer (+LeakSanitizer) and UBSan;
-#   3. starts one dev server + Python SDK worker (tests/harness/devenv.py),
-#      runs the tests with ctest against it (plain build, sanitizer build,
-#      plain build under valgrind), and stops it.
+#   3. builds the Go codec server (examples/go-worker/cmd/codec-server) into
+#      target/codec-server;
+#   4. starts one dev server + Python SDK worker (tests/harness/devenv.py),
+#      a second Python worker with the AES-GCM test codec on its own task
+#      queue and the codec server (for test_codec), runs the tests with ctest
+#      against them (plain build, sanitizer build, plain build under
+#      valgrind), and stops them all, whether the tests pass or not.
 # Exits non-zero if anything fails. Build output goes to target/c-tests.
 set -euo pipefail
 
@@ -29,6 +33,11 @@ if [[ ${#missing[@]} -gt 0 ]]; then
 fi
 
 cd "$repo"
+# The venv (dev server, workers) and Debian packages, libssl-dev among them,
+# which the C tests' build needs.
+say "preparing the test tooling (tests/setup.sh)"
+bash tests/setup.sh
+
 say "building the ffi crate and checking the committed header"
 cargo build -p temporal-bridge-ffi
 cargo test -p temporal-bridge-ffi
@@ -47,13 +56,31 @@ say "building the C/C++ tests"
 build_tests "$out/plain" -DTB_SANITIZE=OFF
 build_tests "$out/sanitize" -DTB_SANITIZE=ON
 
+say "building the codec server"
+command -v go >/dev/null || { say "go is missing (needed for the codec server)"; exit 1; }
+(cd examples/go-worker && go build -o "$repo/target/codec-server" ./cmd/codec-server)
+
 say "starting the dev server and worker"
-bash tests/setup.sh
 # devenv runs until its stdin closes: the coprocess pipe is held until we
 # exit, so even a killed test run stops the server.
 coproc DEVENV { exec "$repo/.venv/bin/python" tests/harness/devenv.py --task-queue c-tests; }
 devenv_pid=$DEVENV_PID
-stop_devenv() {
+# The codec worker and the codec server, once started.
+codec_worker_pid=""
+codec_server_pid=""
+stop_process() { # <pid>: SIGTERM, then SIGKILL if it is still there after 15 s
+    local pid="$1"
+    [[ -n "$pid" ]] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 150); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+stop_all() {
+    stop_process "$codec_worker_pid"
+    stop_process "$codec_server_pid"
     local fd="${DEVENV[1]:-}"
     [[ -n "$fd" ]] && eval "exec $fd>&-"
     for _ in $(seq 1 150); do
@@ -62,7 +89,7 @@ stop_devenv() {
     done
     kill -TERM "$devenv_pid" 2>/dev/null || true
 }
-trap stop_devenv EXIT
+trap stop_all EXIT
 if ! read -r -t 180 -u "${DEVENV[0]}" line; then
     say "devenv did not start (see its stderr above)"
     exit 1
@@ -74,6 +101,33 @@ TB_TASK_QUEUE="$(field task_queue)"
 TB_CLEANUP_DIR="$(field cleanup_dir)"
 TB_NAMESPACE="$(field namespace)"
 say "server $TB_TARGET, task queue $TB_TASK_QUEUE"
+
+# test_codec's peers: a Python worker whose payloads go through the AES-GCM
+# test codec, on its own task queue, and the Go codec server of the same
+# codec. Each announces itself with its first stdout line; what follows is
+# copied to stderr, so a full pipe never blocks them.
+export TB_CODEC_TASK_QUEUE=c-tests-codec TB_CODEC_ENDPOINT
+say "starting the codec worker (task queue $TB_CODEC_TASK_QUEUE) and the codec server"
+exec {codec_worker_out}< <(exec "$repo/.venv/bin/python" tests/workers/python_worker.py \
+    --target "$TB_TARGET" --namespace "$TB_NAMESPACE" --task-queue "$TB_CODEC_TASK_QUEUE" \
+    --cleanup-dir "$TB_CLEANUP_DIR" --codec aes --encode-failure-attributes)
+codec_worker_pid=$!
+exec {codec_server_out}< <(exec "$repo/target/codec-server" \
+    -require-namespace "$TB_NAMESPACE" -require-auth "Bearer c-tests")
+codec_server_pid=$!
+if ! read -r -t 120 -u "$codec_worker_out" line || [[ "$line" != "worker ready" ]]; then
+    say "the codec worker did not start (see its stderr above)"
+    exit 1
+fi
+cat <&"$codec_worker_out" >&2 &
+if ! read -r -t 30 -u "$codec_server_out" line ||
+    [[ "$line" != "codec server listening on http://"* ]]; then
+    say "the codec server did not start (see its stderr above)"
+    exit 1
+fi
+cat <&"$codec_server_out" >&2 &
+TB_CODEC_ENDPOINT="${line#codec server listening on }"
+say "codec server $TB_CODEC_ENDPOINT"
 
 status=0
 say "ctest (plain build)"

