@@ -294,9 +294,11 @@ typedef struct {
    */
   void *user_data;
   /**
-   * Called once with `user_data` when no client uses the codec any more
-   * (after the last client made with it is freed and its calls ended);
-   * NULL for none. Runs on the thread that freed the client or on a
+   * Called once per connect that accepted the codec, with `user_data`,
+   * when the client made by that connect is freed and its calls (and
+   * callbacks) have ended, or when that connect failed; NULL for none.
+   * Each connect takes its own copy: connecting twice with one codec
+   * means two calls. Runs on the thread that freed the client or on a
    * library thread.
    */
   void (*release)(void *user_data);
@@ -528,8 +530,9 @@ TbStatus tb_workflow_start_async(const TbClient *client,
 /**
  * Waits for a workflow's outcome, from any process, knowing only its
  * ID. Request: `{"workflow_id", "run_id"?, "follow_runs"? (default
- * true), "raw"?}`. Response: `{"workflow_id", "run_id", "result"}`
- * (`"payloads"` instead of `"result"` in raw mode). A workflow that did
+ * true), "raw"?, "decode"?}`. Response: `{"workflow_id", "run_id",
+ * "result"}` (`"payloads"` instead of `"result"` in raw mode: as stored,
+ * or through the client's payload codec with `"decode": true`). A workflow that did
  * not complete gives `workflow_failed`, `workflow_canceled`,
  * `workflow_terminated`, `workflow_timed_out` or
  * `workflow_continued_as_new`, with the details in the error. Waits as
@@ -602,7 +605,7 @@ TbStatus tb_workflow_terminate_async(const TbClient *client,
 
 /**
  * Describes a workflow execution. Request: `{"workflow_id", "run_id"?,
- * "raw"?}`. Response: `{"workflow_id", "run_id", "workflow_type",
+ * "raw"?, "decode"?}`. Response: `{"workflow_id", "run_id", "workflow_type",
  * "status"` (e.g. `"running"`, `"completed"`, `"canceled"`),
  * `"task_queue", "start_time", "pending_activities", ...}`.
  *
@@ -674,8 +677,9 @@ TbStatus tb_workflow_signal_async(const TbClient *client,
 /**
  * Queries a workflow. Request: `{"workflow_id", "run_id"?,
  * "query_type", "args"?: [JSON values], "raw_args"?,
- * "reject_condition"?, "raw"?}`. Response: `{"result"}` (`"payloads"`
- * in raw mode). Errors include `query_failed` and `query_rejected`.
+ * "reject_condition"?, "raw"?, "decode"?}`. Response: `{"result"}`
+ * (`"payloads"` in raw mode, as stored unless `"decode": true`). Errors
+ * include `query_failed` and `query_rejected`.
  *
  * Runs the `query_workflow` operation; arguments and outputs as `tb_client_call`.
  */
@@ -698,7 +702,7 @@ TbStatus tb_workflow_query_async(const TbClient *client,
  * Sends an update to a workflow and waits for it. Request:
  * `{"workflow_id", "run_id"?, "first_execution_run_id"?, "update_name",
  * "args"?: [JSON values], "raw_args"?, "update_id"?, "wait_for_stage"?
- * ("accepted" or "completed", the default), "raw"?}`. Response:
+ * ("accepted" or "completed", the default), "raw"?, "decode"?}`. Response:
  * `{"update_id", "run_id", "result"}`. Errors include `update_failed`.
  *
  * Runs the `execute_update` operation; arguments and outputs as `tb_client_call`.
@@ -720,7 +724,7 @@ TbStatus tb_workflow_execute_update_async(const TbClient *client,
 
 /**
  * Waits for the outcome of an update sent earlier. Request:
- * `{"workflow_id", "run_id"?, "update_id", "raw"?}`. Response as
+ * `{"workflow_id", "run_id"?, "update_id", "raw"?, "decode"?}`. Response as
  * `execute_update`.
  *
  * Runs the `get_update_result` operation; arguments and outputs as `tb_client_call`.
@@ -742,9 +746,10 @@ TbStatus tb_workflow_get_update_result_async(const TbClient *client,
 
 /**
  * Fetches a workflow run's event history. Request: `{"workflow_id",
- * "run_id"?, "wait_for_close"?}`. Response: the history as proto-JSON
- * (`{"events": [...]}`), as `temporal workflow show --output json`
- * prints it.
+ * "run_id"?, "wait_for_close"?, "decode"?}`. Response: the history as
+ * proto-JSON (`{"events": [...]}`), as `temporal workflow show --output
+ * json` prints it. Payloads are as stored; with `"decode": true` they
+ * go through the client's payload codec first.
  *
  * Runs the `fetch_history` operation; arguments and outputs as `tb_client_call`.
  */
@@ -765,7 +770,8 @@ TbStatus tb_workflow_fetch_history_async(const TbClient *client,
 
 /**
  * Lists workflow executions matching a visibility query, one page at a
- * time. Request: `{"query"?, "page_size"?, "next_page_token"?, "raw"?}`.
+ * time. Request: `{"query"?, "page_size"?, "next_page_token"?, "raw"?,
+ * "decode"?}`.
  * Response: `{"executions": [...], "next_page_token"}` (null on the
  * last page).
  *
@@ -976,7 +982,9 @@ TbStatus tb_batch_wait_async(const TbClient *client,
  * and methods whose request has a `request_id` (generated when absent)
  * too; the rest are never repeated. An unknown method names the
  * closest ones; a bad field names its path (`field`); errors carry the
- * server's `google.rpc.Status` details as JSON (`grpc_details`).
+ * server's `google.rpc.Status` details as JSON (`grpc_details`). A
+ * payload codec encodes the request's payloads; the response's are as
+ * stored unless `"decode": true`; `request_bytes` are never touched.
  *
  * Runs the `call_rpc` operation; arguments and outputs as `tb_client_call`.
  */

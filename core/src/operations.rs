@@ -127,8 +127,9 @@ operations! {
 
     /// Waits for a workflow's outcome, from any process, knowing only its
     /// ID. Request: `{"workflow_id", "run_id"?, "follow_runs"? (default
-    /// true), "raw"?}`. Response: `{"workflow_id", "run_id", "result"}`
-    /// (`"payloads"` instead of `"result"` in raw mode). A workflow that did
+    /// true), "raw"?, "decode"?}`. Response: `{"workflow_id", "run_id",
+    /// "result"}` (`"payloads"` instead of `"result"` in raw mode: as stored,
+    /// or through the client's payload codec with `"decode": true`). A workflow that did
     /// not complete gives `workflow_failed`, `workflow_canceled`,
     /// `workflow_terminated`, `workflow_timed_out` or
     /// `workflow_continued_as_new`, with the details in the error. Waits as
@@ -156,7 +157,7 @@ operations! {
         rpc: [terminate_workflow_execution];
 
     /// Describes a workflow execution. Request: `{"workflow_id", "run_id"?,
-    /// "raw"?}`. Response: `{"workflow_id", "run_id", "workflow_type",
+    /// "raw"?, "decode"?}`. Response: `{"workflow_id", "run_id", "workflow_type",
     /// "status"` (e.g. `"running"`, `"completed"`, `"canceled"`),
     /// `"task_queue", "start_time", "pending_activities", ...}`.
     describe_workflow(DescribeWorkflowRequest) -> WorkflowDescription,
@@ -183,8 +184,9 @@ operations! {
 
     /// Queries a workflow. Request: `{"workflow_id", "run_id"?,
     /// "query_type", "args"?: [JSON values], "raw_args"?,
-    /// "reject_condition"?, "raw"?}`. Response: `{"result"}` (`"payloads"`
-    /// in raw mode). Errors include `query_failed` and `query_rejected`.
+    /// "reject_condition"?, "raw"?, "decode"?}`. Response: `{"result"}`
+    /// (`"payloads"` in raw mode, as stored unless `"decode": true`). Errors
+    /// include `query_failed` and `query_rejected`.
     query_workflow(QueryWorkflowRequest) -> QueryWorkflowResponse,
         c: "tb_workflow_query",
         rpc: [query_workflow];
@@ -192,29 +194,31 @@ operations! {
     /// Sends an update to a workflow and waits for it. Request:
     /// `{"workflow_id", "run_id"?, "first_execution_run_id"?, "update_name",
     /// "args"?: [JSON values], "raw_args"?, "update_id"?, "wait_for_stage"?
-    /// ("accepted" or "completed", the default), "raw"?}`. Response:
+    /// ("accepted" or "completed", the default), "raw"?, "decode"?}`. Response:
     /// `{"update_id", "run_id", "result"}`. Errors include `update_failed`.
     execute_update(ExecuteUpdateRequest) -> UpdateResponse,
         c: "tb_workflow_execute_update",
         rpc: [update_workflow_execution, poll_workflow_execution_update];
 
     /// Waits for the outcome of an update sent earlier. Request:
-    /// `{"workflow_id", "run_id"?, "update_id", "raw"?}`. Response as
+    /// `{"workflow_id", "run_id"?, "update_id", "raw"?, "decode"?}`. Response as
     /// `execute_update`.
     get_update_result(GetUpdateResultRequest) -> UpdateResponse,
         c: "tb_workflow_get_update_result",
         rpc: [poll_workflow_execution_update];
 
     /// Fetches a workflow run's event history. Request: `{"workflow_id",
-    /// "run_id"?, "wait_for_close"?}`. Response: the history as proto-JSON
-    /// (`{"events": [...]}`), as `temporal workflow show --output json`
-    /// prints it.
+    /// "run_id"?, "wait_for_close"?, "decode"?}`. Response: the history as
+    /// proto-JSON (`{"events": [...]}`), as `temporal workflow show --output
+    /// json` prints it. Payloads are as stored; with `"decode": true` they
+    /// go through the client's payload codec first.
     fetch_history(FetchHistoryRequest) -> Value,
         c: "tb_workflow_fetch_history",
         rpc: [get_workflow_execution_history];
 
     /// Lists workflow executions matching a visibility query, one page at a
-    /// time. Request: `{"query"?, "page_size"?, "next_page_token"?, "raw"?}`.
+    /// time. Request: `{"query"?, "page_size"?, "next_page_token"?, "raw"?,
+    /// "decode"?}`.
     /// Response: `{"executions": [...], "next_page_token"}` (null on the
     /// last page).
     list_workflows(ListWorkflowsRequest) -> ListWorkflowsResponse,
@@ -290,7 +294,9 @@ operations! {
     /// and methods whose request has a `request_id` (generated when absent)
     /// too; the rest are never repeated. An unknown method names the
     /// closest ones; a bad field names its path (`field`); errors carry the
-    /// server's `google.rpc.Status` details as JSON (`grpc_details`).
+    /// server's `google.rpc.Status` details as JSON (`grpc_details`). A
+    /// payload codec encodes the request's payloads; the response's are as
+    /// stored unless `"decode": true`; `request_bytes` are never touched.
     call_rpc(CallRpcRequest) -> CallRpcResponse,
         c: "tb_rpc_call",
         rpc: [any_method];

@@ -55,9 +55,11 @@ pub struct TbPayloadCodec {
     pub decode: TbCodecCallback,
     /// Passed to every callback untouched.
     pub user_data: *mut c_void,
-    /// Called once with `user_data` when no client uses the codec any more
-    /// (after the last client made with it is freed and its calls ended);
-    /// NULL for none. Runs on the thread that freed the client or on a
+    /// Called once per connect that accepted the codec, with `user_data`,
+    /// when the client made by that connect is freed and its calls (and
+    /// callbacks) have ended, or when that connect failed; NULL for none.
+    /// Each connect takes its own copy: connecting twice with one codec
+    /// means two calls. Runs on the thread that freed the client or on a
     /// library thread.
     pub release: Option<unsafe extern "C" fn(user_data: *mut c_void)>,
 }

@@ -73,8 +73,9 @@ pub unsafe extern "C" fn tb_workflow_start_async(
 
 /// Waits for a workflow's outcome, from any process, knowing only its
 /// ID. Request: `{"workflow_id", "run_id"?, "follow_runs"? (default
-/// true), "raw"?}`. Response: `{"workflow_id", "run_id", "result"}`
-/// (`"payloads"` instead of `"result"` in raw mode). A workflow that did
+/// true), "raw"?, "decode"?}`. Response: `{"workflow_id", "run_id",
+/// "result"}` (`"payloads"` instead of `"result"` in raw mode: as stored,
+/// or through the client's payload codec with `"decode": true`). A workflow that did
 /// not complete gives `workflow_failed`, `workflow_canceled`,
 /// `workflow_terminated`, `workflow_timed_out` or
 /// `workflow_continued_as_new`, with the details in the error. Waits as
@@ -225,7 +226,7 @@ pub unsafe extern "C" fn tb_workflow_terminate_async(
 }
 
 /// Describes a workflow execution. Request: `{"workflow_id", "run_id"?,
-/// "raw"?}`. Response: `{"workflow_id", "run_id", "workflow_type",
+/// "raw"?, "decode"?}`. Response: `{"workflow_id", "run_id", "workflow_type",
 /// "status"` (e.g. `"running"`, `"completed"`, `"canceled"`),
 /// `"task_queue", "start_time", "pending_activities", ...}`.
 ///
@@ -375,8 +376,9 @@ pub unsafe extern "C" fn tb_workflow_signal_async(
 
 /// Queries a workflow. Request: `{"workflow_id", "run_id"?,
 /// "query_type", "args"?: [JSON values], "raw_args"?,
-/// "reject_condition"?, "raw"?}`. Response: `{"result"}` (`"payloads"`
-/// in raw mode). Errors include `query_failed` and `query_rejected`.
+/// "reject_condition"?, "raw"?, "decode"?}`. Response: `{"result"}`
+/// (`"payloads"` in raw mode, as stored unless `"decode": true`). Errors
+/// include `query_failed` and `query_rejected`.
 ///
 /// Runs the `query_workflow` operation; arguments and outputs as `tb_client_call`.
 #[no_mangle]
@@ -425,7 +427,7 @@ pub unsafe extern "C" fn tb_workflow_query_async(
 /// Sends an update to a workflow and waits for it. Request:
 /// `{"workflow_id", "run_id"?, "first_execution_run_id"?, "update_name",
 /// "args"?: [JSON values], "raw_args"?, "update_id"?, "wait_for_stage"?
-/// ("accepted" or "completed", the default), "raw"?}`. Response:
+/// ("accepted" or "completed", the default), "raw"?, "decode"?}`. Response:
 /// `{"update_id", "run_id", "result"}`. Errors include `update_failed`.
 ///
 /// Runs the `execute_update` operation; arguments and outputs as `tb_client_call`.
@@ -473,7 +475,7 @@ pub unsafe extern "C" fn tb_workflow_execute_update_async(
 }
 
 /// Waits for the outcome of an update sent earlier. Request:
-/// `{"workflow_id", "run_id"?, "update_id", "raw"?}`. Response as
+/// `{"workflow_id", "run_id"?, "update_id", "raw"?, "decode"?}`. Response as
 /// `execute_update`.
 ///
 /// Runs the `get_update_result` operation; arguments and outputs as `tb_client_call`.
@@ -521,9 +523,10 @@ pub unsafe extern "C" fn tb_workflow_get_update_result_async(
 }
 
 /// Fetches a workflow run's event history. Request: `{"workflow_id",
-/// "run_id"?, "wait_for_close"?}`. Response: the history as proto-JSON
-/// (`{"events": [...]}`), as `temporal workflow show --output json`
-/// prints it.
+/// "run_id"?, "wait_for_close"?, "decode"?}`. Response: the history as
+/// proto-JSON (`{"events": [...]}`), as `temporal workflow show --output
+/// json` prints it. Payloads are as stored; with `"decode": true` they
+/// go through the client's payload codec first.
 ///
 /// Runs the `fetch_history` operation; arguments and outputs as `tb_client_call`.
 #[no_mangle]
@@ -570,7 +573,8 @@ pub unsafe extern "C" fn tb_workflow_fetch_history_async(
 }
 
 /// Lists workflow executions matching a visibility query, one page at a
-/// time. Request: `{"query"?, "page_size"?, "next_page_token"?, "raw"?}`.
+/// time. Request: `{"query"?, "page_size"?, "next_page_token"?, "raw"?,
+/// "decode"?}`.
 /// Response: `{"executions": [...], "next_page_token"}` (null on the
 /// last page).
 ///
@@ -1021,7 +1025,9 @@ pub unsafe extern "C" fn tb_batch_wait_async(
 /// and methods whose request has a `request_id` (generated when absent)
 /// too; the rest are never repeated. An unknown method names the
 /// closest ones; a bad field names its path (`field`); errors carry the
-/// server's `google.rpc.Status` details as JSON (`grpc_details`).
+/// server's `google.rpc.Status` details as JSON (`grpc_details`). A
+/// payload codec encodes the request's payloads; the response's are as
+/// stored unless `"decode": true`; `request_bytes` are never touched.
 ///
 /// Runs the `call_rpc` operation; arguments and outputs as `tb_client_call`.
 #[no_mangle]

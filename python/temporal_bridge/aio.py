@@ -89,11 +89,13 @@ class _LoopCompletions:
         for key, ok, value in self.queue.drain():
             if ok is None:
                 # Codec work of a call in flight, to run on this loop.
-                from .codec import _run_job
+                from .codec import start_job
 
-                task = asyncio.ensure_future(_run_job(value))
-                self.codec_tasks.add(task)
-                task.add_done_callback(self.codec_tasks.discard)
+                pending = start_job(value)
+                if pending is not None:
+                    task = asyncio.ensure_future(pending)
+                    self.codec_tasks.add(task)
+                    task.add_done_callback(self.codec_tasks.discard)
                 continue
             future = self.waiting.pop(key, None)
             # A cancelled awaiter has moved on already.

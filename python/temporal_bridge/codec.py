@@ -116,13 +116,6 @@ class _CodecAdapter:
             answer = self._run_here(answer)
         return self._wire(direction, answer)
 
-    async def run_async(self, direction: str, payloads: Sequence[_Wire]) -> list[_Wire]:
-        """For the asyncio client, on its event loop."""
-        answer = self.methods[direction](self._objects(payloads))
-        if type(answer) is not list and inspect.isawaitable(answer):
-            answer = await answer
-        return self._wire(direction, answer)
-
     def _run_here(self, awaitable: Awaitable[Any]) -> Any:
         try:
             asyncio.get_running_loop()
@@ -145,12 +138,31 @@ async def _awaited(awaitable: Awaitable[Any]) -> Any:
     return await awaitable
 
 
-async def _run_job(job: Any) -> None:
-    """Codec work an asyncio call sent to its loop (see ``aio``)."""
+def _why(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+
+
+def start_job(job: Any) -> Awaitable[None] | None:
+    """Codec work an asyncio call sent to its loop (see ``aio``): a codec
+    that answers at once is answered here; an ``async`` one leaves the
+    coroutine that finishes the job to run as a task."""
+    adapter: _CodecAdapter = job.adapter
+    direction = job.direction
     try:
-        answer = await job.adapter.run_async(job.direction, job.payloads())
+        answer = adapter.methods[direction](adapter._objects(job.payloads()))
+        if type(answer) is not list and inspect.isawaitable(answer):
+            return _finish_job(job, direction, answer)
+        job.reply(adapter._wire(direction, answer))
     except Exception as err:
-        job.fail(f"{type(err).__name__}: {err}" if str(err) else type(err).__name__)
+        job.fail(_why(err))
+    return None
+
+
+async def _finish_job(job: Any, direction: str, pending: Awaitable[Any]) -> None:
+    try:
+        answer = _CodecAdapter._wire(direction, await pending)
+    except Exception as err:
+        job.fail(_why(err))
     except BaseException:
         job.fail("the codec was cancelled")
         raise

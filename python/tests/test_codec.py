@@ -158,18 +158,25 @@ def test_a_failure_encoded_by_the_worker_is_decoded(env: DevEnv, codec_queue: st
     client.close()
 
 
-def test_the_asyncio_client_runs_an_async_codec_on_its_loop(
-    env: DevEnv, codec_queue: str, wf_id: Callable[[str], str]
+@pytest.mark.parametrize("kind", ["async-codec", "sync-codec"])
+def test_the_asyncio_client_runs_the_codec_on_its_loop(
+    env: DevEnv, codec_queue: str, wf_id: Callable[[str], str], kind: str
 ) -> None:
-    loops: list[asyncio.AbstractEventLoop] = []
+    threads: list[int] = []
 
-    class Watching(AesGcmCodec):
+    class WatchingAsync(AesGcmCodec):
         async def encode(self, payloads: Sequence[Any]) -> list[Any]:
-            loops.append(asyncio.get_running_loop())
+            threads.append(threading.get_ident())
             return await super().encode(payloads)
 
+    class WatchingSync(SyncAes):
+        def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+            threads.append(threading.get_ident())
+            return super().encode(payloads)
+
     async def main() -> None:
-        client = await AsyncClient.connect(env.target, payload_codec=Watching())
+        codec = WatchingAsync() if kind == "async-codec" else WatchingSync()
+        client = await AsyncClient.connect(env.target, payload_codec=codec)
         handles = [
             await client.start_workflow("CodecEchoWorkflow", i, id=wf_id(f"codec-aio-{i}"), task_queue=codec_queue)
             for i in range(5)
@@ -177,7 +184,7 @@ def test_the_asyncio_client_runs_an_async_codec_on_its_loop(
         await asyncio.gather(*(h.signal("finish", "ok") for h in handles))
         results = await asyncio.gather(*(h.result() for h in handles))
         assert results == [{"input": i, "signals": []} for i in range(5)]
-        assert loops and all(loop is asyncio.get_running_loop() for loop in loops)
+        assert threads and set(threads) == {threading.get_ident()}, "the codec ran on the loop's thread"
         client.close()
 
     asyncio.run(main())

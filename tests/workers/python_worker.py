@@ -428,7 +428,13 @@ def main() -> None:
     args = parser.parse_args()
     Path(args.cleanup_dir).mkdir(parents=True, exist_ok=True)
     asyncio.run(run_worker(args))
-    sys.exit(0)
+    # The worker shut down cleanly. Leave without finalizing the interpreter:
+    # temporalio's Rust threads can make CPython abort while it finalizes
+    # ("PyGILState_Release: thread state ... must be current"), which would
+    # only add noise to the test logs.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
