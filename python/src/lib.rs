@@ -450,11 +450,11 @@ impl PendingCall {
 fn connect(
     py: Python<'_>,
     options_json: String,
-    codec: Option<Py<PyAny>>,
+    codec: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<NativeClient> {
     let token = CancellationToken::new();
     let cancel = token.clone();
-    let codec = in_process_codec(codec);
+    let codec = in_process_codec(codec)?;
     let connecting = async move {
         unless_cancelled(cancel, Client::connect_json_with(&options_json, codec)).await
     };
@@ -469,12 +469,12 @@ fn connect_async(
     options_json: String,
     queue: &CompletionQueue,
     key: u64,
-    codec: Option<Py<PyAny>>,
+    codec: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PendingCall> {
     let token = CancellationToken::new();
     let cancel = token.clone();
     let delivery = Delivery::new(queue, key);
-    let codec = in_process_codec(codec);
+    let codec = in_process_codec(codec)?;
     spawn(async move {
         let result =
             unless_cancelled(cancel, Client::connect_json_with(&options_json, codec)).await;
@@ -485,11 +485,14 @@ fn connect_async(
 
 /// The core's codec for a Python codec adapter (see `codec`).
 fn in_process_codec(
-    adapter: Option<Py<PyAny>>,
-) -> Option<Arc<dyn temporal_bridge_core::codec::PayloadCodec>> {
-    adapter.map(|a| {
-        Arc::new(codec::PyCodec::new(a)) as Arc<dyn temporal_bridge_core::codec::PayloadCodec>
-    })
+    adapter: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<Arc<dyn temporal_bridge_core::codec::PayloadCodec>>> {
+    let Some(adapter) = adapter else {
+        return Ok(None);
+    };
+    let codec: Arc<dyn temporal_bridge_core::codec::PayloadCodec> =
+        Arc::new(codec::PyCodec::new(adapter)?);
+    Ok(Some(codec))
 }
 
 /// Runs `work` unless `token` is cancelled first. Connecting has no call

@@ -57,9 +57,6 @@ class PayloadCodec(Protocol):
 
 __all__ = ["PayloadCodec", "Payload"]
 
-_Wire = tuple[dict[str, bytes], bytes]
-
-
 def _temporalio_payload_class(codec: object) -> type | None:
     """temporalio's Payload message when ``codec`` is a temporalio codec
     (only if temporalio is imported already: never imported for this)."""
@@ -72,8 +69,10 @@ def _temporalio_payload_class(codec: object) -> type | None:
 
 
 class _CodecAdapter:
-    """The native module's view of a codec: payloads cross as
-    ``(metadata, data)`` tuples; the codec sees payload objects."""
+    """What the native module needs of a codec: its two methods, the class of
+    the payloads it is given, and a way to run an ``async`` codec for a
+    blocking call. Payloads are converted by the native module (see
+    ``python/src/codec.rs``)."""
 
     __slots__ = ("codec", "methods", "payload_class", "_loops")
 
@@ -86,37 +85,9 @@ class _CodecAdapter:
         self.payload_class: type = _temporalio_payload_class(codec) or Payload
         self._loops = threading.local()
 
-    def _objects(self, payloads: Sequence[_Wire]) -> list[Any]:
-        cls = self.payload_class
-        if cls is Payload:
-            # The native module's values are checked already: no validation.
-            return [Payload._of(data, metadata) for metadata, data in payloads]
-        return [cls(metadata=metadata, data=data) for metadata, data in payloads]
-
-    @staticmethod
-    def _wire(direction: str, answer: object) -> list[_Wire]:
-        if isinstance(answer, (str, bytes, Mapping)) or not hasattr(answer, "__iter__"):
-            raise TypeError(f"{direction}() must return a list of payloads, got {type(answer).__name__}")
-        wire = []
-        for item in answer:
-            if type(item) is Payload:
-                wire.append((item.metadata, item.data))
-                continue
-            metadata = getattr(item, "metadata", None)
-            data = getattr(item, "data", None)
-            if metadata is None or not isinstance(data, (bytes, bytearray)):
-                raise TypeError(f"{direction}() returned {type(item).__name__}, not a payload (metadata and data bytes)")
-            wire.append(({str(k): bytes(v) for k, v in metadata.items()}, bytes(data)))
-        return wire
-
-    def run_sync(self, direction: str, payloads: Sequence[_Wire]) -> list[_Wire]:
-        """For the blocking client, on the calling thread."""
-        answer = self.methods[direction](self._objects(payloads))
-        if type(answer) is not list and inspect.isawaitable(answer):
-            answer = self._run_here(answer)
-        return self._wire(direction, answer)
-
     def _run_here(self, awaitable: Awaitable[Any]) -> Any:
+        """An ``async`` codec's answer, for a blocking call: on a private
+        event loop of this thread."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -146,21 +117,19 @@ def start_job(job: Any) -> Awaitable[None] | None:
     """Codec work an asyncio call sent to its loop (see ``aio``): a codec
     that answers at once is answered here; an ``async`` one leaves the
     coroutine that finishes the job to run as a task."""
-    adapter: _CodecAdapter = job.adapter
-    direction = job.direction
     try:
-        answer = adapter.methods[direction](adapter._objects(job.payloads()))
+        answer = job.method(job.payloads())
         if type(answer) is not list and inspect.isawaitable(answer):
-            return _finish_job(job, direction, answer)
-        job.reply(adapter._wire(direction, answer))
+            return _finish_job(job, answer)
+        job.reply(answer)
     except Exception as err:
         job.fail(_why(err))
     return None
 
 
-async def _finish_job(job: Any, direction: str, pending: Awaitable[Any]) -> None:
+async def _finish_job(job: Any, pending: Awaitable[Any]) -> None:
     try:
-        answer = _CodecAdapter._wire(direction, await pending)
+        answer = await pending
     except Exception as err:
         job.fail(_why(err))
     except BaseException:

@@ -205,10 +205,21 @@ class Dropping:
     decode = encode
 
 
+class Garbage:
+    def encode(self, payloads: Sequence[Payload]) -> list[object]:
+        return ["not a payload" for _ in payloads]
+
+    decode = encode
+
+
 @pytest.mark.parametrize(
     ("codec", "says"),
-    [(Raising(), "ValueError: key vault unreachable"), (Dropping(), "returned 1 payloads for 2")],
-    ids=["raises", "wrong-count"],
+    [
+        (Raising(), "ValueError: key vault unreachable"),
+        (Dropping(), "returned 1 payloads for 2"),
+        (Garbage(), "encode() returned a str, not a payload"),
+    ],
+    ids=["raises", "wrong-count", "not-payloads"],
 )
 def test_a_failing_codec_fails_the_call_and_sends_nothing(
     env: DevEnv, codec_queue: str, wf_id: Callable[[str], str], codec: Any, says: str
