@@ -25,6 +25,7 @@ use prost_reflect::{
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -128,6 +129,114 @@ pub(crate) struct CodecStage {
     encode_failure_attributes: bool,
 }
 
+/// Where a codec looks, for every message type of the bundled descriptors:
+/// only the fields that can lead to a payload it covers. Walking a message
+/// then touches a few small vectors instead of the descriptor pool.
+struct Plan {
+    nodes: Vec<Node>,
+    /// Input and output node of each RPC path.
+    methods: HashMap<String, (usize, usize)>,
+}
+
+#[derive(Default)]
+struct Node {
+    /// Field number and what it holds, for the fields worth entering.
+    fields: Vec<(u64, Step)>,
+    /// This type is `temporal.api.failure.v1.Failure`.
+    failure: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Step {
+    Payload,
+    Message(usize),
+}
+
+impl Plan {
+    fn new(include_memo: bool) -> Option<Plan> {
+        let pool = crate::descriptors::descriptor_pool().ok()?;
+        let messages: Vec<MessageDescriptor> = pool.all_messages().collect();
+        let index: HashMap<String, usize> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.full_name().to_owned(), i))
+            .collect();
+        let covers = |name: &str| !PLAIN.contains(&name) && (include_memo || name != MEMO);
+        // Every covered message-typed field, then only those that reach a payload.
+        let edges: Vec<Vec<(u64, Step)>> = messages
+            .iter()
+            .map(|m| {
+                m.fields()
+                    .filter_map(|f| {
+                        let target = f.kind().as_message()?.clone();
+                        let name = target.full_name();
+                        if !covers(name) {
+                            return None;
+                        }
+                        let step = if name == PAYLOAD {
+                            Step::Payload
+                        } else {
+                            Step::Message(*index.get(name)?)
+                        };
+                        Some((u64::from(f.number()), step))
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut reaches = vec![false; messages.len()];
+        loop {
+            let mut changed = false;
+            for (i, fields) in edges.iter().enumerate() {
+                if !reaches[i]
+                    && fields.iter().any(|(_, step)| match step {
+                        Step::Payload => true,
+                        Step::Message(j) => reaches[*j],
+                    })
+                {
+                    reaches[i] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let nodes = edges
+            .into_iter()
+            .zip(&messages)
+            .map(|(fields, message)| Node {
+                fields: fields
+                    .into_iter()
+                    .filter(|(_, step)| match step {
+                        Step::Payload => true,
+                        Step::Message(j) => reaches[*j],
+                    })
+                    .collect(),
+                failure: message.full_name() == FAILURE,
+            })
+            .collect();
+        let methods = pool
+            .services()
+            .flat_map(|service| service.methods().collect::<Vec<_>>())
+            .filter_map(|m| {
+                let input = *index.get(m.input().full_name())?;
+                let output = *index.get(m.output().full_name())?;
+                let path = format!("/{}/{}", m.parent_service().full_name(), m.name());
+                Some((path, (input, output)))
+            })
+            .collect();
+        Some(Plan { nodes, methods })
+    }
+
+    fn step(&self, node: usize, number: u64) -> Option<Step> {
+        self.nodes[node]
+            .fields
+            .iter()
+            .find(|(n, _)| *n == number)
+            .map(|(_, step)| *step)
+    }
+}
+
 const PAYLOAD: &str = "temporal.api.common.v1.Payload";
 const FAILURE: &str = "temporal.api.failure.v1.Failure";
 const MEMO: &str = "temporal.api.common.v1.Memo";
@@ -171,30 +280,49 @@ impl CodecStage {
 
     /// The request message of the RPC at `path` with its payloads encoded.
     pub(crate) async fn encode_request(&self, path: &str, message: Bytes) -> Result<Bytes> {
-        let Some(method) = method_at(path) else {
-            return Ok(message);
-        };
-        self.transform(&method, method.input(), CodecDirection::Encode, message)
-            .await
+        self.transform(path, CodecDirection::Encode, message).await
     }
 
     /// The reply message of the RPC at `path` with its payloads decoded.
     pub(crate) async fn decode_reply(&self, path: &str, message: Bytes) -> Result<Bytes> {
-        let Some(method) = method_at(path) else {
-            return Ok(message);
-        };
-        self.transform(&method, method.output(), CodecDirection::Decode, message)
-            .await
+        self.transform(path, CodecDirection::Decode, message).await
+    }
+
+    fn plan(&self) -> Option<&'static Plan> {
+        // One per process for each setting of `include_memo`, made on first use.
+        static PLANS: [std::sync::OnceLock<Option<Plan>>; 2] =
+            [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+        PLANS[usize::from(self.include_memo)]
+            .get_or_init(|| Plan::new(self.include_memo))
+            .as_ref()
     }
 
     async fn transform(
         &self,
-        method: &MethodDescriptor,
-        descriptor: MessageDescriptor,
+        path: &str,
         direction: CodecDirection,
         bytes: Bytes,
     ) -> Result<Bytes> {
-        let call = method.name();
+        let reply = direction == CodecDirection::Decode;
+        self.transform_as(path, reply, direction, bytes).await
+    }
+
+    /// [`CodecStage::transform`] of the RPC's request (or, with `reply`, its
+    /// reply) message.
+    async fn transform_as(
+        &self,
+        path: &str,
+        reply: bool,
+        direction: CodecDirection,
+        bytes: Bytes,
+    ) -> Result<Bytes> {
+        let (Some(plan), Some(call)) = (self.plan(), path.rsplit('/').next()) else {
+            return Ok(bytes);
+        };
+        let Some(&(input, output)) = plan.methods.get(path) else {
+            return Ok(bytes);
+        };
+        let root = if reply { output } else { input };
         let broken = |what: String| {
             Error::internal(format!(
                 "the {} message of {call} could not be walked for payloads: {what}",
@@ -213,8 +341,16 @@ impl CodecStage {
             payloads: Vec::new(),
             failures: false,
         };
-        self.scan(&descriptor, &bytes, &mut scan).map_err(broken)?;
+        self.scan(plan, root, &bytes, &mut scan).map_err(broken)?;
         if scan.failures {
+            let Some(method) = method_at(path) else {
+                return Ok(bytes);
+            };
+            let descriptor = if reply {
+                method.output()
+            } else {
+                method.input()
+            };
             return self
                 .transform_message(call, descriptor, direction, bytes)
                 .await;
@@ -224,7 +360,7 @@ impl CodecStage {
         }
         let coded = self.run(call, direction, scan.payloads).await?;
         let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 2);
-        self.rewrite(&descriptor, &bytes, &mut coded.into_iter(), &mut out)
+        self.rewrite(plan, root, &bytes, &mut coded.into_iter(), &mut out)
             .map_err(broken)?;
         Ok(Bytes::from(out))
     }
@@ -257,23 +393,16 @@ impl CodecStage {
         Ok(coded)
     }
 
-    /// What a length-delimited field `number` of a `message` holds, when a
-    /// codec looks inside it.
-    fn target(&self, message: &MessageDescriptor, number: u64) -> Option<MessageDescriptor> {
-        let field = message.get_field(u32::try_from(number).ok()?)?;
-        let target = field.kind().as_message()?.clone();
-        self.covers(target.full_name()).then_some(target)
-    }
-
     /// Collects the payloads of the message `bytes` (of type `message`), in
     /// wire order, and notes failures that need their attributes moved.
     fn scan(
         &self,
-        message: &MessageDescriptor,
+        plan: &Plan,
+        node: usize,
         bytes: &[u8],
         scan: &mut Scan,
     ) -> std::result::Result<(), String> {
-        if message.full_name() == FAILURE {
+        if plan.nodes[node].failure {
             let failure: Failure = prost::Message::decode(bytes).map_err(|e| e.to_string())?;
             scan.failures |= match scan.direction {
                 CodecDirection::Encode => {
@@ -287,14 +416,12 @@ impl CodecStage {
         for field in wire_fields(bytes) {
             let field = field?;
             let Some(value) = field.value else { continue };
-            let Some(target) = self.target(message, field.number) else {
-                continue;
-            };
-            if target.full_name() == PAYLOAD {
-                scan.payloads
-                    .push(prost::Message::decode(value).map_err(|e| e.to_string())?);
-            } else {
-                self.scan(&target, value, scan)?;
+            match plan.step(node, field.number) {
+                None => {}
+                Some(Step::Payload) => scan
+                    .payloads
+                    .push(prost::Message::decode(value).map_err(|e| e.to_string())?),
+                Some(Step::Message(inner)) => self.scan(plan, inner, value, scan)?,
             }
         }
         Ok(())
@@ -304,25 +431,29 @@ impl CodecStage {
     /// the order `scan` found them; every other byte is kept.
     fn rewrite(
         &self,
-        message: &MessageDescriptor,
+        plan: &Plan,
+        node: usize,
         bytes: &[u8],
         coded: &mut std::vec::IntoIter<Payload>,
         out: &mut Vec<u8>,
     ) -> std::result::Result<(), String> {
         for field in wire_fields(bytes) {
             let field = field?;
-            let target = field.value.and_then(|_| self.target(message, field.number));
-            let (Some(value), Some(target)) = (field.value, target) else {
+            let step = field.value.and_then(|_| plan.step(node, field.number));
+            let (Some(value), Some(step)) = (field.value, step) else {
                 out.extend_from_slice(field.whole);
                 continue;
             };
-            let inner = if target.full_name() == PAYLOAD {
-                let payload = coded.next().ok_or("fewer payloads than found")?;
-                prost::Message::encode_to_vec(&payload)
-            } else {
-                let mut inner = Vec::with_capacity(value.len());
-                self.rewrite(&target, value, coded, &mut inner)?;
-                inner
+            let inner = match step {
+                Step::Payload => {
+                    let payload = coded.next().ok_or("fewer payloads than found")?;
+                    prost::Message::encode_to_vec(&payload)
+                }
+                Step::Message(inner_node) => {
+                    let mut inner = Vec::with_capacity(value.len());
+                    self.rewrite(plan, inner_node, value, coded, &mut inner)?;
+                    inner
+                }
             };
             prost::encoding::encode_key(
                 u32::try_from(field.number).map_err(|e| e.to_string())?,
@@ -811,7 +942,7 @@ mod tests {
                 futures::executor::block_on(async {
                     if fast {
                         stage
-                            .transform(&method, method.output(), CodecDirection::Encode, bytes)
+                            .transform_as(HISTORY, true, CodecDirection::Encode, bytes)
                             .await
                     } else {
                         stage
@@ -835,8 +966,7 @@ mod tests {
             // And back: decoding what was encoded gives the reply again.
             let encoded = Bytes::from(prost::Message::encode_to_vec(&fast));
             let back = futures::executor::block_on(stage.transform(
-                &method,
-                method.output(),
+                HISTORY,
                 CodecDirection::Decode,
                 encoded,
             ))
@@ -901,8 +1031,8 @@ mod tests {
 
         // The same message read back (as a reply would be) is whole again.
         let descriptor = method_at(FAIL).unwrap().input();
-        let back = futures::executor::block_on(stage.transform(
-            &method_at(FAIL).unwrap(),
+        let back = futures::executor::block_on(stage.transform_message(
+            "RespondActivityTaskFailed",
             descriptor,
             CodecDirection::Decode,
             bytes,

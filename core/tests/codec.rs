@@ -197,6 +197,17 @@ async fn history(client: &Client, workflow_id: &str, decode: bool) -> Value {
     client.fetch_history(&request, &none()).await.unwrap()
 }
 
+async fn describe(
+    client: &Client,
+    workflow_id: String,
+) -> temporal_bridge_core::Result<temporal_bridge_core::WorkflowDescription> {
+    let request = DescribeWorkflowRequest {
+        workflow_id,
+        ..Default::default()
+    };
+    client.describe_workflow(&request, &none()).await
+}
+
 fn decoded(payload: &Value) -> (Value, Vec<u8>) {
     let data = BASE64
         .decode(payload["data"].as_str().unwrap_or(""))
@@ -406,16 +417,7 @@ async fn memos_are_encoded_when_asked() {
     let memo =
         &stored["events"][0]["workflowExecutionStartedEventAttributes"]["memo"]["fields"]["m"];
     assert!(decoded(memo).0.get("reversed").is_some());
-    let described = client
-        .describe_workflow(
-            &DescribeWorkflowRequest {
-                workflow_id,
-                ..Default::default()
-            },
-            &none(),
-        )
-        .await
-        .unwrap();
+    let described = describe(&client, workflow_id).await.unwrap();
     assert_eq!(
         described.summary.memo,
         serde_json::Map::from_iter([("m".to_owned(), json!("memo value"))])
@@ -435,16 +437,7 @@ async fn failed_start(codec: Value, call: CallOptions) -> temporal_bridge_core::
         !text.contains(&BASE64.encode("\"top-secret-value\"")),
         "{text}"
     );
-    let described = client
-        .describe_workflow(
-            &DescribeWorkflowRequest {
-                workflow_id,
-                ..Default::default()
-            },
-            &none(),
-        )
-        .await
-        .unwrap_err();
+    let described = describe(&client, workflow_id).await.unwrap_err();
     assert_eq!(described.kind(), ErrorKind::NotFound, "nothing was started");
     error
 }

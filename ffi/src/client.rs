@@ -8,6 +8,7 @@ use crate::pointers::{borrow_optional, into_raw, str_argument, string_lent, take
 use crate::status::TbStatus;
 use std::ffi::{c_char, c_void};
 use std::ptr;
+use temporal_bridge_core::codec::PayloadCodec;
 use temporal_bridge_core::{runtime, Client, Error};
 
 /// A connected client (opaque). Create with `tb_client_connect`, free with
@@ -82,7 +83,30 @@ pub unsafe extern "C" fn tb_client_connect(
     client_out: *mut *mut TbClient,
     error_out: *mut *mut c_char,
 ) -> TbStatus {
-    let result = guard("tb_client_connect", || {
+    // SAFETY: the caller's contract, as the header states it.
+    unsafe {
+        connect_blocking(
+            "tb_client_connect",
+            options_json,
+            || Ok(None),
+            client_out,
+            error_out,
+        )
+    }
+}
+
+/// The blocking connect of `tb_client_connect` and
+/// `tb_client_connect_with_codec`: `codec` gives the in-process codec (or
+/// refuses it) before anything else is read.
+pub(crate) unsafe fn connect_blocking(
+    function: &str,
+    options_json: *const c_char,
+    codec: impl FnOnce() -> Result<Option<std::sync::Arc<dyn PayloadCodec>>, Error>,
+    client_out: *mut *mut TbClient,
+    error_out: *mut *mut c_char,
+) -> TbStatus {
+    let result = guard(function, || {
+        let codec = codec()?;
         // SAFETY: NULL or a valid C string, per the header.
         let options = unsafe { str_argument(options_json, "options_json") }?.to_owned();
         if client_out.is_null() {
@@ -90,7 +114,8 @@ pub unsafe extern "C" fn tb_client_connect(
                 Error::invalid_argument("client_out is NULL").with_detail("argument", "client_out")
             );
         }
-        let client = runtime::block_on(async move { Client::connect_json(&options).await })??;
+        let client =
+            runtime::block_on(async move { Client::connect_json_with(&options, codec).await })??;
         Ok(into_raw(TbClient { client }))
     });
     match result {

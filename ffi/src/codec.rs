@@ -155,43 +155,15 @@ pub unsafe extern "C" fn tb_client_connect_with_codec(
     client_out: *mut *mut TbClient,
     error_out: *mut *mut c_char,
 ) -> TbStatus {
-    let result = guard("tb_client_connect_with_codec", || {
-        // SAFETY: NULL or valid, per the header.
-        let codec = unsafe { codec.as_ref() }.ok_or_else(|| {
-            Error::invalid_argument("codec is NULL").with_detail("argument", "codec")
-        })?;
-        let callbacks = Callbacks {
-            encode: codec.encode.ok_or_else(|| {
-                Error::invalid_argument("codec->encode is NULL").with_detail("argument", "codec")
-            })?,
-            decode: codec.decode.ok_or_else(|| {
-                Error::invalid_argument("codec->decode is NULL").with_detail("argument", "codec")
-            })?,
-            user_data: UserData(codec.user_data),
-            release: codec.release,
-        };
-        let codec: Arc<dyn PayloadCodec> = Arc::new(CCodec(Arc::new(callbacks)));
-        // SAFETY: NULL or a valid C string, per the header.
-        let options = unsafe { str_argument(options_json, "options_json") }?.to_owned();
-        if client_out.is_null() {
-            return Err(
-                Error::invalid_argument("client_out is NULL").with_detail("argument", "client_out")
-            );
-        }
-        let client =
-            runtime::block_on(
-                async move { Client::connect_json_with(&options, Some(codec)).await },
-            )??;
-        Ok(into_raw(TbClient { client }))
-    });
-    match result {
-        Ok(handle) => {
-            // SAFETY: checked non-NULL above; valid per the header.
-            unsafe { client_out.write(handle) };
-            TbStatus::Ok
-        }
-        // SAFETY: NULL or valid per the header.
-        Err(error) => unsafe { report_error(&error, error_out) },
+    // SAFETY: the caller's contract, as the header states it.
+    unsafe {
+        crate::client::connect_blocking(
+            "tb_client_connect_with_codec",
+            options_json,
+            || unsafe { accept(codec) }.map(Some),
+            client_out,
+            error_out,
+        )
     }
 }
 

@@ -161,4 +161,20 @@ static inline int json_value_is(const char *at, const char *want) {
            strncmp(at, want, strlen(want)) == 0;
 }
 
+/* The value at `path...` of `json` must read `want` (JSON text: strings with
+ * their quotes, e.g. "\"<redacted>\"", or null, true, ...). */
+#define CHECK_AT(json, want, ...)                                               \
+    do {                                                                        \
+        char got_[1024];                                                        \
+        CHECK(json_copy_value(json_path((json), __VA_ARGS__, (const char *)NULL), \
+                              got_, sizeof got_) &&                             \
+                  strcmp(got_, (want)) == 0,                                    \
+              "%s is not %s in %s", #__VA_ARGS__, (want), (json));              \
+    } while (0)
+
+/* `needle` must not appear in `json`. */
+#define CHECK_LACKS(json, needle)                                               \
+    CHECK(!json_has((json), (needle)), "%s must not appear in %s", (needle),    \
+          or_none(json))
+
 #endif /* TB_JSON_H */

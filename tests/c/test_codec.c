@@ -36,21 +36,6 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-/* The value at `path...` of `json` must read `want` (JSON text: strings with
- * their quotes). */
-#define CHECK_AT(json, want, ...)                                               \
-    do {                                                                        \
-        char got_[1024];                                                        \
-        CHECK(json_copy_value(json_path((json), __VA_ARGS__, (const char *)NULL), \
-                              got_, sizeof got_) &&                             \
-                  strcmp(got_, (want)) == 0,                                    \
-              "%s is not %s in %s", #__VA_ARGS__, (want), (json));              \
-    } while (0)
-
-#define CHECK_LACKS(json, needle)                                               \
-    CHECK(!json_has((json), (needle)), "%s must not appear in %s", (needle),    \
-          or_none(json))
-
 /* What the workflows are given: the secret must never reach the server in
  * the clear. */
 #define SECRET "tb-c-codec-secret-7f3a"

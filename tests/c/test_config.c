@@ -22,21 +22,6 @@ extern char **environ;
  * (generous: valgrind is slow). */
 #define UNREACHABLE_SECONDS 30.0
 
-/* The value at `path...` of `json` must read `want` (JSON text: strings with
- * their quotes, e.g. "\"<redacted>\"", or null, true, ...). */
-#define CHECK_AT(json, want, ...)                                               \
-    do {                                                                        \
-        char got_[512];                                                         \
-        CHECK(json_copy_value(json_path((json), __VA_ARGS__, (const char *)NULL), \
-                              got_, sizeof got_) &&                             \
-                  strcmp(got_, (want)) == 0,                                    \
-              "%s is not %s in %s", #__VA_ARGS__, (want), (json));              \
-    } while (0)
-
-#define CHECK_LACKS(json, needle)                                               \
-    CHECK(!json_has((json), (needle)), "%s must not appear in %s", (needle),    \
-          or_none(json))
-
 /* --------------------------------------------------- the environment */
 
 /* A variable as it was before the program changed it. */
