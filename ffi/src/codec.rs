@@ -1,16 +1,16 @@
 //! Payload codecs written in C: a pair of callbacks given at connect.
 
-use crate::boundary::{guard, report_error};
+use crate::boundary::guard;
 use crate::call::UserData;
 use crate::client::TbClient;
-use crate::pointers::{into_raw, str_argument};
+use crate::pointers::str_argument;
 use crate::status::TbStatus;
 use std::ffi::{c_char, c_void, CString};
 use std::sync::Arc;
 use temporal_bridge_core::codec::{
     payloads_from_json, payloads_to_json, CodecContext, CodecFuture, Payload, PayloadCodec,
 };
-use temporal_bridge_core::{runtime, Client, Error};
+use temporal_bridge_core::{Client, Error};
 
 /// Where a codec callback puts its answer (opaque; valid only during the
 /// callback). Answer with exactly one of `tb_codec_reply_payloads` or
