@@ -160,7 +160,7 @@ pub unsafe extern "C" fn tb_client_connect_with_codec(
         crate::client::connect_blocking(
             "tb_client_connect_with_codec",
             options_json,
-            || unsafe { accept(codec) }.map(Some),
+            || accept(codec).map(Some),
             client_out,
             error_out,
         )
