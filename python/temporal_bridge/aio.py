@@ -261,14 +261,16 @@ class AsyncWorkflowUpdateHandle(_UpdateHandleBase):
 
     __slots__ = ()
 
-    async def result(self, *, timeout: Duration | None = None, raw: bool = False) -> Any:
+    async def result(self, *, timeout: Duration | None = None, raw: bool = False, decode: bool = False) -> Any:
         """Waits for the update's outcome (see ``WorkflowUpdateHandle.result``).
         Cancelling the awaiting task abandons the wait, not the update."""
-        if self._outcome is not None and self._outcome[0] == raw:
+        key = (bool(raw), bool(decode) and bool(raw))
+        if self._outcome is not None and self._outcome[0] == key:
             return self._outcome[1]
-        response = await _call(self._native, "get_update_result", self._result_request(timeout, raw), raw)
+        request = self._result_request(timeout, raw, decode)
+        response = await _call(self._native, "get_update_result", request, raw)
         value = _result_value(response, raw)
-        self._outcome = (raw, value)
+        self._outcome = (key, value)
         return value
 
 

@@ -241,7 +241,7 @@ class _HandleBase:
         run_id = response.get("run_id") or self._target_run_id
         handle = handle_class(self._native, response["update_id"], self.id, run_id, update)
         if "result" in response or "payloads" in response:  # waited for completion
-            handle._outcome = (raw, _result_value(response, raw))
+            handle._outcome = ((raw, False), _result_value(response, raw))
         return handle
 
     def _history_request(self, follow: bool, timeout: Duration | None, decode: bool) -> dict[str, Any]:
@@ -273,11 +273,18 @@ class _UpdateHandleBase:
         #: The update's name, when this handle sent it.
         self.name: str | None = name
         # (raw, value) once the outcome is known (start_update to COMPLETED).
-        self._outcome: tuple[bool, Any] | None = None
+        # The outcome once known, with the (raw, decode) it was read with.
+        self._outcome: tuple[tuple[bool, bool], Any] | None = None
 
-    def _result_request(self, timeout: Duration | None, raw: bool) -> dict[str, Any]:
+    def _result_request(self, timeout: Duration | None, raw: bool, decode: bool = False) -> dict[str, Any]:
         return _requests.workflow_request(
-            self.workflow_id, self.workflow_run_id, "timeout", timeout, update_id=self.id, raw=bool(raw)
+            self.workflow_id,
+            self.workflow_run_id,
+            "timeout",
+            timeout,
+            update_id=self.id,
+            raw=bool(raw),
+            decode=True if decode else None,
         )
 
     def __repr__(self) -> str:
@@ -595,15 +602,18 @@ class WorkflowUpdateHandle(_UpdateHandleBase):
 
     __slots__ = ()
 
-    def result(self, *, timeout: Duration | None = None, raw: bool = False) -> Any:
+    def result(self, *, timeout: Duration | None = None, raw: bool = False, decode: bool = False) -> Any:
         """Waits for the update's outcome and returns its result (at once if
         it is known already). Raises ``WorkflowUpdateFailedError`` if the
         handler failed. ``timeout`` bounds the wait (``CallTimeoutError``),
-        which never touches the update."""
-        if self._outcome is not None and self._outcome[0] == raw:
+        which never touches the update. ``raw=True`` returns payloads as
+        stored (``decode=True``: through the payload codec)."""
+        key = (bool(raw), bool(decode) and bool(raw))
+        if self._outcome is not None and self._outcome[0] == key:
             return self._outcome[1]
-        value = _result_value(_call(self._native, "get_update_result", self._result_request(timeout, raw), raw), raw)
-        self._outcome = (raw, value)
+        request = self._result_request(timeout, raw, decode)
+        value = _result_value(_call(self._native, "get_update_result", request, raw), raw)
+        self._outcome = (key, value)
         return value
 
 

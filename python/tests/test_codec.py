@@ -118,6 +118,11 @@ def test_every_round_trip_with_a_temporalio_worker(
     [answer] = handle.query("state", raw=True, decode=True)
     assert answer.metadata["encoding"] == b"json/plain" and b"4111" in answer.data
     assert handle.execute_update("set_input", "replaced") == {"previous": secret}
+    update = handle.start_update("set_input", "replaced", wait_for_stage="completed")
+    [stored_outcome] = update.result(raw=True)
+    assert stored_outcome.metadata["encoding"] == b"binary/encrypted"
+    [outcome] = update.result(raw=True, decode=True)
+    assert outcome.metadata["encoding"] == b"json/plain" and b"replaced" in outcome.data
     handle.signal("finish", "ok")
     assert handle.result() == {"input": "replaced", "signals": [{"note": "first"}]}
 
