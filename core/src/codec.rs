@@ -129,13 +129,17 @@ pub(crate) struct CodecStage {
     encode_failure_attributes: bool,
 }
 
-/// Where a codec looks, for every message type of the bundled descriptors:
-/// only the fields that can lead to a payload it covers. Walking a message
-/// then touches a few small vectors instead of the descriptor pool.
+/// Where a codec looks: for each message type met so far, only the fields
+/// that can lead to a payload it covers. Walking a message then touches a
+/// few small vectors instead of the descriptor pool. Types are added the
+/// first time an RPC that carries them is made (a type's entry never
+/// changes once made, so indexes stay valid).
+#[derive(Default)]
 struct Plan {
     nodes: Vec<Node>,
-    /// Input and output node of each RPC path.
-    methods: HashMap<String, (usize, usize)>,
+    index: HashMap<String, usize>,
+    /// Input and output node of each RPC path met so far (`None`: unknown path).
+    methods: HashMap<String, Option<(usize, usize)>>,
 }
 
 #[derive(Default)]
@@ -153,47 +157,87 @@ enum Step {
 }
 
 impl Plan {
-    fn new(include_memo: bool) -> Option<Plan> {
-        let pool = crate::descriptors::descriptor_pool().ok()?;
-        let messages: Vec<MessageDescriptor> = pool.all_messages().collect();
-        let index: HashMap<String, usize> = messages
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m.full_name().to_owned(), i))
-            .collect();
+    /// The nodes of `path`'s input and output, added when first met.
+    fn method(&mut self, path: &str, include_memo: bool) -> Option<(usize, usize)> {
+        if let Some(known) = self.methods.get(path) {
+            return *known;
+        }
+        let found = method_at(path).map(|m| {
+            let input = self.add(&m.input(), include_memo);
+            let output = self.add(&m.output(), include_memo);
+            (input, output)
+        });
+        self.methods.insert(path.to_owned(), found);
+        found
+    }
+
+    /// The node of `root`, adding every type it leads to that is new.
+    fn add(&mut self, root: &MessageDescriptor, include_memo: bool) -> usize {
+        if let Some(&known) = self.index.get(root.full_name()) {
+            return known;
+        }
         let covers = |name: &str| !PLAIN.contains(&name) && (include_memo || name != MEMO);
-        // Every covered message-typed field, then only those that reach a payload.
-        let edges: Vec<Vec<(u64, Step)>> = messages
-            .iter()
-            .map(|m| {
-                m.fields()
-                    .filter_map(|f| {
-                        let target = f.kind().as_message()?.clone();
-                        let name = target.full_name();
-                        if !covers(name) {
-                            return None;
-                        }
-                        let step = if name == PAYLOAD {
-                            Step::Payload
-                        } else {
-                            Step::Message(*index.get(name)?)
-                        };
-                        Some((u64::from(f.number()), step))
-                    })
-                    .collect()
-            })
-            .collect();
-        let mut reaches = vec![false; messages.len()];
+        // The new types reachable from `root`, each with its covered
+        // message-typed fields (children by name, resolved below).
+        let first = self.nodes.len();
+        let mut pending = vec![root.clone()];
+        let mut edges: Vec<Vec<(u64, Result<(), String>)>> = Vec::new();
+        while let Some(message) = pending.pop() {
+            let name = message.full_name();
+            if self.index.contains_key(name) {
+                continue;
+            }
+            self.index.insert(name.to_owned(), self.nodes.len());
+            self.nodes.push(Node {
+                fields: Vec::new(),
+                failure: name == FAILURE,
+            });
+            let mut fields = Vec::new();
+            for field in message.fields() {
+                let Some(target) = field.kind().as_message().cloned() else {
+                    continue;
+                };
+                let target_name = target.full_name();
+                if !covers(target_name) {
+                    continue;
+                }
+                if target_name == PAYLOAD {
+                    fields.push((u64::from(field.number()), Ok(())));
+                } else {
+                    fields.push((u64::from(field.number()), Err(target_name.to_owned())));
+                    if !self.index.contains_key(target_name) {
+                        pending.push(target);
+                    }
+                }
+            }
+            edges.push(fields);
+        }
+        // Which of the new types lead to a payload: old ones are known (a
+        // node with fields does), new ones by repeating until nothing changes.
+        let count = edges.len();
+        let mut reaches = vec![false; count];
+        let leads = |reaches: &[bool],
+                     nodes: &[Node],
+                     index: &HashMap<String, usize>,
+                     to: &Result<(), String>| match to {
+            Ok(()) => true,
+            Err(name) => index.get(name).is_some_and(|&j| {
+                if j >= first {
+                    reaches[j - first]
+                } else {
+                    !nodes[j].fields.is_empty()
+                }
+            }),
+        };
         loop {
             let mut changed = false;
-            for (i, fields) in edges.iter().enumerate() {
-                if !reaches[i]
-                    && fields.iter().any(|(_, step)| match step {
-                        Step::Payload => true,
-                        Step::Message(j) => reaches[*j],
-                    })
+            for k in 0..count {
+                if !reaches[k]
+                    && edges[k]
+                        .iter()
+                        .any(|(_, to)| leads(&reaches, &self.nodes, &self.index, to))
                 {
-                    reaches[i] = true;
+                    reaches[k] = true;
                     changed = true;
                 }
             }
@@ -201,31 +245,18 @@ impl Plan {
                 break;
             }
         }
-        let nodes = edges
-            .into_iter()
-            .zip(&messages)
-            .map(|(fields, message)| Node {
-                fields: fields
-                    .into_iter()
-                    .filter(|(_, step)| match step {
-                        Step::Payload => true,
-                        Step::Message(j) => reaches[*j],
-                    })
-                    .collect(),
-                failure: message.full_name() == FAILURE,
-            })
-            .collect();
-        let methods = pool
-            .services()
-            .flat_map(|service| service.methods().collect::<Vec<_>>())
-            .filter_map(|m| {
-                let input = *index.get(m.input().full_name())?;
-                let output = *index.get(m.output().full_name())?;
-                let path = format!("/{}/{}", m.parent_service().full_name(), m.name());
-                Some((path, (input, output)))
-            })
-            .collect();
-        Some(Plan { nodes, methods })
+        for (k, fields) in edges.into_iter().enumerate() {
+            let kept = fields
+                .into_iter()
+                .filter(|(_, to)| leads(&reaches, &self.nodes, &self.index, to))
+                .filter_map(|(number, to)| match to {
+                    Ok(()) => Some((number, Step::Payload)),
+                    Err(name) => self.index.get(&name).map(|&j| (number, Step::Message(j))),
+                })
+                .collect();
+            self.nodes[first + k].fields = kept;
+        }
+        self.index[root.full_name()]
     }
 
     fn step(&self, node: usize, number: u64) -> Option<Step> {
@@ -288,13 +319,29 @@ impl CodecStage {
         self.transform(path, CodecDirection::Decode, message).await
     }
 
-    fn plan(&self) -> Option<&'static Plan> {
-        // One per process for each setting of `include_memo`, made on first use.
-        static PLANS: [std::sync::OnceLock<Option<Plan>>; 2] =
+    /// The plan of this stage's coverage, shared by the process.
+    fn plan(&self) -> &'static std::sync::RwLock<Plan> {
+        static PLANS: [std::sync::OnceLock<std::sync::RwLock<Plan>>; 2] =
             [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
-        PLANS[usize::from(self.include_memo)]
-            .get_or_init(|| Plan::new(self.include_memo))
-            .as_ref()
+        PLANS[usize::from(self.include_memo)].get_or_init(Default::default)
+    }
+
+    /// The input and output nodes of `path`, made when first met.
+    fn method_nodes(&self, path: &str) -> Option<(usize, usize)> {
+        let plan = self.plan();
+        let known = plan
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .methods
+            .get(path)
+            .copied();
+        match known {
+            Some(nodes) => nodes,
+            None => plan
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .method(path, self.include_memo),
+        }
     }
 
     async fn transform(
@@ -316,10 +363,9 @@ impl CodecStage {
         direction: CodecDirection,
         bytes: Bytes,
     ) -> Result<Bytes> {
-        let (Some(plan), Some(call)) = (self.plan(), path.rsplit('/').next()) else {
-            return Ok(bytes);
-        };
-        let Some(&(input, output)) = plan.methods.get(path) else {
+        let (Some((input, output)), Some(call)) =
+            (self.method_nodes(path), path.rsplit('/').next())
+        else {
             return Ok(bytes);
         };
         let root = if reply { output } else { input };
@@ -341,7 +387,10 @@ impl CodecStage {
             payloads: Vec::new(),
             failures: false,
         };
-        self.scan(plan, root, &bytes, &mut scan).map_err(broken)?;
+        {
+            let plan = self.plan().read().unwrap_or_else(|p| p.into_inner());
+            self.scan(&plan, root, &bytes, &mut scan).map_err(broken)?;
+        }
         if scan.failures {
             let Some(method) = method_at(path) else {
                 return Ok(bytes);
@@ -360,7 +409,8 @@ impl CodecStage {
         }
         let coded = self.run(call, direction, scan.payloads).await?;
         let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 2);
-        self.rewrite(plan, root, &bytes, &mut coded.into_iter(), &mut out)
+        let plan = self.plan().read().unwrap_or_else(|p| p.into_inner());
+        self.rewrite(&plan, root, &bytes, &mut coded.into_iter(), &mut out)
             .map_err(broken)?;
         Ok(Bytes::from(out))
     }
