@@ -402,8 +402,10 @@ impl Client {
         let call = CallOptions::with_timeout(options.connect_timeout());
         let info = client
             .scoped(&call, |scope| {
+                // No payloads either way: connecting never waits for the
+                // codec's first use (which loads the descriptor set).
                 client.rpc(
-                    scope,
+                    scope.without_codec(),
                     RpcKind::Ordinary,
                     GetSystemInfoRequest {},
                     method::get_system_info,

@@ -32,8 +32,6 @@ A codec server instead (the protocol of the Temporal CLI and web UI)::
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import sys
 import threading
 from collections.abc import Mapping
@@ -88,6 +86,9 @@ class _CodecAdapter:
     def _run_here(self, awaitable: Awaitable[Any]) -> Any:
         """An ``async`` codec's answer, for a blocking call: on a private
         event loop of this thread."""
+        import asyncio  # only for async codecs: a blocking client never pays its import
+        import inspect
+
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -119,7 +120,7 @@ def start_job(job: Any) -> Awaitable[None] | None:
     coroutine that finishes the job to run as a task."""
     try:
         answer = job.method(job.payloads())
-        if type(answer) is not list and inspect.isawaitable(answer):
+        if type(answer) is not list and hasattr(answer, "__await__"):
             return _finish_job(job, answer)
         job.reply(answer)
     except Exception as err:
