@@ -9,7 +9,7 @@ mod common;
 
 use common::pki::TestCa;
 use common::tls_proxy::{Forward, TlsProxy};
-use common::{devenv, none, unique_id};
+use common::{devenv, namespace_of, none, unique_id};
 use std::net::TcpListener as StdListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -101,17 +101,6 @@ async fn through_tls(upstream: String) -> (TlsProxy, ConnectOptions) {
         ..Default::default()
     }));
     (proxy, options)
-}
-
-async fn namespace_of(client: &Client) -> String {
-    let described = client
-        .describe_namespace(&ProtoRequest::default(), &none())
-        .await
-        .unwrap();
-    described.0["namespaceInfo"]["name"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test]
@@ -214,6 +203,12 @@ async fn a_lazy_client_connects_on_its_first_call() {
     );
 
     // The server appears later; a waiting call gets through once it does.
+    answers_once_the_server_appears(&client, port).await;
+}
+
+/// A call made while nothing listens at `port` waits, and gets through once
+/// a forwarder to the dev server starts listening there.
+async fn answers_once_the_server_appears(client: &Client, port: u16) {
     let call = tokio::spawn({
         let client = client.clone();
         async move {
@@ -226,6 +221,7 @@ async fn a_lazy_client_connects_on_its_first_call() {
         }
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!call.is_finished(), "the call waits for the server");
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .unwrap();
@@ -367,27 +363,5 @@ async fn a_lazy_tls_client_connects_on_its_first_call() {
     let (_terminator, mut lazy) = through_tls(format!("127.0.0.1:{port}")).await;
     lazy.lazy = true;
     let client = Client::connect(lazy).await.unwrap();
-    let call = tokio::spawn({
-        let client = client.clone();
-        async move {
-            client
-                .describe_namespace(
-                    &ProtoRequest::default(),
-                    &CallOptions::with_timeout(Duration::from_secs(20)),
-                )
-                .await
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(!call.is_finished(), "the call waits for the server");
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .unwrap();
-    let forwarder = tokio::spawn(forward(listener, devenv().target.clone()));
-    let described = call.await.unwrap().unwrap();
-    assert_eq!(
-        described.0["namespaceInfo"]["name"],
-        devenv().namespace.as_str()
-    );
-    forwarder.abort();
+    answers_once_the_server_appears(&client, port).await;
 }

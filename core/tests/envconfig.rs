@@ -8,12 +8,10 @@ mod common;
 
 use common::pki::TestCa;
 use common::tls_proxy::{Forward, TlsProxy};
-use common::{devenv, none, unique_id};
+use common::{devenv, namespace_of, unique_id};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use temporal_bridge_core::{
-    load_client_config, Client, ErrorKind, LoadConfigOptions, ProtoRequest,
-};
+use temporal_bridge_core::{load_client_config, Client, ErrorKind, LoadConfigOptions};
 
 struct Dir(PathBuf);
 
@@ -35,17 +33,6 @@ impl Drop for Dir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-async fn namespace_of(client: &Client) -> String {
-    let described = client
-        .describe_namespace(&ProtoRequest::default(), &none())
-        .await
-        .unwrap();
-    described.0["namespaceInfo"]["name"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 async fn connect(

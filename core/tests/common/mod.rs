@@ -119,6 +119,19 @@ pub async fn client() -> Client {
         .expect("connect to the dev server")
 }
 
+/// The namespace the server says `client` uses (a call that needs the
+/// server to answer).
+pub async fn namespace_of(client: &Client) -> String {
+    let described = client
+        .describe_namespace(&temporal_bridge_core::ProtoRequest::default(), &none())
+        .await
+        .unwrap();
+    described.0["namespaceInfo"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 pub fn unique_id(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4())
 }
