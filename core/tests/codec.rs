@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use bytes::Bytes;
 use common::pki::TestCa;
+use common::tls_proxy::{Forward, TlsProxy};
 use common::{devenv, none, unique_id};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -21,6 +22,7 @@ use temporal_bridge_core::codec::{CodecContext, CodecFuture, Payload, PayloadCod
 use temporal_bridge_core::{
     CallOptions, Client, ConnectOptions, DescribeWorkflowRequest, ErrorKind, FetchHistoryRequest,
     GetResultRequest, SignalWorkflowRequest, StartWorkflowRequest, TerminateWorkflowRequest,
+    TlsOptions, TlsSetting,
 };
 use tokio::net::TcpListener;
 use tokio_rustls::rustls;
@@ -363,6 +365,25 @@ async fn an_in_process_codec_in_rust() {
     let env = devenv();
     let mut options = ConnectOptions::new(env.target.clone());
     options.namespace = env.namespace.clone();
+    in_process_round_trip(options).await;
+}
+
+#[tokio::test]
+async fn an_in_process_codec_in_rust_through_a_tls_terminator() {
+    let ca = TestCa::new("codec TLS test CA");
+    let proxy = TlsProxy::start(&ca.server_cert(), None, Forward::Bytes).await;
+    let mut options = ConnectOptions::new(proxy.target());
+    options.namespace = devenv().namespace.clone();
+    options.tls = Some(TlsSetting::Options(TlsOptions {
+        server_root_ca_cert: Some(ca.cert_pem.clone()),
+        ..Default::default()
+    }));
+    in_process_round_trip(options).await;
+}
+
+/// Start, stored and decoded history, raw results as stored or decoded,
+/// with the Rust codec in process, over `options`' connection.
+async fn in_process_round_trip(mut options: ConnectOptions) {
     options.payload_codec = Some(Arc::new(Reverse));
     let client = Client::connect(options).await.unwrap();
     let start = parked_start(vec![json!("rust secret")]);
