@@ -72,13 +72,12 @@ class _CodecAdapter:
     blocking call. Payloads are converted by the native module (see
     ``python/src/codec.rs``)."""
 
-    __slots__ = ("codec", "methods", "payload_class", "_loops")
+    __slots__ = ("methods", "payload_class", "_loops")
 
     def __init__(self, codec: object) -> None:
         for name in ("encode", "decode"):
             if not callable(getattr(codec, name, None)):
                 raise TypeError(f"payload_codec must have encode() and decode() methods; {type(codec).__name__} has no {name}()")
-        self.codec = codec
         self.methods = {"encode": getattr(codec, "encode"), "decode": getattr(codec, "decode")}
         self.payload_class: type = _temporalio_payload_class(codec) or Payload
         self._loops = threading.local()
@@ -145,7 +144,9 @@ def adapter_for(codec: object | None) -> _CodecAdapter | None:
 
 
 def codec_options(codec: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The JSON of the ``codec`` connect option."""
+    """The JSON of the ``codec`` connect option: Python values made JSON
+    (durations, ``TLSConfig``); the core checks the fields and names any it
+    does not know."""
     if codec is None:
         return None
     if not isinstance(codec, Mapping):
@@ -153,21 +154,9 @@ def codec_options(codec: Mapping[str, Any] | None) -> dict[str, Any] | None:
     from . import _requests
     from ._settings import TLSConfig
 
-    known = {"endpoint", "auth", "headers", "timeout", "tls", "include_memo", "encode_failure_attributes"}
-    unknown = sorted(set(codec) - known)
-    if unknown:
-        raise TypeError(f"codec has unknown keys {unknown}; known: {sorted(known)}")
-    tls = codec.get("tls")
-    if isinstance(tls, TLSConfig):
-        tls = _requests.connect_options(None, None, None, tls, None, None, None, None, None)["tls"]
-    return _requests.drop_none(
-        {
-            "endpoint": _requests.opt_str("codec.endpoint", codec.get("endpoint")),
-            "auth": _requests.opt_str("codec.auth", codec.get("auth")),
-            "headers": _requests.str_map("codec.headers", codec.get("headers")) or None,
-            "timeout": _requests.duration("codec.timeout", codec.get("timeout")),
-            "tls": tls,
-            "include_memo": bool(codec.get("include_memo")) or None,
-            "encode_failure_attributes": bool(codec.get("encode_failure_attributes")) or None,
-        }
-    )
+    options = dict(codec)
+    if "timeout" in options:
+        options["timeout"] = _requests.duration("codec.timeout", options["timeout"])
+    if isinstance(options.get("tls"), TLSConfig):
+        options["tls"] = _requests.connect_options(None, None, None, options["tls"], None, None, None, None, None)["tls"]
+    return options

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import subprocess
 import sys
@@ -21,9 +22,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporal_bridge import (
     AsyncClient,
     Client,
+    InvalidArgumentError,
     NotFoundError,
     Payload,
     PayloadCodecError,
+    WorkflowCanceledError,
     WorkflowFailedError,
 )
 
@@ -33,6 +36,10 @@ sys.path.insert(0, str(REPO / "tests" / "workers"))
 from aes_codec import KEY, KEY_ID, AesGcmCodec  # noqa: E402
 
 from devenv import DevEnv  # noqa: E402
+from helpers import wait_until  # noqa: E402
+
+
+CODEC_CLEANUP = REPO / "target" / "codec-cleanup"
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +50,7 @@ def codec_queue(env: DevEnv) -> Iterator[str]:
         [
             sys.executable, "-u", str(REPO / "tests" / "workers" / "python_worker.py"),
             "--target", env.target, "--task-queue", queue,
-            "--cleanup-dir", str(REPO / "target" / "codec-cleanup"),
+            "--cleanup-dir", str(CODEC_CLEANUP),
             "--codec", "aes", "--encode-failure-attributes",
         ],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, start_new_session=True,
@@ -139,6 +146,54 @@ def test_every_round_trip_with_a_temporalio_worker(
     assert raw.metadata["encoding"] == b"binary/encrypted"
     [plain] = handle.result(raw=True, decode=True)
     assert plain.metadata["encoding"] == b"json/plain" and b"replaced" in plain.data
+    client.close()
+
+
+def published_token(workflow_id: str) -> bytes:
+    """The task token the worker's `async_activity` published for `workflow_id`."""
+    path = CODEC_CLEANUP / f"{workflow_id}.activity.json"
+    assert wait_until(path.exists, timeout=30), "the async activity started"
+    return base64.b64decode(json.loads(path.read_text())["task_token"])
+
+
+def history_events(handle: Any, kind: str) -> list[dict[str, Any]]:
+    return [e[kind] for e in handle.fetch_history()["events"] if kind in e]
+
+
+def test_activity_heartbeats_cancellation_and_failures_cross_the_codec(
+    env: DevEnv, codec_queue: str, wf_id: Callable[[str], str]
+) -> None:
+    # Failures our client sends carry their message in encoded attributes.
+    client = Client.connect(
+        env.target, payload_codec=AesGcmCodec(), codec={"encode_failure_attributes": True}
+    )
+    # Heartbeat details: encoded on the way in, decoded on describe.
+    failing = client.start_workflow("AsyncActivityWorkflow", id=wf_id("codec-act"), task_queue=codec_queue)
+    activity = client.get_async_activity_handle(task_token=published_token(failing.id))
+    activity.heartbeat({"progress": "secret-progress"})
+    [pending] = failing.describe().pending_activities
+    assert pending["heartbeat_details"] == [{"progress": "secret-progress"}]
+    activity.fail(ValueError("secret failure message"), details=[{"why": "secret-why"}])
+    with pytest.raises(WorkflowFailedError) as caught:
+        failing.result(timeout=30)
+    cause = caught.value.failure.cause if caught.value.failure else None
+    assert cause is not None
+    assert (cause.message, cause.type, cause.details) == ("secret failure message", "ValueError", [{"why": "secret-why"}])
+    [stored] = history_events(failing, "activityTaskFailedEventAttributes")
+    assert stored["failure"]["message"] == "Encoded failure"
+    assert "secret" not in json.dumps(stored)
+
+    # Cancellation details, encoded too.
+    cancelled = client.start_workflow("AsyncActivityWorkflow", id=wf_id("codec-cancel"), task_queue=codec_queue)
+    activity = client.get_async_activity_handle(task_token=published_token(cancelled.id))
+    cancelled.cancel()
+    assert wait_until(lambda: activity.heartbeat().cancel_requested, timeout=30)
+    activity.report_cancellation({"stopped": "secret-stop"})
+    with pytest.raises(WorkflowCanceledError):
+        cancelled.result(timeout=30)
+    [stored_cancel] = history_events(cancelled, "activityTaskCanceledEventAttributes")
+    [details] = stored_cancel["details"]["payloads"]
+    assert base64.b64decode(details["metadata"]["encoding"]) == b"binary/encrypted"
     client.close()
 
 
@@ -245,5 +300,6 @@ def test_a_failing_codec_fails_the_call_and_sends_nothing(
 def test_a_codec_that_is_not_one_is_refused_at_connect(env: DevEnv) -> None:
     with pytest.raises(TypeError, match="encode"):
         Client.connect(env.target, payload_codec=object())
-    with pytest.raises(TypeError, match="unknown keys"):
-        Client.connect(env.target, codec={"endpoint": "http://x", "colour": "red"})
+    # The core names a field it does not know, as for every request.
+    with pytest.raises(InvalidArgumentError, match="colour"):
+        Client.connect(env.target, codec={"endpoint": "http://x:1", "colour": "red"})
