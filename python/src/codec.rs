@@ -224,17 +224,11 @@ impl PyCodec {
         })
     }
 
-    fn run(
-        &self,
-        direction: &'static str,
-        context: &CodecContext,
-        payloads: Vec<Payload>,
-    ) -> CodecFuture {
+    fn run(&self, direction: &'static str, payloads: Vec<Payload>) -> CodecFuture {
         if let Ok(queue) = LOOP_QUEUE.try_with(Arc::clone) {
             let (reply, answer) = oneshot::channel();
             queue.push_codec(CodecJob {
                 direction,
-                call: context.call.clone(),
                 parts: Arc::clone(&self.parts),
                 payloads: Mutex::new(Some(payloads)),
                 reply: Mutex::new(Some(reply)),
@@ -269,12 +263,12 @@ impl PyCodec {
 }
 
 impl PayloadCodec for PyCodec {
-    fn encode(&self, context: &CodecContext, payloads: Vec<Payload>) -> CodecFuture {
-        self.run("encode", context, payloads)
+    fn encode(&self, _: &CodecContext, payloads: Vec<Payload>) -> CodecFuture {
+        self.run("encode", payloads)
     }
 
-    fn decode(&self, context: &CodecContext, payloads: Vec<Payload>) -> CodecFuture {
-        self.run("decode", context, payloads)
+    fn decode(&self, _: &CodecContext, payloads: Vec<Payload>) -> CodecFuture {
+        self.run("decode", payloads)
     }
 }
 
@@ -283,7 +277,6 @@ impl PayloadCodec for PyCodec {
 #[pyclass(frozen, module = "temporal_bridge._native")]
 pub(crate) struct CodecJob {
     direction: &'static str,
-    call: String,
     parts: Arc<Parts>,
     payloads: Mutex<Option<Vec<Payload>>>,
     reply: Mutex<Option<oneshot::Sender<CodecResult>>>,
@@ -304,18 +297,6 @@ impl CodecJob {
 
 #[pymethods]
 impl CodecJob {
-    /// `"encode"` or `"decode"`.
-    #[getter]
-    fn direction(&self) -> &'static str {
-        self.direction
-    }
-
-    /// The RPC whose payloads these are.
-    #[getter]
-    fn call(&self) -> &str {
-        &self.call
-    }
-
     /// The codec's method to run (`encode` or `decode`).
     #[getter]
     fn method(&self, py: Python<'_>) -> Py<PyAny> {
