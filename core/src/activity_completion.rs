@@ -130,10 +130,21 @@ pub struct ActivityFailure {
     /// Details; each becomes one `json/plain` payload.
     #[serde(default)]
     pub details: Vec<Value>,
+    /// Delay before the next attempt, instead of the retry policy's backoff.
+    #[serde(default)]
+    pub next_retry_delay: Option<crate::duration::JsonDuration>,
 }
 
 impl ActivityFailure {
-    fn to_proto(&self) -> Failure {
+    /// A failure with this message and nothing else.
+    pub fn new(message: impl Into<String>) -> Self {
+        ActivityFailure {
+            message: message.into(),
+            ..Default::default()
+        }
+    }
+
+    pub(crate) fn to_proto(&self) -> Failure {
         Failure {
             message: self.message.clone(),
             source: "temporal-bridge".to_owned(),
@@ -142,6 +153,9 @@ impl ActivityFailure {
                     r#type: self.error_type.clone().unwrap_or_default(),
                     non_retryable: self.non_retryable,
                     details: encode_values(&self.details),
+                    next_retry_delay: self
+                        .next_retry_delay
+                        .map(|d| crate::duration::to_proto(d.0)),
                     ..Default::default()
                 },
             )),

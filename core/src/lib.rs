@@ -48,6 +48,7 @@ mod status;
 mod transport;
 mod update;
 mod visibility;
+mod worker;
 mod workflow;
 
 pub use activity_completion::{
@@ -95,6 +96,10 @@ pub use update::{ExecuteUpdateRequest, GetUpdateResultRequest, UpdateResponse, U
 pub use visibility::{
     CountGroup, CountWorkflowsRequest, CountWorkflowsResponse, ListWorkflowsRequest,
     ListWorkflowsResponse,
+};
+pub use worker::{
+    ActivityAnswer, ActivityHandler, ActivityInfo, ActivityTask, ActivityWorker,
+    ActivityWorkerOptions, AsyncHandler, BlockingHandler, CancelReason, WorkerStats,
 };
 pub use workflow::{
     CancelWorkflowRequest, DescribeWorkflowRequest, GetResultRequest, IdConflictPolicy,

@@ -826,6 +826,7 @@ async fn async_activity_failed_and_cancelled() {
                     error_type: Some("ExternalRefusal".into()),
                     non_retryable: true,
                     details: vec![json!({"code": 409})],
+                    next_retry_delay: None,
                 },
                 ..Default::default()
             },

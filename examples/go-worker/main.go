@@ -114,6 +114,7 @@ func run(target, namespace, taskQueue, cleanupDir string, dataConverter converte
 	w.RegisterWorkflowWithOptions(MyWorkflowDefinition, workflow.RegisterOptions{Name: MyWorkflowName})
 	w.RegisterWorkflow(CancellableWorkflow)
 	w.RegisterWorkflowWithOptions(CodecEchoWorkflow, workflow.RegisterOptions{Name: CodecEchoWorkflowName})
+	w.RegisterWorkflowWithOptions(CallActivityWorkflow, workflow.RegisterOptions{Name: CallActivityWorkflowName})
 	w.RegisterActivity(&Activities{CleanupDir: cleanupDir})
 
 	// Catch the signals before "worker ready", so a caller that signals right

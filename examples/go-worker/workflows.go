@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -174,4 +175,155 @@ func CodecEchoWorkflow(ctx workflow.Context, input interface{}) (map[string]inte
 	}
 	logger.Info("CodecEchoWorkflow finished", "Signals", len(signals))
 	return state(), nil
+}
+
+// CallActivityWorkflowName is the type name CallActivityWorkflow is registered
+// under. A Python worker implements the same contract under the same name.
+const CallActivityWorkflowName = "CallActivityWorkflow"
+
+// CallActivityInvalidInputType is the application error type CallActivityWorkflow
+// fails with when "activity" or "task_queue" is missing.
+const CallActivityInvalidInputType = "InvalidCallActivityInput"
+
+// CallActivityInput is CallActivityWorkflow's argument, a JSON object. Only
+// "activity" and "task_queue" are required; a zero or absent number means its
+// default (or unset, where there is none).
+//   - "activity", "task_queue": the activity type and the task queue it is
+//     scheduled on (typically served by another worker);
+//   - "args": the activity's positional arguments (default none);
+//   - "start_to_close_timeout_ms" (default 60000), "schedule_to_close_timeout_ms",
+//     "heartbeat_timeout_ms": the activity timeouts;
+//   - "retry": the retry policy, {"maximum_attempts" (default 0: unlimited),
+//     "initial_interval_ms" (default 100), "backoff_coefficient" (default 1.0),
+//     "maximum_interval_ms", "non_retryable_error_types"}; without it the
+//     activity runs once (maximum_attempts 1);
+//   - "count": when >= 1, run that many copies of the activity concurrently
+//     and return the list of their results;
+//   - "wait_for_cancellation" (default true): wait for the activity to
+//     acknowledge a cancellation (WAIT_CANCELLATION_COMPLETED) instead of
+//     TRY_CANCEL;
+//   - "cleanup_activity": activity run on "task_queue" with the workflow ID
+//     as its argument after a workflow cancel has canceled the activity.
+type CallActivityInput struct {
+	Activity                 string             `json:"activity"`
+	TaskQueue                string             `json:"task_queue"`
+	Args                     []json.RawMessage  `json:"args"`
+	StartToCloseTimeoutMs    int64              `json:"start_to_close_timeout_ms"`
+	ScheduleToCloseTimeoutMs int64              `json:"schedule_to_close_timeout_ms"`
+	HeartbeatTimeoutMs       int64              `json:"heartbeat_timeout_ms"`
+	Retry                    *CallActivityRetry `json:"retry"`
+	Count                    int                `json:"count"`
+	WaitForCancellation      *bool              `json:"wait_for_cancellation"`
+	CleanupActivity          string             `json:"cleanup_activity"`
+}
+
+// CallActivityRetry is CallActivityInput's "retry" object.
+type CallActivityRetry struct {
+	MaximumAttempts        int32    `json:"maximum_attempts"`
+	InitialIntervalMs      int64    `json:"initial_interval_ms"`
+	BackoffCoefficient     float64  `json:"backoff_coefficient"`
+	MaximumIntervalMs      int64    `json:"maximum_interval_ms"`
+	NonRetryableErrorTypes []string `json:"non_retryable_error_types"`
+}
+
+// activityOptions are the options CallActivityWorkflow schedules the activity with.
+func (in CallActivityInput) activityOptions() workflow.ActivityOptions {
+	startToClose := in.StartToCloseTimeoutMs
+	if startToClose <= 0 {
+		startToClose = 60_000
+	}
+	retry := CallActivityRetry{MaximumAttempts: 1}
+	if in.Retry != nil {
+		retry = *in.Retry
+	}
+	if retry.InitialIntervalMs <= 0 {
+		retry.InitialIntervalMs = 100
+	}
+	if retry.BackoffCoefficient == 0 {
+		retry.BackoffCoefficient = 1.0
+	}
+	return workflow.ActivityOptions{
+		TaskQueue:              in.TaskQueue,
+		StartToCloseTimeout:    millis(startToClose),
+		ScheduleToCloseTimeout: millis(in.ScheduleToCloseTimeoutMs),
+		HeartbeatTimeout:       millis(in.HeartbeatTimeoutMs),
+		WaitForCancellation:    in.WaitForCancellation == nil || *in.WaitForCancellation,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        millis(retry.InitialIntervalMs),
+			BackoffCoefficient:     retry.BackoffCoefficient,
+			MaximumInterval:        millis(retry.MaximumIntervalMs),
+			MaximumAttempts:        retry.MaximumAttempts,
+			NonRetryableErrorTypes: retry.NonRetryableErrorTypes,
+		},
+	}
+}
+
+func millis(ms int64) time.Duration {
+	return time.Duration(ms) * time.Millisecond
+}
+
+// CallActivityWorkflow calls an activity by type name on another task queue,
+// so tests can drive activities implemented by a worker in another language
+// (see CallActivityInput). It returns the activity's result (a list of them
+// with "count") as the JSON the activity returned, byte for byte. An activity
+// failure fails the workflow unchanged (an ActivityError caused by the
+// activity's own failure); with "count" the first failure in schedule order
+// does.
+//
+// When the workflow is canceled, the activities are canceled; once all of
+// them have ended, "cleanup_activity" (if set) runs on a disconnected context
+// and the workflow ends Canceled, even if the cleanup failed (that is logged).
+func CallActivityWorkflow(ctx workflow.Context, in CallActivityInput) (interface{}, error) {
+	if in.Activity == "" || in.TaskQueue == "" {
+		return nil, temporal.NewNonRetryableApplicationError(
+			`CallActivityWorkflow needs "activity" and "task_queue"`, CallActivityInvalidInputType, nil)
+	}
+	logger := workflow.GetLogger(ctx)
+	ctx = workflow.WithActivityOptions(ctx, in.activityOptions())
+
+	args := make([]interface{}, len(in.Args))
+	for i, arg := range in.Args {
+		// A JSON null goes out as a null payload, as other SDKs send it.
+		if string(arg) != "null" {
+			args[i] = arg
+		}
+	}
+	futures := make([]workflow.Future, max(in.Count, 1))
+	for i := range futures {
+		futures[i] = workflow.ExecuteActivity(ctx, in.Activity, args...)
+	}
+
+	results := make([]json.RawMessage, len(futures))
+	for i, future := range futures {
+		err := future.Get(ctx, &results[i])
+		if err == nil {
+			continue
+		}
+		if !temporal.IsCanceledError(err) || !errors.Is(ctx.Err(), workflow.ErrCanceled) {
+			return nil, err
+		}
+		// The workflow was canceled: wait until every activity has ended, then
+		// clean up on a context that the cancellation does not reach.
+		newCtx, _ := workflow.NewDisconnectedContext(ctx)
+		for _, rest := range futures[i+1:] {
+			_ = rest.Get(newCtx, nil)
+		}
+		if in.CleanupActivity != "" {
+			newCtx = workflow.WithActivityOptions(newCtx, workflow.ActivityOptions{
+				TaskQueue:           in.TaskQueue,
+				StartToCloseTimeout: 30 * time.Second,
+				RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+			})
+			workflowID := workflow.GetInfo(ctx).WorkflowExecution.ID
+			if err := workflow.ExecuteActivity(newCtx, in.CleanupActivity, workflowID).Get(newCtx, nil); err != nil {
+				logger.Error("cleanup activity failed", "Activity", in.CleanupActivity, "Error", err)
+			}
+		}
+		// Returning the canceled error makes the execution end Canceled.
+		return nil, err
+	}
+	if in.Count >= 1 {
+		return results, nil
+	}
+	return results[0], nil
 }

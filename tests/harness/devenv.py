@@ -50,6 +50,7 @@ WORKER_READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 # Attempts at starting the server: a port we picked as free can be taken by
 # someone else (e.g. a concurrent devenv) before the server binds it.
+CANCEL_POLLS_ON_SHUTDOWN = "frontend.enableCancelWorkerPollsOnShutdown"
 START_ATTEMPTS = 5
 TMP_PREFIX = "tb-devenv-"
 
@@ -170,7 +171,12 @@ class _Env:
             ]
             if self.args.db_filename:
                 cmd += ["--db-filename", str(Path(self.args.db_filename).resolve())]
-            for kv in self.args.dynamic_config_value:
+            # A worker's ShutdownWorker ends its polls in flight at once (as
+            # recent servers can), unless a test sets the key itself.
+            values = list(self.args.dynamic_config_value)
+            if not any(kv.startswith(f"{CANCEL_POLLS_ON_SHUTDOWN}=") for kv in values):
+                values.append(f"{CANCEL_POLLS_ON_SHUTDOWN}=true")
+            for kv in values:
                 cmd += ["--dynamic-config-value", kv]
             # Own session: a terminal's Ctrl-C reaches only devenv, which then
             # stops the worker before the server (no error spam from the worker).

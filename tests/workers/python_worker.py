@@ -359,6 +359,114 @@ class CodecEchoWorkflow:
         return {"previous": previous}
 
 
+def _millis(value: Any) -> timedelta | None:
+    """A JSON number of milliseconds as a timedelta; None for 0 or absent."""
+    return timedelta(milliseconds=value) if value else None
+
+
+@workflow.defn(name="CallActivityWorkflow")
+class CallActivityWorkflow:
+    """Calls an activity by type name on another task queue, so tests can drive
+    activities that a worker in another language implements. The Go SDK worker
+    implements the same contract under the same name.
+
+    The input is a JSON object; only "activity" and "task_queue" are required,
+    and a 0 or absent number means its default (or unset, where there is none):
+
+    - "activity", "task_queue": the activity type and the queue it runs on;
+    - "args": the activity's positional arguments (default none);
+    - "start_to_close_timeout_ms" (default 60000),
+      "schedule_to_close_timeout_ms", "heartbeat_timeout_ms": its timeouts;
+    - "retry": {"maximum_attempts" (default 0: unlimited),
+      "initial_interval_ms" (default 100), "backoff_coefficient" (default 1.0),
+      "maximum_interval_ms", "non_retryable_error_types"}; without it the
+      activity runs once (maximum_attempts 1);
+    - "count": when >= 1, run that many copies concurrently and return the
+      list of their results;
+    - "wait_for_cancellation" (default true): WAIT_CANCELLATION_COMPLETED,
+      else TRY_CANCEL;
+    - "cleanup_activity": run on "task_queue" with the workflow ID once a
+      workflow cancel has cancelled the activities.
+
+    The result is the activity's (a list of them with "count"). An activity
+    failure propagates unchanged (with "count", the first in schedule order).
+    On a workflow cancel every activity is cancelled; once all have ended the
+    cleanup activity runs and the workflow ends Cancelled, even if the cleanup
+    failed (that is logged).
+    """
+
+    @workflow.run
+    async def run(self, params: dict[str, Any]) -> Any:
+        name = params.get("activity")
+        task_queue = params.get("task_queue")
+        if not name or not task_queue:
+            raise ApplicationError(
+                'CallActivityWorkflow needs "activity" and "task_queue"',
+                type="InvalidCallActivityInput",
+                non_retryable=True,
+            )
+        retry = params.get("retry")
+        if retry is None:
+            retry_policy = RetryPolicy(
+                initial_interval=timedelta(milliseconds=100), backoff_coefficient=1.0, maximum_attempts=1
+            )
+        else:
+            retry_policy = RetryPolicy(
+                initial_interval=_millis(retry.get("initial_interval_ms")) or timedelta(milliseconds=100),
+                backoff_coefficient=retry.get("backoff_coefficient") or 1.0,
+                maximum_interval=_millis(retry.get("maximum_interval_ms")),
+                maximum_attempts=retry.get("maximum_attempts") or 0,
+                non_retryable_error_types=retry.get("non_retryable_error_types"),
+            )
+        start_to_close = _millis(params.get("start_to_close_timeout_ms")) or timedelta(minutes=1)
+        count = params.get("count") or 0
+        handles = [
+            workflow.start_activity(
+                name,
+                args=params.get("args") or [],
+                task_queue=task_queue,
+                start_to_close_timeout=start_to_close,
+                schedule_to_close_timeout=_millis(params.get("schedule_to_close_timeout_ms")),
+                heartbeat_timeout=_millis(params.get("heartbeat_timeout_ms")),
+                retry_policy=retry_policy,
+                cancellation_type=(
+                    workflow.ActivityCancellationType.TRY_CANCEL
+                    if params.get("wait_for_cancellation") is False
+                    else workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+                ),
+            )
+            for _ in range(max(count, 1))
+        ]
+        try:
+            results = [await handle for handle in handles]
+        except BaseException as err:
+            if not is_cancelled_exception(err):
+                raise
+            # The workflow cancel reached only the activity awaited here; cancel
+            # the others too (as Go's context does) and let them all end.
+            for handle in handles:
+                handle.cancel()
+            await asyncio.gather(*handles, return_exceptions=True)
+            cleanup = params.get("cleanup_activity")
+            if cleanup:
+                try:
+                    # Shielded like CancellableWorkflow's cleanup.
+                    await asyncio.shield(
+                        workflow.execute_activity(
+                            cleanup,
+                            workflow.info().workflow_id,
+                            task_queue=task_queue,
+                            start_to_close_timeout=timedelta(seconds=30),
+                            retry_policy=RetryPolicy(maximum_attempts=3),
+                        )
+                    )
+                except Exception:
+                    workflow.logger.exception("cleanup activity %s failed", cleanup)
+            # Re-raising the cancellation makes the workflow end Cancelled.
+            raise
+        return results if count >= 1 else results[0]
+
+
 WORKFLOWS = [
     MySimpleWorkflow,
     EchoWorkflow,
@@ -373,6 +481,7 @@ WORKFLOWS = [
     HandlerFailuresWorkflow,
     AsyncActivityWorkflow,
     CodecEchoWorkflow,
+    CallActivityWorkflow,
 ]
 
 

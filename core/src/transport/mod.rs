@@ -147,6 +147,10 @@ pub(crate) mod method {
         respond_activity_task_canceled_by_id: RespondActivityTaskCanceledById(
             RespondActivityTaskCanceledByIdRequest
         ) -> RespondActivityTaskCanceledByIdResponse;
+        poll_activity_task_queue: PollActivityTaskQueue(
+            PollActivityTaskQueueRequest
+        ) -> PollActivityTaskQueueResponse;
+        shutdown_worker: ShutdownWorker(ShutdownWorkerRequest) -> ShutdownWorkerResponse;
         record_activity_task_heartbeat: RecordActivityTaskHeartbeat(
             RecordActivityTaskHeartbeatRequest
         ) -> RecordActivityTaskHeartbeatResponse;
