@@ -206,6 +206,13 @@ typedef uint32_t TbStatus;
 #endif // __cplusplus
 
 /**
+ * One activity task (opaque), owned by whoever got it from a callback.
+ * Every `tb_activity_task_*` function may be called on it from any thread,
+ * concurrently, until `tb_activity_task_free`.
+ */
+typedef struct TbActivityTask TbActivityTask;
+
+/**
  * A cancellation token (opaque). Create with `tb_cancel_token_new`, free
  * with `tb_cancel_token_free`. Thread-safe: cancel it from any thread while
  * calls that use it run on others.
@@ -225,6 +232,13 @@ typedef struct TbClient TbClient;
  * `tb_codec_reply_error`.
  */
 typedef struct TbCodecReply TbCodecReply;
+
+/**
+ * An activity worker (opaque). Create with `tb_worker_new`, register
+ * callbacks with `tb_worker_register`, start with `tb_worker_start`, stop
+ * with `tb_worker_shutdown`, free with `tb_worker_free`. Thread-safe.
+ */
+typedef struct TbWorker TbWorker;
 
 /**
  * Receives the outcome of `tb_client_connect_async`, exactly once, on a
@@ -303,6 +317,29 @@ typedef struct {
    */
   void (*release)(void *user_data);
 } TbPayloadCodec;
+
+/**
+ * Runs one activity task. Called once per task of the activity type it was
+ * registered for, on a library thread of its own that may block (a thread
+ * per running task, up to the worker's `max_concurrent`), concurrently with
+ * other tasks: the callback and its `user_data` must be thread-safe.
+ *
+ * The callback owns `task`. Answer it (`tb_activity_task_answer` or
+ * `tb_activity_task_complete`) and free it (`tb_activity_task_free`), in
+ * that order, before returning or later from any thread — e.g. hand the
+ * task to a thread pool and return at once. A task freed unanswered fails
+ * (`"HandlerReleasedTask"`). A callback must not wait for the worker to
+ * shut down (`tb_worker_free`) or a blocking call on a client that uses a
+ * codec whose callbacks wait for this one.
+ */
+typedef void (*TbActivityCallback)(void *user_data, TbActivityTask *task);
+
+/**
+ * Called once with `user_data` when the worker no longer needs it (the
+ * worker was freed and its last task of this type ended), on the thread
+ * that freed the worker or on a library thread. NULL for none.
+ */
+typedef void (*TbReleaseCallback)(void *user_data);
 
 /**
  * Bytes the library hands to C (`tb_rpc_call_bytes`'s response). Free with
@@ -493,6 +530,174 @@ TbStatus tb_codec_reply_payloads(TbCodecReply *reply, const char *payloads_json)
  * `tb_codec_reply_payloads`.
  */
 TbStatus tb_codec_reply_error(TbCodecReply *reply, const char *message);
+
+/**
+ * Makes an activity worker of `client` (which it keeps a reference to:
+ * the client may be freed first, which closes it and so stops the worker).
+ *
+ * `options_json`: `{"task_queue": "..."}` (required) plus, all optional,
+ * `"max_concurrent"` (tasks at once, default 100), `"pollers"` (long polls
+ * at once, default 2), `"graceful_shutdown_timeout"` (how long running tasks
+ * may go on after `tb_worker_shutdown` before they are cancelled; default
+ * 0), `"cancel_grace"` (how long a cancelled task's callback may go on
+ * before the worker gives up on it and answers for it; default `"10s"`),
+ * `"default_heartbeat_throttle_interval"` (`"30s"`),
+ * `"max_heartbeat_throttle_interval"` (`"60s"`), `"raw"` (arguments and
+ * heartbeat details as raw payloads), `"max_tasks_per_second"` (the task
+ * queue's dispatch rate, across its workers). Durations are seconds or
+ * strings such as `"1.5s"`; unknown fields are errors.
+ *
+ * On success writes the worker to `*worker_out` (required); on failure
+ * writes the JSON error object to `*error_out` unless it is NULL.
+ */
+TbStatus tb_worker_new(const TbClient *client,
+                       const char *options_json,
+                       TbWorker **worker_out,
+                       char **error_out);
+
+/**
+ * Registers the callback that runs tasks of `activity_type` (copied), with
+ * `user_data` passed to it untouched. Before `tb_worker_start` only; a type
+ * registered twice is an error. Once registered (`TB_STATUS_OK`), `release`
+ * will be called with `user_data` when the worker no longer needs it.
+ */
+TbStatus tb_worker_register(const TbWorker *worker,
+                            const char *activity_type,
+                            TbActivityCallback callback,
+                            void *user_data,
+                            TbReleaseCallback release,
+                            char **error_out);
+
+/**
+ * Starts polling, in the background; returns at once. Fails when no
+ * activity is registered or the worker was started before. The worker
+ * runs until `tb_worker_shutdown` (or freeing it, or closing its client),
+ * or until polling fails for good (e.g. the namespace does not exist;
+ * `tb_worker_wait` then returns that error). A server that goes away
+ * meanwhile is waited for: polls resume when it is back.
+ */
+TbStatus tb_worker_start(const TbWorker *worker, char **error_out);
+
+/**
+ * Asks the worker to shut down and returns at once: polling stops, running
+ * tasks get `graceful_shutdown_timeout` to finish, then are cancelled
+ * (reason `"worker_shutdown"`), and the worker gives up on those that have
+ * not answered `cancel_grace` later. `tb_worker_wait` waits for the end.
+ * Idempotent, thread-safe (also from a callback). NULL is ignored.
+ */
+void tb_worker_shutdown(const TbWorker *worker);
+
+/**
+ * Blocks until the worker stopped, at most `timeout_ms` milliseconds (a
+ * negative value: no limit). Returns `TB_STATUS_OK` when it stopped after a
+ * shutdown, the error of the polling that failed for good (with its JSON in
+ * `*error_out`), `TB_STATUS_DEADLINE_EXCEEDED` when it still runs at the
+ * limit, or `TB_STATUS_INVALID_ARGUMENT` when it was never started. Must not
+ * be called from an activity callback (the worker waits for those).
+ */
+TbStatus tb_worker_wait(const TbWorker *worker, int64_t timeout_ms, char **error_out);
+
+/**
+ * What the worker did so far, as JSON: `{"tasks", "running", "completed",
+ * "failed", "cancelled", "completing_async", "given_up", "heartbeats",
+ * "rpc_errors", "last_error"}`. Writes it to `*stats_out` (free with
+ * `tb_string_free`).
+ */
+TbStatus tb_worker_stats(const TbWorker *worker, char **stats_out, char **error_out);
+
+/**
+ * Shuts the worker down (as `tb_worker_shutdown`), waits until it stopped
+ * (bounded by its grace periods), and frees it. Callbacks' `release` run
+ * once the last task of their type has ended. Must not be called from an
+ * activity callback. NULL is ignored.
+ */
+void tb_worker_free(TbWorker *worker);
+
+/**
+ * The task as JSON: `{"activity_type", "activity_id", "workflow_type",
+ * "workflow_id", "run_id", "namespace", "workflow_namespace", "task_queue",
+ * "task_token" (base64), "attempt" (from 1), "args" (JSON values; in raw
+ * mode `"raw_args"`), "heartbeat_details" (of the last attempt; in raw
+ * mode `"raw_heartbeat_details"`), "scheduled_time",
+ * "current_attempt_scheduled_time", "started_time" (RFC 3339),
+ * "schedule_to_close_timeout", "start_to_close_timeout",
+ * "heartbeat_timeout" (seconds, or null)}`. Lent: valid until the task is
+ * freed. NULL for a NULL task.
+ */
+const char *tb_activity_task_info(const TbActivityTask *task);
+
+/**
+ * Records progress: `details_json` is a JSON array of details (NULL: none),
+ * copied. Returns at once; the worker sends at most one heartbeat per 0.8 ×
+ * the heartbeat timeout, with the latest details, and the next attempt of
+ * the activity sees the last details sent. A heartbeat's answer is how the
+ * worker learns that the activity was cancelled.
+ */
+TbStatus tb_activity_task_heartbeat(const TbActivityTask *task,
+                                    const char *details_json,
+                                    char **error_out);
+
+/**
+ * Whether the task was cancelled; `tb_activity_task_cancel_reason` says
+ * why. A cancelled task should stop, clean up, and answer
+ * `{"cancelled": {...}}`. False for NULL.
+ */
+bool tb_activity_task_is_cancelled(const TbActivityTask *task);
+
+/**
+ * Why the task was cancelled, NULL while it is not (or for NULL):
+ * `"cancel_requested"` (the workflow asked), `"not_found"` (the server no
+ * longer knows the task: it timed out there, or its workflow ended),
+ * `"timed_out"` (its start-to-close or schedule-to-close timeout passed),
+ * `"paused"`, `"reset"` (by an operator), `"worker_shutdown"`. Static:
+ * never free it.
+ */
+const char *tb_activity_task_cancel_reason(const TbActivityTask *task);
+
+/**
+ * Blocks until the task is cancelled or `timeout_ms` milliseconds passed
+ * (negative: no limit); true when it was cancelled. For activities that
+ * wait (e.g. "sleep" while heartbeating from another thread). False for
+ * NULL.
+ */
+bool tb_activity_task_wait_cancelled(const TbActivityTask *task, int64_t timeout_ms);
+
+/**
+ * Whether the worker was asked to shut down (the task will be cancelled
+ * when the grace period ends, unless it answers first). False for NULL.
+ */
+bool tb_activity_task_is_worker_shutting_down(const TbActivityTask *task);
+
+/**
+ * Answers the task (copied), once: exactly one of `{"result": <JSON
+ * value>}`, `{"raw_result": {"metadata": {...}, "data": "<base64>"}}`,
+ * `{"failure": {"message": "...", "type"?: "...", "non_retryable"?: bool,
+ * "details"?: [...], "next_retry_delay"?: <duration>}}` (retried by the
+ * activity's retry policy unless non-retryable), `{"cancelled":
+ * {"details"?: [...]}}` (after a cancellation), or `{"complete_async":
+ * true}` (the activity will be finished elsewhere with
+ * `tb_activity_complete` and friends, by its `task_token`). Returns
+ * `TB_STATUS_INVALID_ARGUMENT` for a malformed answer (the task stays
+ * open: answer again), a second answer, or an answer after the worker gave
+ * up on the task. The answer reaches the server in the background.
+ */
+TbStatus tb_activity_task_answer(const TbActivityTask *task,
+                                 const char *answer_json,
+                                 char **error_out);
+
+/**
+ * `tb_activity_task_answer` with `{"result": <result_json>}`:
+ * `result_json` is the result as JSON text (NULL: no result).
+ */
+TbStatus tb_activity_task_complete(const TbActivityTask *task,
+                                   const char *result_json,
+                                   char **error_out);
+
+/**
+ * Frees a task handle. Answer first: a task freed unanswered fails with
+ * type `"HandlerReleasedTask"`. NULL is ignored.
+ */
+void tb_activity_task_free(TbActivityTask *task);
 
 /**
  * Starts a workflow by its type name. Request: `{"workflow_type",

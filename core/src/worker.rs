@@ -496,6 +496,8 @@ impl std::fmt::Debug for ActivityHandler {
 /// What one task shares between its handler's handles and the worker.
 struct TaskShared {
     info: ActivityInfo,
+    /// The worker's shutdown request.
+    worker_stop: CancellationToken,
     token: Vec<u8>,
     cancel: CancellationToken,
     reason: Mutex<Option<CancelReason>>,
@@ -622,9 +624,16 @@ impl ActivityTask {
 
     /// [`ActivityTask::heartbeat`] with the details as a JSON array.
     pub fn heartbeat_json(&self, details: &str) -> Result<()> {
-        let details: Vec<Value> = crate::json_text::parse_strict(details, "heartbeat details")?;
-        self.heartbeat(&details);
-        Ok(())
+        match crate::json_text::parse_json_text(details, "heartbeat details")? {
+            Value::Array(details) => {
+                self.heartbeat(&details);
+                Ok(())
+            }
+            other => Err(Error::invalid_argument(format!(
+                "heartbeat details must be a JSON array, got {}",
+                crate::json_text::json_type_name(&other)
+            ))),
+        }
     }
 
     fn heartbeat_payloads(&self, payloads: Option<Payloads>) {
@@ -644,6 +653,12 @@ impl ActivityTask {
         *lock(&self.shared().reason)
     }
 
+    /// Whether the worker was asked to shut down: the task is cancelled
+    /// (`worker_shutdown`) when the grace period ends, unless it finished.
+    pub fn is_worker_shutting_down(&self) -> bool {
+        self.shared().worker_stop.is_cancelled()
+    }
+
     /// A token that fires when the task is cancelled.
     pub fn cancellation(&self) -> CancellationToken {
         self.shared().cancel.clone()
@@ -654,6 +669,14 @@ impl ActivityTask {
     pub fn answer(&self, answer: ActivityAnswer) -> Result<()> {
         let outcome = answer.encode()?;
         self.shared().answer(outcome)
+    }
+
+    /// Completes the task with a result given as JSON text (`None`: no result).
+    pub fn complete_json(&self, result: Option<&str>) -> Result<()> {
+        let result = result
+            .map(|text| crate::json_text::parse_json_text(text, "result"))
+            .transpose()?;
+        self.answer(ActivityAnswer::Completed(result))
     }
 
     /// Answers the task with the JSON form of [`ActivityAnswer::from_json`].
@@ -748,12 +771,12 @@ impl ActivityWorker {
         if activity_type.trim().is_empty() {
             return Err(Error::invalid_argument("activity type must not be empty"));
         }
+        let mut handlers = lock(&self.shared.handlers);
         if self.shared.started.load(Ordering::Acquire) {
             return Err(Error::invalid_argument(
                 "register activities before the worker runs",
             ));
         }
-        let mut handlers = lock(&self.shared.handlers);
         if handlers.contains_key(activity_type) {
             return Err(Error::invalid_argument(format!(
                 "activity type {activity_type:?} is already registered"
@@ -788,7 +811,14 @@ impl ActivityWorker {
     /// is registered or the worker already ran, and at the end when polling
     /// failed for good (e.g. the namespace does not exist).
     pub async fn run(&self) -> Result<()> {
-        let handlers = lock(&self.shared.handlers).clone();
+        self.start()?.await
+    }
+
+    /// [`ActivityWorker::run`] in two steps: checks and seals the
+    /// registrations now (later ones are refused), and returns the run to
+    /// spawn wherever the caller likes.
+    pub fn start(&self) -> Result<impl std::future::Future<Output = Result<()>> + Send + 'static> {
+        let handlers = lock(&self.shared.handlers);
         if handlers.is_empty() {
             return Err(Error::invalid_argument(
                 "register at least one activity before running the worker",
@@ -797,7 +827,8 @@ impl ActivityWorker {
         if self.shared.started.swap(true, Ordering::AcqRel) {
             return Err(Error::invalid_argument("this worker already ran"));
         }
-        Run::new(self.shared.clone(), handlers).go().await
+        let handlers = handlers.clone();
+        Ok(Run::new(self.shared.clone(), handlers).go())
     }
 }
 
@@ -1043,6 +1074,7 @@ impl TaskRun {
         let (sender, receiver) = oneshot::channel();
         let shared = Arc::new(TaskShared {
             info,
+            worker_stop: worker.stop.clone(),
             token: task.task_token,
             cancel: CancellationToken::new(),
             reason: Mutex::new(None),

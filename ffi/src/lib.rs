@@ -33,6 +33,8 @@ pub mod operations;
 
 pub mod codec;
 
+pub mod worker;
+
 pub mod shorthands;
 
 pub mod rpc;
@@ -48,3 +50,4 @@ pub mod strings;
 pub use cancel::TbCancelToken;
 pub use client::{TbCallCallback, TbClient, TbConnectCallback};
 pub use status::TbStatus;
+pub use worker::{TbActivityTask, TbWorker};
