@@ -10,6 +10,8 @@
 #    mytaskqueue;
 # 3. runs the Python examples: start MySimpleWorkflow, get its result in a
 #    second process knowing only the ID, start and cancel CancellableWorkflow;
+#    then a Go workflow calls activities of the C++ activity worker
+#    (examples/cpp/activity_worker.cpp), which it starts on cpp-activities;
 # 4. stops everything it started, however it ends (also on Ctrl-C).
 #
 # Setup output goes to a log file (shown if setup fails); the transcript is
@@ -22,6 +24,7 @@ venv="$repo/.venv"
 work="$(mktemp -d "${TMPDIR:-/tmp}/tb-demo-XXXXXX")"
 log="$work/setup.log"
 worker_pid=""
+cpp_worker_pid=""
 devenv_pid=""
 devenv_stdin=""
 show_log=""
@@ -34,6 +37,9 @@ stop_all() {
     set +e
     if [[ -n "$worker_pid" ]] && kill -0 "$worker_pid" 2>/dev/null; then
         kill -TERM "$worker_pid" && wait "$worker_pid"
+    fi
+    if [[ -n "$cpp_worker_pid" ]] && kill -0 "$cpp_worker_pid" 2>/dev/null; then
+        kill -TERM "$cpp_worker_pid" && wait "$cpp_worker_pid"
     fi
     if [[ -n "$devenv_pid" ]]; then
         # devenv stops the server when its stdin closes; SIGTERM if it hangs.
@@ -66,7 +72,7 @@ step() {
     echo "ok ($((SECONDS - begun)) s)"
 }
 
-for tool in python3 cargo go; do
+for tool in python3 cargo go cmake c++; do
     command -v "$tool" >/dev/null || { echo "demo.sh needs $tool on PATH" >&2; exit 1; }
 done
 
@@ -79,6 +85,11 @@ step "temporal_bridge Python package, built from source" \
     env VIRTUAL_ENV="$venv" "$venv/bin/maturin" develop -m python/Cargo.toml
 step "Go SDK worker (examples/go-worker)" \
     bash -c 'cd examples/go-worker && go mod download && go build -o ../../target/go-worker .'
+
+step "C++ activity worker (examples/cpp/activity_worker.cpp)" bash -c '
+    cargo build -p temporal-bridge-ffi &&
+    cmake -S examples/cpp -B target/examples-cpp-demo -DCMAKE_DISABLE_FIND_PACKAGE_temporal_bridge=ON &&
+    cmake --build target/examples-cpp-demo --target activity_worker'
 
 say "Starting a Temporal dev server and the Go worker"
 # devenv.py picks free ports, waits until the server answers, prints one JSON
@@ -123,3 +134,17 @@ example get_result.py "$workflow_id"
 
 say "3. Cancel CancellableWorkflow; its deferred cleanup activity runs"
 example cancel_workflow.py
+
+say "4. A Go workflow calls activities written in C++"
+TB_ACTIVITY_TASK_QUEUE=cpp-activities "${pdeathsig[@]}" target/examples-cpp-demo/activity_worker \
+    >"$work/cpp-worker.out" 2>"$work/cpp-worker.log" &
+cpp_worker_pid=$!
+for _ in $(seq 300); do
+    grep -q "^activity worker ready" "$work/cpp-worker.out" && break
+    kill -0 "$cpp_worker_pid" 2>/dev/null || { cat "$work/cpp-worker.log" >&2; echo "the C++ activity worker exited" >&2; exit 1; }
+    sleep 0.1
+done
+grep -q "^activity worker ready" "$work/cpp-worker.out" || { echo "the C++ activity worker did not start" >&2; exit 1; }
+echo "    C++ activity worker polling cpp-activities"
+example call_activity.py Greet cpp-activities '"World"'
+example call_activity.py CountPrimes cpp-activities 100000

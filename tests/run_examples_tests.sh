@@ -54,7 +54,10 @@ check_demo() {
         return 1
     fi
     for want in '^Started workflow WorkflowID myworkflow_' 'result: "Hello, World!"$' \
-        'ended: canceled$' 'says "cleanup done"$' '^==> Stopped the Go worker and the dev server'; do
+        'ended: canceled$' 'says "cleanup done"$' \
+        'called Greet("World") on cpp-activities: "Hello, World, from C++!"$' \
+        'called CountPrimes(100000) on cpp-activities: 9592$' \
+        '^==> Stopped the Go worker and the dev server'; do
         if ! grep -q -- "$want" <<<"$out"; then
             printf '%s\n' "$out"
             echo "examples/demo.sh: no line matching $want"

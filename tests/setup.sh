@@ -54,6 +54,17 @@ if ! command -v tinyproxy >/dev/null 2>&1; then
     { service tinyproxy stop || true; } >/dev/null 2>&1
 fi
 
+# CMake and a C/C++ compiler: the C and C++ tests and examples, and the
+# demo's C++ activity worker.
+missing=()
+for tool in cmake:cmake cc:gcc c++:g++ pkg-config:pkg-config; do
+    command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+    echo "setup.sh: installing ${missing[*]} (Debian)" >&2
+    apt_install "${missing[@]}"
+fi
+
 # The OpenSSL development files: tests/c/test_codec.c implements the AES-GCM
 # test codec with libcrypto.
 if [[ "$(dpkg-query -W -f='${Status}' libssl-dev 2>/dev/null)" != "install ok installed" ]]; then

@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+import uuid
 from typing import Any
 
 import pytest
@@ -186,3 +187,52 @@ def test_python_examples_take_their_server_from_the_client_configuration(env: En
     base.pop("TEMPORAL_CONFIG_FILE")
     done = run_with({"TEMPORAL_ADDRESS": env.target, "TEMPORAL_NAMESPACE": env.namespace})
     assert done.returncode == 0, done.stderr
+
+
+# The activity-worker examples (example 4), C and C++ (plain and sanitized);
+# the Python one joins once it exists.
+ACTIVITY_WORKERS = ["c", "cpp", "c-asan", "cpp-asan"]
+
+
+@pytest.mark.parametrize("language", ACTIVITY_WORKERS)
+def test_a_go_workflow_calls_the_activity_worker_example(env: Env, run: Any, language: str) -> None:
+    queue = f"activities-{language}-{uuid.uuid4()}"
+    cmd = command(language, "activity_worker")
+    worker = subprocess.Popen(
+        cmd, cwd=REPO, env={**env.example_env(), "TB_ACTIVITY_TASK_QUEUE": queue},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert worker.stdout is not None
+        ready = worker.stdout.readline()
+        assert ready == f"activity worker ready on {queue}\n", (ready, worker.stderr and worker.stderr.read())
+        greeting = "C" if language.startswith("c-") or language == "c" else "C++"
+        output = run_example(env, "python", "call_activity", "Greet", queue, '"Ada"')
+        match = re.fullmatch(rf"Workflow (callactivity_{UUID}) called Greet\(\"Ada\"\) on {queue}: (.*)\n", output)
+        assert match, output
+        assert json.loads(match.group(2)) == f"Hello, Ada, from {greeting}!"
+        if greeting == "C++":
+            output = run_example(env, "python", "call_activity", "CountPrimes", queue, "50000")
+            assert output.endswith(f"called CountPrimes(50000) on {queue}: 5133\n"), output
+
+        async def check(sdk: SdkClient) -> None:
+            # The Go worker ran the workflow; ours ran the activity.
+            handle = sdk.get_workflow_handle(match.group(1))
+            description = await handle.describe()
+            assert description.workflow_type == "CallActivityWorkflow"
+            assert description.task_queue == env.go_queue
+            events = [e async for e in handle.fetch_history_events()]
+            scheduled = [
+                e.activity_task_scheduled_event_attributes
+                for e in events
+                if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+            ]
+            assert [(s.activity_type.name, s.task_queue.name) for s in scheduled] == [("Greet", queue)]
+
+        run(check)
+    finally:
+        worker.terminate()
+        out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, (out, err)
+    assert "shutting down\nactivity worker stopped: {" in out, (out, err)
+    assert '"completed":' in out
