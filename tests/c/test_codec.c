@@ -1111,6 +1111,63 @@ static void test_round_trip(void) {
            "stored encrypted, decoded on request; released once\n");
 }
 
+/* "Reveal": an activity served through the codec: its argument arrives
+ * decrypted, its result leaves encrypted. */
+static void reveal(void *user_data, TbActivityTask *task) {
+    const char *info = tb_activity_task_info(task);
+    char *error = NULL;
+    TbStatus status;
+    (void)user_data;
+    CHECK_HAS(info, "\"args\":[" SECRET_INPUT "]");
+    status = tb_activity_task_answer(task, "{\"result\":{\"revealed\":\"" SECRET "\"}}", &error);
+    CHECK_STATUS(status, TB_STATUS_OK, error);
+    tb_activity_task_free(task);
+}
+
+static void test_activity_worker(void) {
+    struct codec_state state;
+    TbClient *client;
+    TbWorker *worker = NULL;
+    char queue[128], workflow_id[128], request[1024], options[256];
+    char *response = NULL, *error = NULL, *stored;
+    TbStatus status;
+
+    codec_state_init(&state);
+    client = connect_with_codec(&state);
+    unique_id("codec-activities", queue, sizeof queue);
+    snprintf(options, sizeof options, "{\"task_queue\":\"%s\"}", queue);
+    status = tb_worker_new(client, options, &worker, &error);
+    CHECK_STATUS(status, TB_STATUS_OK, error);
+    status = tb_worker_register(worker, "Reveal", reveal, NULL, NULL, &error);
+    CHECK_STATUS(status, TB_STATUS_OK, error);
+    status = tb_worker_start(worker, &error);
+    CHECK_STATUS(status, TB_STATUS_OK, error);
+
+    unique_id("codec-call-activity", workflow_id, sizeof workflow_id);
+    snprintf(request, sizeof request,
+             "{\"workflow_type\":\"CallActivityWorkflow\",\"task_queue\":\"%s\","
+             "\"workflow_id\":\"%s\",\"args\":[{\"activity\":\"Reveal\",\"task_queue\":\"%s\","
+             "\"args\":[" SECRET_INPUT "]}]}",
+             test_env("TB_CODEC_TASK_QUEUE"), workflow_id, queue);
+    status = tb_workflow_start(client, request, NULL, NULL, &error);
+    CHECK_STATUS(status, TB_STATUS_OK, error);
+    status = get_result(client, workflow_id, "60s", &response, &error);
+    CHECK_STATUS(status, TB_STATUS_OK, error);
+    CHECK_HAS(response, "\"result\":{\"revealed\":\"" SECRET "\"}");
+    tb_string_free(response);
+    /* The activity's input and result are stored encrypted too. */
+    stored = fetch_history(client, workflow_id, 0);
+    CHECK_HAS(stored, "EVENT_TYPE_ACTIVITY_TASK_COMPLETED");
+    CHECK_LACKS(stored, SECRET);
+    CHECK_LACKS(stored, B64_JSON_PLAIN);
+    tb_string_free(stored);
+    tb_worker_free(worker);
+    tb_client_free(client);
+    codec_state_destroy(&state);
+    printf("ok - an activity worker with a C codec: the task's arguments decrypted, its "
+           "result encrypted, nothing in the clear in the history\n");
+}
+
 static void test_failure_decoded(void) {
     struct codec_state state;
     TbClient *client;
@@ -1559,6 +1616,7 @@ int main(void) {
     plain = test_connect();
     test_round_trip();
     test_failure_decoded();
+    test_activity_worker();
     test_concurrent_threads();
     test_codec_server(plain);
     test_bad_callbacks(plain);
