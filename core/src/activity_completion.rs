@@ -413,7 +413,11 @@ impl AsyncActivityHandle {
         self.complete_payloads(result, call).await
     }
 
-    async fn complete_payloads(&self, result: Option<Payloads>, call: &CallOptions) -> Result<()> {
+    pub(crate) async fn complete_payloads(
+        &self,
+        result: Option<Payloads>,
+        call: &CallOptions,
+    ) -> Result<()> {
         send_to_target!(
             self, call,
             RespondActivityTaskCompletedRequest => respond_activity_task_completed,
@@ -430,13 +434,23 @@ impl AsyncActivityHandle {
         last_heartbeat_details: &[Value],
         call: &CallOptions,
     ) -> Result<()> {
+        self.fail_payloads(failure, encode_values(last_heartbeat_details), call)
+            .await
+    }
+
+    pub(crate) async fn fail_payloads(
+        &self,
+        failure: &ActivityFailure,
+        last_heartbeat_details: Option<Payloads>,
+        call: &CallOptions,
+    ) -> Result<()> {
         send_to_target!(
             self, call,
             RespondActivityTaskFailedRequest => respond_activity_task_failed,
             RespondActivityTaskFailedByIdRequest => respond_activity_task_failed_by_id,
             {
                 failure: Some(failure.to_proto()),
-                last_heartbeat_details: encode_values(last_heartbeat_details),
+                last_heartbeat_details: last_heartbeat_details,
             },
             map: |_| (),
         )
@@ -444,11 +458,20 @@ impl AsyncActivityHandle {
 
     /// Reports the activity as cancelled.
     pub async fn report_cancellation(&self, details: &[Value], call: &CallOptions) -> Result<()> {
+        self.report_cancellation_payloads(encode_values(details), call)
+            .await
+    }
+
+    pub(crate) async fn report_cancellation_payloads(
+        &self,
+        details: Option<Payloads>,
+        call: &CallOptions,
+    ) -> Result<()> {
         send_to_target!(
             self, call,
             RespondActivityTaskCanceledRequest => respond_activity_task_canceled,
             RespondActivityTaskCanceledByIdRequest => respond_activity_task_canceled_by_id,
-            { details: encode_values(details) },
+            { details: details },
             map: |_| (),
         )
     }
@@ -459,11 +482,19 @@ impl AsyncActivityHandle {
         details: &[Value],
         call: &CallOptions,
     ) -> Result<HeartbeatActivityResponse> {
+        self.heartbeat_payloads(encode_values(details), call).await
+    }
+
+    pub(crate) async fn heartbeat_payloads(
+        &self,
+        details: Option<Payloads>,
+        call: &CallOptions,
+    ) -> Result<HeartbeatActivityResponse> {
         send_to_target!(
             self, call,
             RecordActivityTaskHeartbeatRequest => record_activity_task_heartbeat,
             RecordActivityTaskHeartbeatByIdRequest => record_activity_task_heartbeat_by_id,
-            { details: encode_values(details) },
+            { details: details },
             map: |r| HeartbeatActivityResponse {
                 cancel_requested: r.cancel_requested,
                 activity_paused: r.activity_paused,

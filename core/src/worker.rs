@@ -26,7 +26,9 @@
 //!   given up on, so a handler that never answers cannot hold a slot or a
 //!   shutdown forever.
 
-use crate::activity_completion::ActivityFailure;
+use crate::activity_completion::{
+    ActivityFailure, ActivityTarget, AsyncActivityHandle, HeartbeatActivityResponse,
+};
 use crate::client::{CallOptions, Client, Repolls, RpcKind};
 use crate::duration::{proto_seconds, timestamp_json, JsonDuration};
 use crate::error::{Error, ErrorKind, Result};
@@ -48,9 +50,7 @@ use temporalio_protos::temporal::api::common::v1::Payloads;
 use temporalio_protos::temporal::api::enums::v1::TaskQueueType;
 use temporalio_protos::temporal::api::taskqueue::v1::{TaskQueue, TaskQueueMetadata};
 use temporalio_protos::temporal::api::workflowservice::v1::{
-    PollActivityTaskQueueRequest, PollActivityTaskQueueResponse,
-    RecordActivityTaskHeartbeatRequest, RespondActivityTaskCanceledRequest,
-    RespondActivityTaskCompletedRequest, RespondActivityTaskFailedRequest, ShutdownWorkerRequest,
+    PollActivityTaskQueueRequest, PollActivityTaskQueueResponse, ShutdownWorkerRequest,
 };
 use tokio::sync::{oneshot, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
@@ -1151,7 +1151,7 @@ impl TaskRun {
         let shared = self.shared.clone();
         let mut deadline = deadline;
         let mut give_up_at: Option<Instant> = None;
-        let mut in_flight: Option<BoxFuture<'static, Result<(bool, bool, bool)>>> = None;
+        let mut in_flight: Option<BoxFuture<'static, Result<HeartbeatActivityResponse>>> = None;
         let mut next_send = Instant::now();
         let mut flush_at: Option<Instant> = None;
         let mut shutting_down = false;
@@ -1187,12 +1187,12 @@ impl TaskRun {
                 reply = maybe(&mut in_flight) => {
                     in_flight = None;
                     match reply {
-                        Ok((cancel_requested, paused, reset)) => {
-                            if cancel_requested {
+                        Ok(reply) => {
+                            if reply.cancel_requested {
                                 shared.cancel(CancelReason::CancelRequested);
-                            } else if paused {
+                            } else if reply.activity_paused {
                                 shared.cancel(CancelReason::Paused);
-                            } else if reset {
+                            } else if reply.activity_reset {
                                 shared.cancel(CancelReason::Reset);
                             }
                         }
@@ -1264,30 +1264,22 @@ impl TaskRun {
         self.shared.answer(outcome)
     }
 
+    /// The task as an async-activity handle: the same RPCs, by task token.
+    fn handle(&self) -> AsyncActivityHandle {
+        self.worker
+            .client
+            .async_activity_handle(ActivityTarget::TaskToken(self.shared.token.clone()))
+    }
+
     fn send_heartbeat(
         &self,
         details: Option<Payloads>,
-    ) -> BoxFuture<'static, Result<(bool, bool, bool)>> {
-        let client = self.worker.client.clone();
-        let request = RecordActivityTaskHeartbeatRequest {
-            task_token: self.shared.token.clone(),
-            details,
-            identity: client.identity().to_owned(),
-            namespace: client.namespace().to_owned(),
-            ..Default::default()
-        };
+    ) -> BoxFuture<'static, Result<HeartbeatActivityResponse>> {
+        let handle = self.handle();
         Box::pin(async move {
-            client
-                .scoped(&CallOptions::default(), |scope| {
-                    client.rpc(
-                        scope,
-                        RpcKind::Ordinary,
-                        request,
-                        method::record_activity_task_heartbeat,
-                    )
-                })
+            handle
+                .heartbeat_payloads(details, &CallOptions::default())
                 .await
-                .map(|r| (r.cancel_requested, r.activity_paused, r.activity_reset))
         })
     }
 
@@ -1299,78 +1291,25 @@ impl TaskRun {
 
     /// Sends the answer to the server.
     async fn respond(&self, outcome: Outcome) {
-        let client = &self.worker.client;
-        let token = self.shared.token.clone();
-        let namespace = client.namespace().to_owned();
-        let identity = client.identity().to_owned();
+        let handle = self.handle();
         let call = CallOptions::default();
+        let stats = &self.worker.stats;
         let sent = match outcome {
             Outcome::Completed(result) => {
-                lock(&self.worker.stats).completed += 1;
-                let request = RespondActivityTaskCompletedRequest {
-                    task_token: token,
-                    result,
-                    identity,
-                    namespace,
-                    ..Default::default()
-                };
-                client
-                    .scoped(&call, |scope| {
-                        client.rpc(
-                            scope,
-                            RpcKind::Ordinary,
-                            request,
-                            method::respond_activity_task_completed,
-                        )
-                    })
-                    .await
-                    .map(|_| ())
+                lock(stats).completed += 1;
+                handle.complete_payloads(result, &call).await
             }
             Outcome::Failed(failure) => {
-                lock(&self.worker.stats).failed += 1;
-                let request = RespondActivityTaskFailedRequest {
-                    task_token: token,
-                    failure: Some(failure.to_proto()),
-                    identity,
-                    namespace,
-                    last_heartbeat_details: lock(&self.shared.last_details).clone(),
-                    ..Default::default()
-                };
-                client
-                    .scoped(&call, |scope| {
-                        client.rpc(
-                            scope,
-                            RpcKind::Ordinary,
-                            request,
-                            method::respond_activity_task_failed,
-                        )
-                    })
-                    .await
-                    .map(|_| ())
+                lock(stats).failed += 1;
+                let details = lock(&self.shared.last_details).clone();
+                handle.fail_payloads(&failure, details, &call).await
             }
             Outcome::Cancelled(details) => {
-                lock(&self.worker.stats).cancelled += 1;
-                let request = RespondActivityTaskCanceledRequest {
-                    task_token: token,
-                    details,
-                    identity,
-                    namespace,
-                    ..Default::default()
-                };
-                client
-                    .scoped(&call, |scope| {
-                        client.rpc(
-                            scope,
-                            RpcKind::Ordinary,
-                            request,
-                            method::respond_activity_task_canceled,
-                        )
-                    })
-                    .await
-                    .map(|_| ())
+                lock(stats).cancelled += 1;
+                handle.report_cancellation_payloads(details, &call).await
             }
             Outcome::CompleteAsync => {
-                lock(&self.worker.stats).completing_async += 1;
+                lock(stats).completing_async += 1;
                 Ok(())
             }
         };
