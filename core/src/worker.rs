@@ -1374,3 +1374,117 @@ fn local_deadline(task: &PollActivityTaskQueueResponse) -> Option<Duration> {
         left.clamp(0.0, 100.0 * 365.0 * 86400.0),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(seconds: f64) -> Option<prost_wkt_types::Duration> {
+        Some(crate::duration::to_proto(Duration::from_secs_f64(seconds)))
+    }
+
+    fn at(seconds: i64) -> Option<prost_wkt_types::Timestamp> {
+        Some(prost_wkt_types::Timestamp { seconds, nanos: 0 })
+    }
+
+    #[test]
+    fn heartbeats_are_throttled_to_four_fifths_of_the_timeout_within_the_bounds() {
+        let options = ActivityWorkerOptions::new("q");
+        let throttle = |t: Option<f64>| {
+            options
+                .heartbeat_throttle(t.map(Duration::from_secs_f64))
+                .as_secs_f64()
+        };
+        assert_eq!(throttle(Some(10.0)), 8.0);
+        assert_eq!(throttle(Some(1.0)), 0.8);
+        // No heartbeat timeout: the default; a long one: the maximum.
+        assert_eq!(throttle(None), 30.0);
+        assert_eq!(throttle(Some(0.0)), 30.0);
+        assert_eq!(throttle(Some(600.0)), 60.0);
+    }
+
+    #[test]
+    fn the_local_deadline_is_the_nearer_of_the_timeouts_from_the_server_times() {
+        let task = |s2c: Option<f64>, st2c: Option<f64>| PollActivityTaskQueueResponse {
+            schedule_to_close_timeout: s2c.and_then(secs),
+            start_to_close_timeout: st2c.and_then(secs),
+            scheduled_time: at(1000),
+            started_time: at(1004),
+            ..Default::default()
+        };
+        let left = |t: PollActivityTaskQueueResponse| local_deadline(&t).map(|d| d.as_secs_f64());
+        assert_eq!(left(task(None, None)), None);
+        assert_eq!(left(task(None, Some(30.0))), Some(30.0));
+        // Scheduled 4 s before it started: 10 s to close leaves 6.
+        assert_eq!(left(task(Some(10.0), Some(30.0))), Some(6.0));
+        assert_eq!(left(task(Some(100.0), Some(30.0))), Some(30.0));
+        // Already past: no time left, not a negative one.
+        assert_eq!(left(task(Some(2.0), None)), Some(0.0));
+    }
+
+    #[test]
+    fn a_handler_given_up_on_is_answered_only_where_the_server_still_waits() {
+        assert!(given_up_outcome(CancelReason::NotFound).is_none());
+        assert!(given_up_outcome(CancelReason::TimedOut).is_none());
+        assert!(matches!(
+            given_up_outcome(CancelReason::CancelRequested),
+            Some(Outcome::Cancelled(Some(_)))
+        ));
+        for reason in [
+            CancelReason::WorkerShutdown,
+            CancelReason::Paused,
+            CancelReason::Reset,
+        ] {
+            let Some(Outcome::Failed(failure)) = given_up_outcome(reason) else {
+                panic!("{reason:?} should fail the task");
+            };
+            assert!(
+                !failure.non_retryable,
+                "another attempt must be able to run"
+            );
+            assert!(failure.message.contains(reason.as_str()));
+        }
+    }
+
+    #[test]
+    fn answers_in_json() {
+        let answer = |text: &str| ActivityAnswer::from_json(text).unwrap();
+        assert!(matches!(
+            answer(r#"{"result": [1]}"#),
+            ActivityAnswer::Completed(Some(_))
+        ));
+        assert!(matches!(
+            answer(r#"{"raw_result": {"data": "AA=="}}"#),
+            ActivityAnswer::CompletedRaw(_)
+        ));
+        let ActivityAnswer::Failed(failure) = answer(
+            r#"{"failure": {"message": "m", "type": "T", "non_retryable": true, "next_retry_delay": "2s"}}"#,
+        ) else {
+            panic!("not a failure");
+        };
+        assert_eq!(failure.error_type.as_deref(), Some("T"));
+        assert_eq!(
+            failure.next_retry_delay,
+            Some(JsonDuration(Duration::from_secs(2)))
+        );
+        use temporalio_protos::temporal::api::failure::v1::failure::FailureInfo;
+        let Some(FailureInfo::ApplicationFailureInfo(info)) = failure.to_proto().failure_info
+        else {
+            panic!("not an application failure");
+        };
+        assert_eq!(info.next_retry_delay.unwrap().seconds, 2);
+        assert!(matches!(
+            answer(r#"{"cancelled": {}}"#),
+            ActivityAnswer::Cancelled(d) if d.is_empty()
+        ));
+        assert!(matches!(
+            answer(r#"{"complete_async": true}"#),
+            ActivityAnswer::CompleteAsync
+        ));
+        let err = ActivityAnswer::from_json(r#"{"raw_result": {"data": "!"}}"#)
+            .unwrap()
+            .encode()
+            .unwrap_err();
+        assert!(err.message().contains("base64"), "{err}");
+    }
+}
