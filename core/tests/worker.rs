@@ -647,3 +647,49 @@ async fn polls_resume_after_the_server_restarts() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn raw_mode_hands_over_payloads_as_stored_and_answers_with_one() {
+    let client = client().await;
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let record = seen.clone();
+    let mut options = queue_options();
+    options.raw = true;
+    let running = Running::start(
+        &client,
+        options,
+        vec![(
+            "Raw",
+            async_fn(move |task| {
+                record
+                    .lock()
+                    .unwrap()
+                    .push(serde_json::to_value(task.info()).unwrap());
+                async {
+                    // A json/plain payload built by hand: the JSON text 42.
+                    ActivityAnswer::from_json(
+                        r#"{"raw_result": {"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "NDI="}}"#,
+                    )
+                    .unwrap()
+                }
+            }),
+        )],
+    );
+    let id = call_activity(
+        &client,
+        &running.queue(),
+        json!({"activity": "Raw", "args": ["x"]}),
+    )
+    .await;
+    assert_eq!(result_of(&client, &id).await.unwrap(), json!(42));
+    let info = seen.lock().unwrap()[0].clone();
+    assert!(info.get("args").is_none(), "{info}");
+    // "x" as json/plain: base64 of the JSON text "\"x\"".
+    assert_eq!(info["raw_args"][0]["data"], "Ingi");
+    assert_eq!(
+        info["raw_args"][0]["metadata"]["encoding"],
+        "anNvbi9wbGFpbg=="
+    );
+    assert_eq!(info["raw_heartbeat_details"], json!([]));
+    running.stop().await;
+}
