@@ -4,7 +4,8 @@
 //! workflow survives the restart, and no worker: the workflow is ended by a
 //! terminate sent after the restart. Runs over plaintext, and over TLS
 //! through a TLS terminator that stays up while the server behind it
-//! restarts (as a load balancer would).
+//! restarts (as a load balancer would). An activity worker's polls ride out
+//! a restart the same way, and it serves the next task.
 
 mod common;
 
@@ -14,8 +15,9 @@ use common::{none, spawn_devenv, unique_id};
 use serde_json::json;
 use std::time::Duration;
 use temporal_bridge_core::{
-    CallOptions, Client, ConnectOptions, ErrorKind, GetResultRequest, StartWorkflowRequest,
-    TerminateWorkflowRequest, TlsOptions, TlsSetting,
+    ActivityAnswer, ActivityHandler, ActivityWorker, ActivityWorkerOptions, CallOptions, Client,
+    ConnectOptions, ErrorKind, GetResultRequest, StartWorkflowRequest, TerminateWorkflowRequest,
+    TlsOptions, TlsSetting,
 };
 
 async fn connect(target: &str, tls: Option<&TestCa>) -> Client {
@@ -136,4 +138,123 @@ async fn survives_a_server_restart(through_tls: bool) {
         .await
         .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_polls_resume_after_a_server_restart() {
+    worker_survives_a_server_restart(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_polls_resume_after_a_server_restart_through_tls() {
+    worker_survives_a_server_restart(true).await;
+}
+
+async fn worker_survives_a_server_restart(through_tls: bool) {
+    let dir = std::env::temp_dir().join(unique_id("tb-worker-restart"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("temporal.db").to_str().unwrap().to_owned();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let workflow_queue = unique_id("restart-workflows");
+    // First without the workflow worker, then with it. The server does not
+    // end the polls of a worker that shuts down: the worker drops them
+    // after a short wait.
+    let server = |with_worker: bool| {
+        let mut args = vec![
+            "--port",
+            &port,
+            "--db-filename",
+            &db,
+            "--task-queue",
+            &workflow_queue,
+            "--dynamic-config-value",
+            "frontend.enableCancelWorkerPollsOnShutdown=false",
+        ];
+        if !with_worker {
+            args.push("--no-worker");
+        }
+        let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
+        move || spawn_devenv(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let first = tokio::task::spawn_blocking(server(false)).await.unwrap();
+    let server_target = first.info["target"].as_str().unwrap().to_owned();
+    let ca = TestCa::new("temporal-bridge worker restart test CA");
+    let proxy = match through_tls {
+        true => Some(
+            TlsProxy::start_for(
+                server_target.clone(),
+                &ca.server_cert(),
+                None,
+                Forward::Bytes,
+            )
+            .await,
+        ),
+        false => None,
+    };
+    let target = proxy.as_ref().map_or(server_target, TlsProxy::target);
+    let client = connect(&target, through_tls.then_some(&ca)).await;
+    let activity_queue = unique_id("survivor");
+    let worker = ActivityWorker::new(&client, ActivityWorkerOptions::new(&activity_queue)).unwrap();
+    worker
+        .register(
+            "Echo",
+            ActivityHandler::from_async(|task| async move {
+                ActivityAnswer::Completed(task.info().args.as_ref().unwrap().first().cloned())
+            }),
+        )
+        .unwrap();
+    let run = tokio::spawn({
+        let worker = worker.clone();
+        async move { worker.run().await }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::task::spawn_blocking(move || first.stop())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        !run.is_finished(),
+        "the worker gave up while the server was down"
+    );
+
+    let second = tokio::task::spawn_blocking(server(true)).await.unwrap();
+    let id = client
+        .start_workflow(
+            &StartWorkflowRequest {
+                workflow_type: "CallActivityWorkflow".into(),
+                task_queue: workflow_queue.clone(),
+                workflow_id: Some(unique_id("after-restart")),
+                args: vec![
+                    json!({"activity": "Echo", "task_queue": activity_queue, "args": ["back"]}),
+                ],
+                ..Default::default()
+            },
+            &none(),
+        )
+        .await
+        .unwrap()
+        .workflow_id;
+    let result = client
+        .get_workflow_result(
+            &GetResultRequest::new(id),
+            &CallOptions::with_timeout(Duration::from_secs(60)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(result.result.unwrap(), json!("back"));
+    worker.shutdown();
+    tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("the worker stopped")
+        .unwrap()
+        .unwrap();
+    assert_eq!(worker.stats().completed, 1, "{:?}", worker.stats());
+    tokio::task::spawn_blocking(move || second.stop())
+        .await
+        .unwrap();
 }

@@ -4,14 +4,13 @@
 
 mod common;
 
-use common::{client, none, result_of, spawn_devenv, start_request, unique_id};
+use common::{client, none, result_of, start_request, unique_id};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use temporal_bridge_core::{
     ActivityAnswer, ActivityFailure, ActivityHandler, ActivityTask, ActivityWorker,
-    ActivityWorkerOptions, CallOptions, CancelReason, Client, ConnectOptions, ErrorKind,
-    StartWorkflowRequest,
+    ActivityWorkerOptions, CancelReason, Client, ConnectOptions, ErrorKind,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -561,91 +560,6 @@ async fn bad_options_and_registrations_are_refused_by_name() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     assert!(err.message().contains("polling task queue"), "{err}");
-}
-
-#[tokio::test]
-async fn polls_resume_after_the_server_restarts() {
-    let dir = std::env::temp_dir().join(unique_id("tb-worker-restart"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("temporal.db").to_str().unwrap().to_owned();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
-    let queue = unique_id("restart-queue");
-    let server = |worker: bool| {
-        // A server that does not end the polls of a worker shutting down:
-        // the worker drops them after a short wait.
-        let mut args = vec![
-            "--port",
-            &port,
-            "--db-filename",
-            &db,
-            "--task-queue",
-            &queue,
-            "--dynamic-config-value",
-            "frontend.enableCancelWorkerPollsOnShutdown=false",
-        ];
-        if !worker {
-            args.push("--no-worker");
-        }
-        let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
-        move || spawn_devenv(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    };
-    let first = tokio::task::spawn_blocking(server(false)).await.unwrap();
-    let target = first.info["target"].as_str().unwrap().to_owned();
-    let client = Client::connect(ConnectOptions::new(target.clone()))
-        .await
-        .unwrap();
-    let running = Running::start(
-        &client,
-        ActivityWorkerOptions::new(unique_id("survivor")),
-        vec![(
-            "Echo",
-            async_fn(|task| async move {
-                ActivityAnswer::Completed(task.info().args.as_ref().unwrap().first().cloned())
-            }),
-        )],
-    );
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    tokio::task::spawn_blocking(move || first.stop())
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(
-        !running.run.is_finished(),
-        "the worker gave up while the server was down"
-    );
-    // Back, now with the workflow worker too.
-    let second = tokio::task::spawn_blocking(server(true)).await.unwrap();
-    let mut request: StartWorkflowRequest = StartWorkflowRequest {
-        workflow_type: "CallActivityWorkflow".into(),
-        task_queue: queue.clone(),
-        workflow_id: Some(unique_id("after-restart")),
-        ..Default::default()
-    };
-    request.args =
-        vec![json!({"activity": "Echo", "task_queue": running.queue(), "args": ["back"]})];
-    let id = client
-        .start_workflow(&request, &none())
-        .await
-        .unwrap()
-        .workflow_id;
-    let result = client
-        .get_workflow_result(
-            &temporal_bridge_core::GetResultRequest::new(id),
-            &CallOptions::with_timeout(Duration::from_secs(60)),
-        )
-        .await
-        .unwrap();
-    assert_eq!(result.result.unwrap(), json!("back"));
-    let stats = running.stop().await;
-    assert_eq!(stats.completed, 1, "{stats:?}");
-    tokio::task::spawn_blocking(move || second.stop())
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
