@@ -16,7 +16,8 @@
 //! queue. Library threads never run Python code: a foreign thread holding the
 //! GIL while the interpreter finalizes is how extension modules crash at
 //! exit. (The queue uses a Unix socket pair, so the module builds for Unix
-//! only.)
+//! only.) The one exception, activity workers handing tasks to their Python
+//! callbacks, goes through an exit gate (see `worker`).
 
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
@@ -35,6 +36,7 @@ use temporal_bridge_core::runtime::{self, BlockingCall};
 use temporal_bridge_core::{CallOptions, CancellationToken, Client, Error, ErrorKind, OPERATIONS};
 
 mod codec;
+mod worker;
 
 create_exception!(
     temporal_bridge._native,
@@ -837,6 +839,7 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PendingCall>()?;
     m.add_class::<CompletionQueue>()?;
     m.add_class::<codec::CodecJob>()?;
+    worker::add_classes(m)?;
     m.add_function(wrap_pyfunction!(connect, m)?)?;
     m.add_function(wrap_pyfunction!(connect_async, m)?)?;
     m.add_function(wrap_pyfunction!(to_json, m)?)?;

@@ -3,7 +3,7 @@ core. Start workflows written with any Temporal SDK by type name, wait for
 their results from any process, cancel, terminate and describe them; signal,
 query and update them; list, count and batch-cancel or -terminate them by
 visibility query; fetch their histories; complete activities from outside
-their workers.
+their workers; serve activities with ``Worker`` (see ``temporal_bridge.activity``).
 
     from temporal_bridge import Client
 
@@ -25,6 +25,7 @@ from ._native import __version__
 from .rpc import RpcService, rpc_methods
 from .client import ActivityHandle, Client, WorkflowExecutionIterator, WorkflowHandle, WorkflowUpdateHandle
 from .exceptions import (
+    ApplicationError,
     CallCancelledError,
     CallTimeoutError,
     Failure,
@@ -50,6 +51,8 @@ from .exceptions import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from . import activity
+    from .worker import Worker
     from .aio import (
         AsyncActivityHandle,
         AsyncClient,
@@ -102,6 +105,7 @@ if TYPE_CHECKING:
 # Loaded on first access (PEP 562): asyncio and enum cost start-up time that
 # a script using only the blocking client should not pay.
 _LAZY = {
+    "Worker": "worker",
     "AsyncClient": "aio",
     "AsyncWorkflowHandle": "aio",
     "AsyncWorkflowUpdateHandle": "aio",
@@ -148,24 +152,32 @@ _LAZY = {
 }
 
 
+#: Submodules loaded on first access as attributes of the package.
+_LAZY_MODULES = ("activity",)
+
+
 def __getattr__(name: str) -> object:
+    from importlib import import_module
+
+    if name in _LAZY_MODULES:
+        return import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'temporal_bridge' has no attribute {name!r}")
-    from importlib import import_module
-
     value = getattr(import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_LAZY_MODULES))
 
 
 __all__ = [
     "__version__",
     "Client",
+    "Worker",
+    "activity",
     "WorkflowHandle",
     "WorkflowUpdateHandle",
     "ActivityHandle",
@@ -235,5 +247,6 @@ __all__ = [
     "CallCancelledError",
     "CallTimeoutError",
     "InternalError",
+    "ApplicationError",
     "Failure",
 ]

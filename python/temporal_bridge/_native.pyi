@@ -1,6 +1,7 @@
 """Stubs of the native module (python/src/lib.rs). Checked by
 ``python -m mypy.stubtest temporal_bridge._native``."""
 
+from collections.abc import Callable
 from typing import Any, final
 
 __all__ = [
@@ -12,6 +13,8 @@ __all__ = [
     "PendingCall",
     "CompletionQueue",
     "CodecJob",
+    "NativeWorker",
+    "NativeActivityTask",
     "connect",
     "connect_async",
     "to_json",
@@ -74,6 +77,47 @@ class PendingCall:
     def cancel(self) -> None: ...
     @property
     def cancelled(self) -> bool: ...
+
+@final
+class NativeWorker:
+    """An activity worker (the core's ``ActivityWorker``); see worker.py."""
+
+    def __new__(cls, client: NativeClient, options_json: str) -> NativeWorker: ...
+    def register(self, activity_type: str, callback: Callable[[NativeActivityTask], object]) -> None:
+        """``callback(task)`` runs on a library thread with the GIL and should
+        hand the task off and return; if it raises, the task fails."""
+    def start(self, queue: CompletionQueue | None = None) -> None:
+        """With ``queue``, the client's Python payload codec runs on that
+        queue's event loop for the worker's calls."""
+    def shutdown(self) -> None: ...
+    @property
+    def shutting_down(self) -> bool: ...
+    @property
+    def finished(self) -> bool: ...
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once the run ended (``NativeError`` if it failed), False on timeout."""
+    def wait_async(self, queue: CompletionQueue, key: int) -> PendingCall:
+        """Delivers ``(key, True, None)`` or ``(key, False, error)`` when the run ends."""
+    def stats(self) -> dict[str, Any]: ...
+    @property
+    def activity_types(self) -> list[str]: ...
+    @property
+    def task_queue(self) -> str: ...
+
+@final
+class NativeActivityTask:
+    """One running activity task; every method may be called from any thread."""
+
+    @property
+    def info(self) -> dict[str, Any]: ...
+    def heartbeat(self, details: list[Any] | tuple[Any, ...]) -> None: ...
+    def is_cancelled(self) -> bool: ...
+    def cancel_reason(self) -> str | None: ...
+    def is_worker_shutting_down(self) -> bool: ...
+    def answer(self, answer: dict[str, Any]) -> None: ...
+    def wait_cancelled(self, timeout: float | None = None) -> bool: ...
+    def wait_cancelled_async(self, queue: CompletionQueue, key: int) -> PendingCall:
+        """Delivers ``(key, True, None)`` once the task is cancelled."""
 
 def connect(options_json: str, codec: Any = None) -> NativeClient: ...
 def connect_async(options_json: str, queue: CompletionQueue, key: int, codec: Any = None) -> PendingCall: ...

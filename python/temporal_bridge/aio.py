@@ -106,11 +106,18 @@ class _LoopCompletions:
 _completions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopCompletions] = weakref.WeakKeyDictionary()
 
 
-async def _await_native(start: Callable[[_native.CompletionQueue, int], _native.PendingCall]) -> tuple[bool, Any]:
-    loop = asyncio.get_running_loop()
+def _loop_completions(loop: asyncio.AbstractEventLoop) -> _LoopCompletions:
+    """The completion queue of ``loop`` (made on first use, from the loop's
+    thread or before the loop runs)."""
     completions = _completions.get(loop)
     if completions is None:
         completions = _completions[loop] = _LoopCompletions(loop)
+    return completions
+
+
+async def _await_native(start: Callable[[_native.CompletionQueue, int], _native.PendingCall]) -> tuple[bool, Any]:
+    loop = asyncio.get_running_loop()
+    completions = _loop_completions(loop)
     key = completions.next_key
     completions.next_key += 1
     future: asyncio.Future[tuple[bool, Any]] = loop.create_future()

@@ -15,6 +15,7 @@ from __future__ import annotations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import timedelta
     from typing import Any
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "CallCancelledError",
     "CallTimeoutError",
     "InternalError",
+    "ApplicationError",
     "Failure",
 ]
 
@@ -114,6 +116,10 @@ _ARGUMENTS = {
     "signal_name": "signal",
     "query_type": "query",
     "workflow_type": "workflow",
+    # Worker options (temporal_bridge.Worker's keywords are temporalio's).
+    "max_concurrent": "max_concurrent_activities",
+    "pollers": "max_concurrent_activity_task_polls",
+    "max_tasks_per_second": "max_task_queue_activities_per_second",
 }
 
 
@@ -328,6 +334,44 @@ class InternalError(TemporalBridgeError):
     """A bug inside temporal_bridge. Please report it."""
 
     KIND = "internal"
+
+
+class ApplicationError(Exception):
+    """Raised by an activity (see ``temporal_bridge.Worker``) to fail with
+    chosen fields, as ``temporalio.exceptions.ApplicationError`` does:
+    ``message``, ``details`` (JSON values), ``type`` (matched against the
+    retry policy's non-retryable types), ``non_retryable`` (never retried,
+    whatever the policy says) and ``next_retry_delay`` (instead of the
+    policy's backoff). Not raised by this package itself, so not a
+    ``TemporalBridgeError``. ``ActivityHandle.fail`` takes it too."""
+
+    def __init__(
+        self,
+        message: str,
+        *details: Any,
+        type: str | None = None,
+        non_retryable: bool = False,
+        next_retry_delay: timedelta | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message: str = message
+        self.details: tuple[Any, ...] = details
+        self.type: str | None = type
+        self.non_retryable: bool = non_retryable
+        self.next_retry_delay: timedelta | None = next_retry_delay
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        parts = [repr(self.message), *(repr(d) for d in self.details)]
+        if self.type is not None:
+            parts.append(f"type={self.type!r}")
+        if self.non_retryable:
+            parts.append("non_retryable=True")
+        if self.next_retry_delay is not None:
+            parts.append(f"next_retry_delay={self.next_retry_delay!r}")
+        return f"ApplicationError({', '.join(parts)})"
 
 
 class Failure:

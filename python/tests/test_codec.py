@@ -20,6 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from temporal_bridge import (
+    ApplicationError,
     AsyncClient,
     Client,
     InvalidArgumentError,
@@ -28,6 +29,8 @@ from temporal_bridge import (
     PayloadCodecError,
     WorkflowCanceledError,
     WorkflowFailedError,
+    Worker,
+    activity,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -303,3 +306,68 @@ def test_a_codec_that_is_not_one_is_refused_at_connect(env: DevEnv) -> None:
     # The core names a field it does not know, as for every request.
     with pytest.raises(InvalidArgumentError, match="colour"):
         Client.connect(env.target, codec={"endpoint": "http://x:1", "colour": "red"})
+
+
+@pytest.mark.parametrize("blocking", [False, True], ids=["asyncio-async-codec", "blocking-sync-codec"])
+def test_an_activity_worker_runs_the_codec_for_its_tasks(
+    env: DevEnv, codec_queue: str, wf_id: Callable[[str], str], blocking: bool
+) -> None:
+    """The codec worker's CallActivityWorkflow encrypts our activity's
+    arguments; our worker's client decrypts them and encrypts the heartbeat
+    details, the failure details and the result (on the worker's event loop:
+    the caller's, or the worker's own without asyncio)."""
+    task_queue = f"codec-activities-{os.urandom(4).hex()}"
+    card = "4111-1111-1111-1111"
+    seen: list[tuple[str, list[Any]]] = []
+
+    def charge(number: str, amount: int) -> dict[str, Any]:
+        info = activity.info()
+        seen.append((number, list(info.heartbeat_details)))
+        activity.heartbeat({"card": number})
+        if info.attempt == 1:
+            raise ApplicationError("first attempt fails", {"card": number})
+        return {"card": number, "amount": amount}
+
+    params = {"activity": "charge", "task_queue": task_queue, "args": [card, 5], "retry": {"maximum_attempts": 2}}
+    workflow_id = wf_id("codec-worker")
+    if blocking:
+        codec = SyncAes()
+        with Client.connect(env.target, payload_codec=codec) as client:
+            with Worker(client, task_queue=task_queue, activities=[charge]):
+                handle = client.start_workflow("CallActivityWorkflow", params, id=workflow_id, task_queue=codec_queue)
+                assert handle.result(timeout=30) == {"card": card, "amount": 5}
+            history = handle.fetch_history()
+        assert ("decode", 1) in codec.calls and ("encode", 1) in codec.calls
+    else:
+
+        async def main() -> dict[str, Any]:
+            client = await AsyncClient.connect(env.target, payload_codec=AesGcmCodec())
+            async with Worker(client, task_queue=task_queue, activities=[charge]):
+                handle = await client.start_workflow(
+                    "CallActivityWorkflow", params, id=workflow_id, task_queue=codec_queue
+                )
+                assert await handle.result(timeout=30) == {"card": card, "amount": 5}
+            history: dict[str, Any] = await handle.fetch_history()
+            return history
+
+        history = asyncio.run(main())
+    assert seen == [(card, []), (card, [{"card": card}])]
+    # On the server: ciphertext only (arguments, details, result).
+    [completed] = [e for e in history["events"] if "activityTaskCompletedEventAttributes" in e]
+    [stored] = completed["activityTaskCompletedEventAttributes"]["result"]["payloads"]
+    assert base64.b64decode(stored["metadata"]["encoding"]) == b"binary/encrypted"
+    encodings = {base64.b64decode(p["metadata"]["encoding"]) for p in stored_payloads(history)}
+    assert encodings == {b"binary/encrypted"}
+
+
+def stored_payloads(value: Any) -> Iterator[dict[str, Any]]:
+    """Every payload in a proto-JSON history."""
+    if isinstance(value, dict):
+        if isinstance(value.get("metadata"), dict) and "encoding" in value["metadata"]:
+            yield value
+            return
+        for item in value.values():
+            yield from stored_payloads(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from stored_payloads(item)
