@@ -11,26 +11,18 @@ use crate::status::TbStatus;
 use std::ffi::{c_char, c_void, CString};
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use temporal_bridge_core::{
     runtime, ActivityHandler, ActivityTask, ActivityWorker, CancelReason, Error,
 };
-use tokio::sync::watch;
 
 /// An activity worker (opaque). Create with `tb_worker_new`, register
 /// callbacks with `tb_worker_register`, start with `tb_worker_start`, stop
 /// with `tb_worker_shutdown`, free with `tb_worker_free`. Thread-safe.
 pub struct TbWorker {
     worker: ActivityWorker,
-    /// The run's outcome once it ended; `None` while it runs (or before).
-    done: watch::Receiver<Ended>,
-    /// Taken by `tb_worker_start`: `None` once the worker started.
-    finish: Mutex<Option<watch::Sender<Ended>>>,
 }
-
-/// How a worker's run ended; `None` while it runs.
-type Ended = Option<Result<(), Error>>;
 
 /// One activity task (opaque), owned by whoever got it from a callback.
 /// Every `tb_activity_task_*` function may be called on it from any thread,
@@ -125,12 +117,7 @@ pub unsafe extern "C" fn tb_worker_new(
         let client = unsafe { borrow(client, "client") }?;
         let options = unsafe { str_argument(options_json, "options_json") }?;
         let worker = ActivityWorker::new_json(&client.client, options)?;
-        let (finish, done) = watch::channel(None);
-        Ok(into_raw(TbWorker {
-            worker,
-            done,
-            finish: Mutex::new(Some(finish)),
-        }))
+        Ok(into_raw(TbWorker { worker }))
     });
     match made {
         Ok(worker) => {
@@ -198,14 +185,8 @@ pub unsafe extern "C" fn tb_worker_start(
     unsafe {
         run_text("tb_worker_start", ptr::null_mut(), error_out, || {
             let worker = borrow(worker, "worker")?;
-            let mut finish = worker.finish.lock().unwrap_or_else(|p| p.into_inner());
             let run = worker.worker.start()?;
-            let finish = finish
-                .take()
-                .ok_or_else(|| Error::internal("the worker started twice"))?;
-            runtime::shared()?.spawn(async move {
-                let _ = finish.send(Some(run.await));
-            });
+            runtime::shared()?.spawn(run);
             Ok(String::new())
         })
     }
@@ -252,26 +233,11 @@ pub unsafe extern "C" fn tb_worker_wait(
 }
 
 fn wait(worker: &TbWorker, limit: Option<Duration>) -> Result<(), Error> {
-    let started = worker
-        .finish
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .is_none();
-    if !started {
-        return Err(Error::invalid_argument("the worker was not started"));
-    }
-    let mut done = worker.done.clone();
-    let ended = async move {
-        // The sender lives in the worker's task until it sends.
-        let outcome = done.wait_for(Option::is_some).await;
-        outcome
-            .map(|o| o.clone().unwrap_or(Ok(())))
-            .unwrap_or(Ok(()))
-    };
+    let worker = worker.worker.clone();
     let outcome = runtime::block_on(async move {
         match limit {
-            Some(limit) => tokio::time::timeout(limit, ended).await.ok(),
-            None => Some(ended.await),
+            Some(limit) => tokio::time::timeout(limit, worker.finished()).await.ok(),
+            None => Some(worker.finished().await),
         }
     })?;
     outcome.unwrap_or_else(|| {

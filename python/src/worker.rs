@@ -35,13 +35,9 @@ use temporal_bridge_core::{
     ActivityAnswer, ActivityFailure, ActivityHandler, ActivityTask, ActivityWorker,
     CancellationToken, Error,
 };
-use tokio::sync::watch;
 
 /// How long the exit hook waits for library threads to leave Python.
 const GATE_CLOSE_WAIT: Duration = Duration::from_secs(5);
-
-/// The run's outcome once it ended (`None` while it runs, or before).
-type RunOutcome = Option<Result<(), Error>>;
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
@@ -112,23 +108,11 @@ fn register_exit_hook(py: Python<'_>) -> PyResult<()> {
 #[pyclass(frozen, module = "temporal_bridge._native")]
 pub(crate) struct NativeWorker {
     worker: ActivityWorker,
-    done: watch::Receiver<RunOutcome>,
-    finish: Mutex<Option<watch::Sender<RunOutcome>>>,
 }
 
 impl Drop for NativeWorker {
     fn drop(&mut self) {
         self.worker.shutdown();
-    }
-}
-
-/// Resolves with the run's outcome once it ended.
-async fn run_ended(mut done: watch::Receiver<RunOutcome>) -> Result<(), Error> {
-    match done.wait_for(Option::is_some).await {
-        Ok(outcome) => outcome.clone().unwrap_or(Ok(())),
-        Err(_) => Err(Error::internal(
-            "the worker's run ended without an outcome (it could not start?)",
-        )),
     }
 }
 
@@ -141,12 +125,7 @@ impl NativeWorker {
         let worker =
             ActivityWorker::new_json(&client.client, options_json).map_err(native_error)?;
         register_exit_hook(py)?;
-        let (finish, done) = watch::channel(None);
-        Ok(NativeWorker {
-            worker,
-            done,
-            finish: Mutex::new(Some(finish)),
-        })
+        Ok(NativeWorker { worker })
     }
 
     /// Registers `callback(task: NativeActivityTask)` for one activity type
@@ -166,18 +145,10 @@ impl NativeWorker {
     /// a Python codec cannot run for them.
     #[pyo3(signature = (queue=None))]
     fn start(&self, queue: Option<&CompletionQueue>) -> PyResult<()> {
-        if self.worker.activity_types().is_empty() {
-            return Err(native_error(Error::invalid_argument(
-                "register at least one activity before starting the worker",
-            )));
-        }
-        let finish = lock(&self.finish).take().ok_or_else(|| {
-            native_error(Error::invalid_argument("this worker was started before"))
-        })?;
-        let running = self.worker.clone();
+        let run = self.worker.start().map_err(native_error)?;
         let run = async move {
-            let outcome = running.run().await;
-            let _ = finish.send(Some(outcome));
+            // The outcome is kept by the worker for `wait`.
+            let _ = run.await;
         };
         match queue {
             Some(queue) => spawn(LOOP_QUEUE.scope(Arc::clone(&queue.shared), run)),
@@ -200,7 +171,7 @@ impl NativeWorker {
     /// Whether the run ended.
     #[getter]
     fn finished(&self) -> bool {
-        self.done.borrow().is_some()
+        self.worker.has_finished()
     }
 
     /// Waits (without the GIL; Ctrl-C raises) until the run ended or
@@ -209,15 +180,15 @@ impl NativeWorker {
     #[pyo3(signature = (timeout=None))]
     fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
         let limit = wait_limit(timeout)?;
-        let done = self.done.clone();
+        let worker = self.worker.clone();
         let token = CancellationToken::new();
         wait_interruptibly(py, &token, async move {
             match limit {
-                Some(limit) => match tokio::time::timeout(limit, run_ended(done)).await {
+                Some(limit) => match tokio::time::timeout(limit, worker.finished()).await {
                     Ok(outcome) => outcome.map(|()| true),
                     Err(_) => Ok(false),
                 },
-                None => run_ended(done).await.map(|()| true),
+                None => worker.finished().await.map(|()| true),
             }
         })
     }
@@ -228,11 +199,11 @@ impl NativeWorker {
     fn wait_async(&self, queue: &CompletionQueue, key: u64) -> PyResult<PendingCall> {
         let token = CancellationToken::new();
         let abandoned = token.clone();
-        let done = self.done.clone();
+        let worker = self.worker.clone();
         let delivery = Delivery::new(queue, key);
         spawn(async move {
             tokio::select! {
-                outcome = run_ended(done) => {
+                outcome = worker.finished() => {
                     delivery.deliver(outcome.map(|()| Value::Null).into());
                 }
                 () = abandoned.cancelled() => {

@@ -42,7 +42,7 @@ use temporalio_protos::temporal::api::taskqueue::v1::{TaskQueue, TaskQueueMetada
 use temporalio_protos::temporal::api::workflowservice::v1::{
     PollActivityTaskQueueRequest, PollActivityTaskQueueResponse, ShutdownWorkerRequest,
 };
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -100,6 +100,8 @@ struct WorkerShared {
     stop: CancellationToken,
     instance_key: String,
     stats: Mutex<WorkerStats>,
+    /// The run's outcome once it ended (`None` until then).
+    ended: watch::Sender<Option<Result<()>>>,
 }
 
 /// An activity worker. Register handlers, then [`ActivityWorker::run`] it;
@@ -131,6 +133,7 @@ impl ActivityWorker {
                 stop: CancellationToken::new(),
                 instance_key: uuid::Uuid::new_v4().to_string(),
                 stats: Mutex::new(WorkerStats::default()),
+                ended: watch::Sender::new(None),
             }),
         })
     }
@@ -197,7 +200,8 @@ impl ActivityWorker {
 
     /// [`ActivityWorker::run`] in two steps: checks and seals the
     /// registrations now (later ones are refused), and returns the run to
-    /// spawn wherever the caller likes.
+    /// spawn wherever the caller likes. Its outcome is also kept for
+    /// [`ActivityWorker::finished`].
     pub fn start(&self) -> Result<impl std::future::Future<Output = Result<()>> + Send + 'static> {
         let handlers = lock(&self.shared.handlers);
         if handlers.is_empty() {
@@ -208,8 +212,32 @@ impl ActivityWorker {
         if self.shared.started.swap(true, Ordering::AcqRel) {
             return Err(Error::invalid_argument("this worker already ran"));
         }
-        let handlers = handlers.clone();
-        Ok(Run::new(self.shared.clone(), handlers).go())
+        let run = Run::new(self.shared.clone(), handlers.clone()).go();
+        let shared = self.shared.clone();
+        Ok(async move {
+            let outcome = run.await;
+            shared.ended.send_replace(Some(outcome.clone()));
+            outcome
+        })
+    }
+
+    /// Waits until the run ended and returns its outcome (from anywhere,
+    /// any number of times). Fails at once when the worker was not started.
+    pub async fn finished(&self) -> Result<()> {
+        if !self.shared.started.load(Ordering::Acquire) {
+            return Err(Error::invalid_argument("the worker was not started"));
+        }
+        let mut ended = self.shared.ended.subscribe();
+        // The sender lives as long as the worker, which `self` holds.
+        let outcome = ended.wait_for(Option::is_some).await;
+        outcome
+            .map(|outcome| outcome.clone().unwrap_or(Ok(())))
+            .unwrap_or(Ok(()))
+    }
+
+    /// Whether the run ended.
+    pub fn has_finished(&self) -> bool {
+        self.shared.ended.borrow().is_some()
     }
 }
 
