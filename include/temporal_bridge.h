@@ -14,7 +14,8 @@
  * Ownership
  *   - Handles: a TbClient from tb_client_connect[_async] is freed with
  *     tb_client_free; a TbCancelToken from tb_cancel_token_new with
- *     tb_cancel_token_free. Both free functions accept NULL.
+ *     tb_cancel_token_free; a TbWorker with tb_worker_free, a TbActivityTask
+ *     with tb_activity_task_free. Every free function accepts NULL.
  *   - Strings returned through output parameters (response_out, error_out)
  *     belong to the caller: free each with tb_string_free (accepts NULL).
  *     Output parameters are written only by the outcome they report: the
@@ -60,6 +61,22 @@
  *     that pointer.
  *   - After fork(), a client made before the fork fails in the child with
  *     TB_STATUS_INVALID_ARGUMENT: connect a new one there.
+ *
+ * Activity workers
+ *   A TbWorker (tb_worker_new, freed with tb_worker_free) polls one task
+ *   queue and calls the TbActivityCallback registered for each task's
+ *   activity type, on a library thread of its own per running task (up to
+ *   the worker's max_concurrent), which may block. The callback owns the
+ *   TbActivityTask it gets: it answers it (tb_activity_task_answer) and
+ *   frees it (tb_activity_task_free), there or later on any thread, e.g.
+ *   after handing the task to a thread pool; a task freed unanswered
+ *   fails. Every tb_activity_task_* function may be called on a task from
+ *   any thread, concurrently. tb_activity_task_info's JSON is lent until the
+ *   task is freed. Registered user_data is released through its release
+ *   callback once the worker is freed and no task of that type runs.
+ *   tb_worker_shutdown returns at once (any thread, callbacks included);
+ *   tb_worker_wait and tb_worker_free wait for the end and must not be
+ *   called from an activity callback.
  *
  * Errors
  *   Every call returns a TbStatus: TB_STATUS_OK (0) or the kind of error,
