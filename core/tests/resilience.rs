@@ -42,21 +42,46 @@ async fn result_wait_survives_a_server_restart_through_tls() {
     survives_a_server_restart(true).await;
 }
 
+/// A dev server that can be stopped and started again on the same port and
+/// database: `spawn(args)` starts it with devenv's extra `args`.
+struct Restartable {
+    dir: std::path::PathBuf,
+    db: String,
+    port: String,
+}
+
+impl Restartable {
+    fn new(what: &str) -> Restartable {
+        let dir = std::env::temp_dir().join(unique_id(what));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("temporal.db").to_str().unwrap().to_owned();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+            .to_string();
+        Restartable { dir, db, port }
+    }
+
+    /// A function starting the server (blocking: run it off the runtime).
+    fn spawn(&self, extra: &[&str]) -> impl Fn() -> common::DevEnvProcess + Send + 'static {
+        let mut args = vec!["--port", &self.port, "--db-filename", &self.db];
+        args.extend_from_slice(extra);
+        let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
+        move || spawn_devenv(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+}
+
+impl Drop for Restartable {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 async fn survives_a_server_restart(through_tls: bool) {
-    let dir = std::env::temp_dir().join(unique_id("tb-restart"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("temporal.db").to_str().unwrap().to_owned();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
-    let args: Vec<String> = ["--no-worker", "--port", &port, "--db-filename", &db]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let spawn = move || spawn_devenv(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let server = Restartable::new("tb-restart");
+    let spawn = server.spawn(&["--no-worker"]);
 
     let first = spawn();
     let server_target = first.info["target"].as_str().unwrap().to_owned();
@@ -137,7 +162,6 @@ async fn survives_a_server_restart(through_tls: bool) {
     tokio::task::spawn_blocking(move || second.stop())
         .await
         .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,25 +175,13 @@ async fn worker_polls_resume_after_a_server_restart_through_tls() {
 }
 
 async fn worker_survives_a_server_restart(through_tls: bool) {
-    let dir = std::env::temp_dir().join(unique_id("tb-worker-restart"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("temporal.db").to_str().unwrap().to_owned();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
+    let restartable = Restartable::new("tb-worker-restart");
     let workflow_queue = unique_id("restart-workflows");
     // First without the workflow worker, then with it. The server does not
     // end the polls of a worker that shuts down: the worker drops them
     // after a short wait.
     let server = |with_worker: bool| {
         let mut args = vec![
-            "--port",
-            &port,
-            "--db-filename",
-            &db,
             "--task-queue",
             &workflow_queue,
             "--dynamic-config-value",
@@ -178,8 +190,7 @@ async fn worker_survives_a_server_restart(through_tls: bool) {
         if !with_worker {
             args.push("--no-worker");
         }
-        let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
-        move || spawn_devenv(&args.iter().map(String::as_str).collect::<Vec<_>>())
+        restartable.spawn(&args)
     };
     let first = tokio::task::spawn_blocking(server(false)).await.unwrap();
     let server_target = first.info["target"].as_str().unwrap().to_owned();

@@ -73,8 +73,17 @@ def child(args: argparse.Namespace) -> None:
         asyncio.run(child_bridge(args, sync=args.child == "temporal_bridge.sync"))
 
 
-async def until_stdin_closes() -> None:
+async def serve_until_stdin_closes() -> None:
+    """Says the worker is ready, then waits for the parent to close stdin."""
+    print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+
+
+def tls_config(args: argparse.Namespace, config: Any) -> Any:
+    """The client's TLS settings (either SDK's ``TLSConfig``), or None."""
+    if not args.ca_file:
+        return None
+    return config(server_root_ca_cert=Path(args.ca_file).read_bytes(), domain=args.tls_domain)
 
 
 async def child_temporalio(args: argparse.Namespace) -> None:
@@ -87,13 +96,9 @@ async def child_temporalio(args: argparse.Namespace) -> None:
     async def noop() -> None:
         return None
 
-    tls: Any = False
-    if args.ca_file:
-        tls = TLSConfig(server_root_ca_cert=Path(args.ca_file).read_bytes(), domain=args.tls_domain)
-    client = await Client.connect(args.target, namespace=args.namespace, tls=tls)
+    client = await Client.connect(args.target, namespace=args.namespace, tls=tls_config(args, TLSConfig) or False)
     async with Worker(client, task_queue=args.task_queue, activities=[noop], max_concurrent_activities=MAX_CONCURRENT):
-        print("ready", flush=True)
-        await until_stdin_closes()
+        await serve_until_stdin_closes()
     os._exit(0)  # temporalio may abort at interpreter exit; not what is measured
 
 
@@ -112,13 +117,9 @@ async def child_bridge(args: argparse.Namespace, sync: bool) -> None:
         async def noop() -> None:  # type: ignore[misc]
             return None
 
-    tls: Any = None
-    if args.ca_file:
-        tls = TLSConfig(server_root_ca_cert=Path(args.ca_file).read_bytes(), domain=args.tls_domain)
-    client = await AsyncClient.connect(args.target, namespace=args.namespace, tls=tls)
+    client = await AsyncClient.connect(args.target, namespace=args.namespace, tls=tls_config(args, TLSConfig))
     async with Worker(client, task_queue=args.task_queue, activities=[noop], max_concurrent_activities=MAX_CONCURRENT):
-        print("ready", flush=True)
-        await until_stdin_closes()
+        await serve_until_stdin_closes()
 
 
 # ---------------------------------------------------------------- parent

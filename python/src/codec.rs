@@ -184,16 +184,7 @@ fn type_name(value: &Bound<'_, PyAny>) -> String {
 
 /// A Python exception as `Type: message`.
 fn describe(py: Python<'_>, error: &PyErr) -> String {
-    let name = error
-        .get_type(py)
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "Exception".to_owned());
-    let text = error
-        .value(py)
-        .str()
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+    let (name, text) = crate::exception_parts(py, error);
     if text.is_empty() {
         name
     } else {

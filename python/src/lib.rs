@@ -72,6 +72,21 @@ impl PyErrArguments for ErrorObject {
     }
 }
 
+/// A Python exception as (type name, message).
+pub(crate) fn exception_parts(py: Python<'_>, error: &PyErr) -> (String, String) {
+    let name = error
+        .get_type(py)
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "Exception".to_owned());
+    let text = error
+        .value(py)
+        .str()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    (name, text)
+}
+
 fn native_error(error: Error) -> PyErr {
     NativeError::new_err(ErrorObject(error))
 }

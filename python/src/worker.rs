@@ -21,8 +21,8 @@
 
 use crate::codec::LOOP_QUEUE;
 use crate::{
-    json_to_py, json_value, native_error, py_to_json, spawn, wait_interruptibly, CompletionQueue,
-    Delivery, NativeClient, Outcome, PendingCall,
+    exception_parts, json_to_py, json_value, native_error, py_to_json, spawn, wait_interruptibly,
+    CompletionQueue, Delivery, NativeClient, Outcome, PendingCall,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -271,7 +271,7 @@ fn dispatch(callback: &Py<PyAny>, task: ActivityTask) {
         let called = NativeActivityTask::new(py, task.clone())
             .and_then(|handle| Py::new(py, handle))
             .and_then(|handle| callback.bind(py).call1((handle,)));
-        called.err().map(|error| describe(py, &error))
+        called.err().map(|error| exception_parts(py, &error))
     });
     drop(pass);
     if let Some((error_type, message)) = failed {
@@ -288,21 +288,6 @@ fn failure(message: &str, error_type: &str) -> ActivityAnswer {
         error_type: Some(error_type.to_owned()),
         ..Default::default()
     })
-}
-
-/// A Python exception as (type name, message).
-fn describe(py: Python<'_>, error: &PyErr) -> (String, String) {
-    let name = error
-        .get_type(py)
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "Exception".to_owned());
-    let text = error
-        .value(py)
-        .str()
-        .map(|s| s.to_string())
-        .unwrap_or_default();
-    (name, text)
 }
 
 // ------------------------------------------------------------------ task
