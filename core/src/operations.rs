@@ -457,11 +457,12 @@ mod tests {
     }
 
     #[test]
-    fn every_rpc_method_serves_an_operation_or_connect() {
+    fn every_rpc_method_serves_an_operation_connect_or_the_worker() {
         let used: HashSet<_> = OPERATION_TABLE
             .iter()
             .flat_map(|o| o.rpc_methods.iter().copied())
             .chain([method::get_system_info.path(), method::any_method.path()])
+            .chain(crate::worker::RPC_METHODS.iter().copied())
             .collect();
         for path in method::ALL {
             assert!(

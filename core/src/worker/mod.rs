@@ -56,7 +56,15 @@ pub use task::{
     ActivityAnswer, ActivityHandler, ActivityInfo, ActivityTask, AsyncHandler, BlockingHandler,
     CancelReason,
 };
-use task_run::TaskRun;
+use task_run::{HandlerCalls, TaskRun};
+
+/// The RPCs the worker makes besides the activity-completion operations'
+/// (the operation table's test checks every declared method is used).
+#[cfg(test)]
+pub(crate) const RPC_METHODS: &[&str] = &[
+    method::poll_activity_task_queue.path(),
+    method::shutdown_worker.path(),
+];
 
 /// How long shutdown waits for the polls in flight to come back (the server
 /// ends them early once told the worker is shutting down) before it drops
@@ -102,6 +110,8 @@ struct WorkerShared {
     stats: Mutex<WorkerStats>,
     /// The run's outcome once it ended (`None` until then).
     ended: watch::Sender<Option<Result<()>>>,
+    /// Blocking handler calls that have not returned yet.
+    handler_calls: Arc<HandlerCalls>,
 }
 
 /// An activity worker. Register handlers, then [`ActivityWorker::run`] it;
@@ -134,6 +144,7 @@ impl ActivityWorker {
                 instance_key: uuid::Uuid::new_v4().to_string(),
                 stats: Mutex::new(WorkerStats::default()),
                 ended: watch::Sender::new(None),
+                handler_calls: Arc::default(),
             }),
         })
     }
@@ -373,6 +384,10 @@ impl Run {
                 }
             }
         }
+        // Every task was answered or given up on; their handlers' calls
+        // return now, or at least get `cancel_grace` to.
+        let calls = Arc::clone(&self.worker.handler_calls);
+        let _ = tokio::time::timeout(options.cancel_grace.0, calls.all_returned()).await;
         match fatal {
             Some(error) => Err(error),
             None => Ok(()),

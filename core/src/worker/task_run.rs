@@ -12,6 +12,7 @@ use crate::payload::encode_values;
 use futures::future::BoxFuture;
 use serde_json::json;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use temporalio_protos::temporal::api::common::v1::Payloads;
@@ -106,11 +107,17 @@ impl TaskRun {
             }
             Some(ActivityHandler::Blocking(f)) => {
                 let task = handle.clone();
+                let inside = HandlerCall::enter(&run.worker.handler_calls);
                 tokio::task::spawn_blocking(move || {
                     let keep = task.clone();
                     if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(task))) {
                         let _ = keep.answer(panicked(&*panic));
                     }
+                    // The handler (and what it holds, e.g. a binding's user
+                    // data) goes before the call counts as ended.
+                    drop(f);
+                    drop(keep);
+                    drop(inside);
                 });
             }
         }
@@ -365,6 +372,46 @@ pub(super) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "(no message)".to_owned())
+}
+
+/// The blocking handler calls in progress: the worker's run ends only once
+/// every call has returned (or `cancel_grace` after it stopped), so that
+/// nothing of a handler (e.g. a binding's user data) outlives the run.
+#[derive(Default)]
+pub(super) struct HandlerCalls {
+    running: AtomicUsize,
+    ended: Notify,
+}
+
+impl HandlerCalls {
+    /// Waits until no call is in progress.
+    pub(super) async fn all_returned(&self) {
+        loop {
+            let ended = self.ended.notified();
+            if self.running.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            ended.await;
+        }
+    }
+}
+
+/// One call in progress; counts as returned when dropped.
+pub(super) struct HandlerCall(Arc<HandlerCalls>);
+
+impl HandlerCall {
+    pub(super) fn enter(calls: &Arc<HandlerCalls>) -> HandlerCall {
+        calls.running.fetch_add(1, Ordering::AcqRel);
+        HandlerCall(Arc::clone(calls))
+    }
+}
+
+impl Drop for HandlerCall {
+    fn drop(&mut self) {
+        if self.0.running.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.ended.notify_waiters();
+        }
+    }
 }
 
 #[cfg(test)]
