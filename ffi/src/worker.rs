@@ -233,11 +233,11 @@ pub unsafe extern "C" fn tb_worker_wait(
 }
 
 fn wait(worker: &TbWorker, limit: Option<Duration>) -> Result<(), Error> {
-    let worker = worker.worker.clone();
+    let finished = worker.worker.finished();
     let outcome = runtime::block_on(async move {
         match limit {
-            Some(limit) => tokio::time::timeout(limit, worker.finished()).await.ok(),
-            None => Some(worker.finished().await),
+            Some(limit) => tokio::time::timeout(limit, finished).await.ok(),
+            None => Some(finished.await),
         }
     })?;
     outcome.unwrap_or_else(|| {

@@ -180,15 +180,15 @@ impl NativeWorker {
     #[pyo3(signature = (timeout=None))]
     fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
         let limit = wait_limit(timeout)?;
-        let worker = self.worker.clone();
+        let finished = self.worker.finished();
         let token = CancellationToken::new();
         wait_interruptibly(py, &token, async move {
             match limit {
-                Some(limit) => match tokio::time::timeout(limit, worker.finished()).await {
+                Some(limit) => match tokio::time::timeout(limit, finished).await {
                     Ok(outcome) => outcome.map(|()| true),
                     Err(_) => Ok(false),
                 },
-                None => worker.finished().await.map(|()| true),
+                None => finished.await.map(|()| true),
             }
         })
     }
@@ -199,11 +199,11 @@ impl NativeWorker {
     fn wait_async(&self, queue: &CompletionQueue, key: u64) -> PyResult<PendingCall> {
         let token = CancellationToken::new();
         let abandoned = token.clone();
-        let worker = self.worker.clone();
+        let finished = self.worker.finished();
         let delivery = Delivery::new(queue, key);
         spawn(async move {
             tokio::select! {
-                outcome = worker.finished() => {
+                outcome = finished => {
                     delivery.deliver(outcome.map(|()| Value::Null).into());
                 }
                 () = abandoned.cancelled() => {

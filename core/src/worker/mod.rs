@@ -108,8 +108,11 @@ struct WorkerShared {
     stop: CancellationToken,
     instance_key: String,
     stats: Mutex<WorkerStats>,
-    /// The run's outcome once it ended (`None` until then).
-    ended: watch::Sender<Option<Result<()>>>,
+    /// The run's outcome once it ended (`None` until then). Apart from
+    /// the rest, so that the run's last act (saying it ended) holds nothing
+    /// else of the worker: what the worker holds (e.g. a binding's user
+    /// data) goes with the last handle on it, not on the runtime's thread.
+    ended: Arc<watch::Sender<Option<Result<()>>>>,
     /// Blocking handler calls that have not returned yet.
     handler_calls: Arc<HandlerCalls>,
 }
@@ -143,7 +146,7 @@ impl ActivityWorker {
                 stop: CancellationToken::new(),
                 instance_key: uuid::Uuid::new_v4().to_string(),
                 stats: Mutex::new(WorkerStats::default()),
-                ended: watch::Sender::new(None),
+                ended: Arc::new(watch::Sender::new(None)),
                 handler_calls: Arc::default(),
             }),
         })
@@ -224,26 +227,30 @@ impl ActivityWorker {
             return Err(Error::invalid_argument("this worker already ran"));
         }
         let run = Run::new(self.shared.clone(), handlers.clone()).go();
-        let shared = self.shared.clone();
+        let ended = Arc::clone(&self.shared.ended);
         Ok(async move {
             let outcome = run.await;
-            shared.ended.send_replace(Some(outcome.clone()));
+            ended.send_replace(Some(outcome.clone()));
             outcome
         })
     }
 
     /// Waits until the run ended and returns its outcome (from anywhere,
     /// any number of times). Fails at once when the worker was not started.
-    pub async fn finished(&self) -> Result<()> {
-        if !self.shared.started.load(Ordering::Acquire) {
-            return Err(Error::invalid_argument("the worker was not started"));
-        }
+    /// The wait holds nothing of the worker but its outcome's slot.
+    pub fn finished(&self) -> impl std::future::Future<Output = Result<()>> + Send + 'static {
+        let started = self.shared.started.load(Ordering::Acquire);
         let mut ended = self.shared.ended.subscribe();
-        // The sender lives as long as the worker, which `self` holds.
-        let outcome = ended.wait_for(Option::is_some).await;
-        outcome
-            .map(|outcome| outcome.clone().unwrap_or(Ok(())))
-            .unwrap_or(Ok(()))
+        async move {
+            if !started {
+                return Err(Error::invalid_argument("the worker was not started"));
+            }
+            // The sender lives as long as the run or the worker.
+            let outcome = ended.wait_for(Option::is_some).await;
+            outcome
+                .map(|outcome| outcome.clone().unwrap_or(Ok(())))
+                .unwrap_or(Ok(()))
+        }
     }
 
     /// Whether the run ended.
