@@ -1607,6 +1607,35 @@ void tb_bytes_free(TbBytes bytes);
 TbStatus tb_config_resolve(const char *options_json, char **response_out, char **error_out);
 
 /**
+ * Turns client metrics on for this process (once: a second call is
+ * `TB_STATUS_INVALID_ARGUMENT`). Every client then counts each RPC
+ * attempt with the metrics sdk-core's clients use, so dashboards made for
+ * the official SDKs read them: `temporal_request`,
+ * `temporal_request_failure` (label `status_code`, e.g. `"NOT_FOUND"`),
+ * `temporal_request_latency` (histogram, milliseconds) and the same three
+ * as `temporal_long_request*` for long polls; labels `namespace`,
+ * `operation` (the RPC, e.g. `"StartWorkflowExecution"`), `service_name`
+ * and the global tags. While off, metrics cost nothing.
+ *
+ * `options_json`: `{"prometheus"?: "127.0.0.1:9464" (serve Prometheus'
+ * text format at GET /metrics there; port 0 picks one), "prefix"?:
+ * "myapp_" (instead of "temporal_"), "global_tags"?: {"name": "value"}}`.
+ * On success writes `{"prometheus": "host:port" | null}` to `*info_out`
+ * (free with `tb_string_free`; NULL to discard).
+ */
+TbStatus tb_metrics_configure(const char *options_json, char **info_out, char **error_out);
+
+/**
+ * Every series recorded so far, as a JSON array (empty while metrics are
+ * off): `[{"name": "temporal_request", "kind": "counter", "labels":
+ * {...}, "value": 3}, {"name": "temporal_request_latency", "kind":
+ * "histogram", "labels": {...}, "buckets": [["50", 2], ..., ["+Inf",
+ * 3]] (cumulative, by upper bound in ms), "sum": 12.5, "count": 3}, ...]`.
+ * Written to `*snapshot_out` (free with `tb_string_free`).
+ */
+TbStatus tb_metrics_snapshot(char **snapshot_out, char **error_out);
+
+/**
  * Creates a token that is not cancelled. Never returns NULL (allocation
  * failure aborts, as in Rust). Free it with `tb_cancel_token_free`.
  */

@@ -208,6 +208,8 @@ struct Inner {
     /// The process that created the connection; after fork its sockets and
     /// runtime belong to the parent.
     pid: u32,
+    /// The namespace as the metrics' label (shared, not copied per call).
+    metrics_namespace: Arc<str>,
 }
 
 /// A connected client. Cloning is cheap (one `Arc`), and clones share the
@@ -394,6 +396,7 @@ impl Client {
                 closed: CancellationToken::new(),
                 codec,
                 pid: std::process::id(),
+                metrics_namespace: Arc::from(options.namespace.as_str()),
             }),
         };
         if options.lazy {
@@ -642,7 +645,19 @@ impl Client {
                 self.inner
                     .channel
                     .unary(path, frame.clone(), metadata, per_attempt);
-            let status = match attempt_outcome.await {
+            let sent_at = Instant::now();
+            let attempt_outcome = attempt_outcome.await;
+            crate::metrics::record_request(
+                &self.inner.metrics_namespace,
+                path,
+                kind == RpcKind::Patient,
+                sent_at.elapsed(),
+                attempt_outcome
+                    .as_ref()
+                    .err()
+                    .map(|status| crate::status::grpc_code_name(status.code())),
+            );
+            let status = match attempt_outcome {
                 Ok(response) => {
                     return match codec {
                         Some(codec) if scope.codec_replies => {

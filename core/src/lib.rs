@@ -36,6 +36,7 @@ mod error;
 mod fields;
 mod history;
 mod json_text;
+mod metrics;
 mod operations;
 mod options;
 pub mod payload;
@@ -72,6 +73,10 @@ pub use envconfig::{
 pub use error::{Error, ErrorKind, Result};
 pub use history::{history_to_json, FetchHistoryRequest};
 pub use json_text::parse_strict;
+pub use metrics::{
+    configure_metrics, configure_metrics_json, metrics_info, metrics_snapshot, prometheus_text,
+    MetricSample, MetricsInfo, MetricsOptions,
+};
 pub use operations::{Operation, OPERATIONS, OPERATION_TABLE};
 pub use options::{
     BasicAuth, Compression, ConnectOptions, ConnectRequest, HttpConnectProxy, KeepaliveOptions,

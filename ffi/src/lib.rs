@@ -41,6 +41,8 @@ pub mod rpc;
 
 pub mod config;
 
+pub mod metrics;
+
 pub mod cancel;
 
 pub mod status;

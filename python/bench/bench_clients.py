@@ -230,6 +230,10 @@ print(rss, flush=True)
 
 
 def make_client(args: argparse.Namespace) -> Any:
+    if args.metrics == "on":  # bench_metrics.py: every call recorded, a scrape endpoint open
+        from temporal_bridge import metrics
+
+        metrics.configure(prometheus="127.0.0.1:0")
     if args.client == "temporal_bridge":
         return Bridge(args)
     if args.client == "temporal_bridge.aio":
@@ -527,6 +531,7 @@ def main() -> None:
     p.add_argument("--ids-file")
     p.add_argument("--codec", choices=["none", "noop", "server"], default="none", help=argparse.SUPPRESS)
     p.add_argument("--codec-endpoint", default="", help=argparse.SUPPRESS)
+    p.add_argument("--metrics", choices=["off", "on"], default="off", help=argparse.SUPPRESS)
     p.add_argument("--scratch", default="/tmp")
     args = p.parse_args()
 

@@ -824,6 +824,30 @@ fn rpc_methods(py: Python<'_>, service: Option<String>) -> PyResult<Bound<'_, Py
     json_to_py(py, &value)
 }
 
+/// Turns client metrics on for this process (once); the core's metrics
+/// options as JSON text. Returns `{"prometheus": "host:port" | None}`.
+#[pyfunction]
+fn configure_metrics<'py>(py: Python<'py>, options_json: &str) -> PyResult<Bound<'py, PyAny>> {
+    let info = temporal_bridge_core::configure_metrics_json(options_json).map_err(native_error)?;
+    let info = serde_json::to_value(info)
+        .map_err(|e| native_error(Error::internal(format!("encoding the metrics info: {e}"))))?;
+    json_to_py(py, &info)
+}
+
+/// Every metric series recorded so far (the core's `MetricSample`s).
+#[pyfunction]
+fn metrics_snapshot(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    let samples = serde_json::to_value(temporal_bridge_core::metrics_snapshot())
+        .map_err(|e| native_error(Error::internal(format!("encoding the metrics: {e}"))))?;
+    json_to_py(py, &samples)
+}
+
+/// The metrics in Prometheus' text format.
+#[pyfunction]
+fn prometheus_text() -> String {
+    temporal_bridge_core::prometheus_text()
+}
+
 /// Loads a client configuration profile (`options_json`: the core's
 /// `LoadConfigOptions`) as Python values: `{"profile": {...every field,
 /// secrets included}, "connect": {the connect options it gives, PEM read}}`.
@@ -861,5 +885,8 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(from_json, m)?)?;
     m.add_function(wrap_pyfunction!(rpc_methods, m)?)?;
     m.add_function(wrap_pyfunction!(client_config, m)?)?;
+    m.add_function(wrap_pyfunction!(configure_metrics, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics_snapshot, m)?)?;
+    m.add_function(wrap_pyfunction!(prometheus_text, m)?)?;
     Ok(())
 }

@@ -1,0 +1,186 @@
+//! Client metrics against a real server, scraped from the Prometheus
+//! endpoint the process opens: every count and label after a known mix of
+//! calls, failures and long polls. Its own test binary: metrics are
+//! configured once per process.
+
+mod common;
+
+use common::{client, none, start_request};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use temporal_bridge_core::{
+    configure_metrics, metrics_snapshot, CountWorkflowsRequest, DescribeWorkflowRequest, ErrorKind,
+    MetricsOptions,
+};
+
+/// `GET /metrics` over plain HTTP/1.0; the body.
+fn scrape(address: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(
+        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+        "{head}"
+    );
+    assert!(head.contains("text/plain; version=0.0.4"), "{head}");
+    body.to_owned()
+}
+
+/// The value of the sample `name{labels}` whose labels include all of `want`.
+fn value(text: &str, name: &str, want: &[(&str, &str)]) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let (series_name, labels) = series.split_once('{')?;
+            (series_name == name).then_some((labels, value))
+        })
+        .find(|(labels, _)| {
+            want.iter()
+                .all(|(k, v)| labels.contains(&format!("{k}=\"{v}\"")))
+        })
+        .map(|(_, value)| value.parse().unwrap())
+}
+
+#[tokio::test]
+async fn counts_and_labels_after_a_known_mix_of_calls() {
+    let info = configure_metrics(MetricsOptions {
+        prometheus: Some("127.0.0.1:0".into()),
+        global_tags: BTreeMap::from([("app".into(), "metrics-test".into())]),
+        ..Default::default()
+    })
+    .unwrap();
+    let address = info.prometheus.unwrap();
+    let again = configure_metrics(MetricsOptions::default()).unwrap_err();
+    assert!(again.message().contains("already configured"), "{again}");
+
+    let client = client().await;
+    for _ in 0..3 {
+        client
+            .count_workflows(&CountWorkflowsRequest::default(), &none())
+            .await
+            .unwrap();
+    }
+    let missing = client
+        .describe_workflow(
+            &DescribeWorkflowRequest {
+                workflow_id: "no-such-workflow".into(),
+                ..Default::default()
+            },
+            &none(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::NotFound);
+    // A result wait is a long poll of the history.
+    let started = client
+        .start_workflow(&start_request("EchoWorkflow", vec![json!(1)]), &none())
+        .await
+        .unwrap();
+    common::result_of(&client, &started.workflow_id)
+        .await
+        .unwrap();
+
+    let text = scrape(&address);
+    let ns = common::devenv().namespace.as_str();
+    let base = [
+        ("namespace", ns),
+        ("service_name", "temporal-bridge"),
+        ("app", "metrics-test"),
+    ];
+    let with = |operation: &'static str| {
+        let mut labels = base.to_vec();
+        labels.push(("operation", operation));
+        labels
+    };
+    assert_eq!(
+        value(&text, "temporal_request", &with("CountWorkflowExecutions")),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            &text,
+            "temporal_request_latency_count",
+            &with("CountWorkflowExecutions")
+        ),
+        Some(3.0)
+    );
+    let mut count_inf = with("CountWorkflowExecutions");
+    count_inf.push(("le", "+Inf"));
+    assert_eq!(
+        value(&text, "temporal_request_latency_bucket", &count_inf),
+        Some(3.0)
+    );
+    assert_eq!(
+        value(
+            &text,
+            "temporal_request",
+            &with("DescribeWorkflowExecution")
+        ),
+        Some(1.0)
+    );
+    let mut not_found = with("DescribeWorkflowExecution");
+    not_found.push(("status_code", "NOT_FOUND"));
+    assert_eq!(
+        value(&text, "temporal_request_failure", &not_found),
+        Some(1.0),
+        "{text}"
+    );
+    // No failure series for calls that did not fail.
+    assert_eq!(
+        value(
+            &text,
+            "temporal_request_failure",
+            &with("CountWorkflowExecutions")
+        ),
+        None
+    );
+    assert_eq!(
+        value(&text, "temporal_request", &with("StartWorkflowExecution")),
+        Some(1.0)
+    );
+    let long_polls = value(
+        &text,
+        "temporal_long_request",
+        &with("GetWorkflowExecutionHistory"),
+    )
+    .expect("the result wait counted as a long poll");
+    assert!(long_polls >= 1.0, "{text}");
+    assert_eq!(
+        value(
+            &text,
+            "temporal_request",
+            &with("GetWorkflowExecutionHistory")
+        ),
+        None,
+        "a long poll is not an ordinary request"
+    );
+    for family in [
+        "temporal_request",
+        "temporal_request_failure",
+        "temporal_long_request_latency",
+    ] {
+        assert!(
+            text.contains(&format!("# TYPE {family} ")),
+            "{family} in {text}"
+        );
+    }
+
+    // The snapshot says the same.
+    let snapshot = metrics_snapshot();
+    let counts = snapshot
+        .iter()
+        .find(|s| {
+            s.name == "temporal_request"
+                && s.labels.get("operation").map(String::as_str) == Some("CountWorkflowExecutions")
+        })
+        .unwrap();
+    assert_eq!(counts.value, Some(3));
+    assert_eq!(counts.labels["app"], "metrics-test");
+}
