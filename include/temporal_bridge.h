@@ -373,6 +373,24 @@ typedef struct {
   size_t len;
 } TbBytes;
 
+/**
+ * Receives one log record, on the library's log thread (one record at a
+ * time, in order). `level`: 1 error, 2 warn, 3 info, 4 debug, 5 trace;
+ * `target` where it comes from (`"temporal_bridge::client"`,
+ * `"temporal_bridge::transport"`); `message` what happened; `fields_json`
+ * what it is about as a JSON object (`operation`, `attempt`,
+ * `status_code`, `cause`, `target`...); `unix_ms` when. The strings are
+ * lent until the callback returns. Records never hold secrets or payload
+ * contents. The callback may block (records then queue, and past a
+ * thousand are dropped and counted), but must not call `tb_log_configure`.
+ */
+typedef void (*TbLogCallback)(void *user_data,
+                              uint32_t level,
+                              const char *target,
+                              const char *message,
+                              const char *fields_json,
+                              int64_t unix_ms);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1634,6 +1652,18 @@ TbStatus tb_metrics_configure(const char *options_json, char **info_out, char **
  * Written to `*snapshot_out` (free with `tb_string_free`).
  */
 TbStatus tb_metrics_snapshot(char **snapshot_out, char **error_out);
+
+/**
+ * Sends the library's log records at or above `level` (`"error"`,
+ * `"warn"` (the default for NULL), `"info"`, `"debug"`, `"trace"`) to
+ * `callback` with `user_data`, replacing any callback set before; a NULL
+ * callback turns logging off (the default). Once this returns the old
+ * callback is not called again, so its `user_data` may be freed.
+ */
+TbStatus tb_log_configure(TbLogCallback callback,
+                          void *user_data,
+                          const char *level,
+                          char **error_out);
 
 /**
  * Creates a token that is not cancelled. Never returns NULL (allocation

@@ -5,6 +5,7 @@
 
 use crate::codec::CodecStage;
 use crate::error::{error_chain, Error, ErrorKind, Result};
+use crate::log::{log_record, LogLevel};
 use crate::options::{ConnectOptions, RetrySettings};
 use crate::status::from_status;
 use crate::transport::{
@@ -419,6 +420,17 @@ impl Client {
                 ErrorKind::PermissionDenied => e.context(format!("connecting to {target}")),
                 _ => unreachable(e.message().to_owned()),
             })?;
+        log_record!(
+            LogLevel::Info,
+            "temporal_bridge::client",
+            {
+                "target" => target,
+                "namespace" => options.namespace.as_str(),
+                "server_version" => info.server_version.as_str(),
+            },
+            "connected to {target} (server {})",
+            info.server_version
+        );
         if let Some(inner) = Arc::get_mut(&mut client.inner) {
             inner.server_version = info.server_version;
         }
@@ -713,6 +725,21 @@ impl Client {
                 return Err(scope.expired_after(&error).with_detail("attempts", attempt));
             }
             if !repoll {
+                log_record!(
+                    LogLevel::Warn,
+                    "temporal_bridge::client",
+                    {
+                        "operation" => path.rsplit('/').next().unwrap_or(path),
+                        "attempt" => attempt,
+                        "status_code" => crate::status::grpc_code_name(code),
+                        "cause" => error.message(),
+                        "backoff_ms" => u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
+                    },
+                    "{} attempt {attempt} failed ({}: {}); retrying in {backoff:?}",
+                    path.rsplit('/').next().unwrap_or(path),
+                    crate::status::grpc_code_name(code),
+                    error.message()
+                );
                 last = Some(error);
             }
             tokio::time::sleep(backoff).await;

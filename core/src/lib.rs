@@ -36,6 +36,7 @@ mod error;
 mod fields;
 mod history;
 mod json_text;
+mod log;
 mod metrics;
 mod operations;
 mod options;
@@ -73,6 +74,7 @@ pub use envconfig::{
 pub use error::{Error, ErrorKind, Result};
 pub use history::{history_to_json, FetchHistoryRequest};
 pub use json_text::parse_strict;
+pub use log::{set_log_sink, LogLevel, LogRecord, LogSink};
 pub use metrics::{
     configure_metrics, configure_metrics_json, metrics_info, metrics_snapshot, prometheus_text,
     MetricSample, MetricsInfo, MetricsOptions,

@@ -11,7 +11,7 @@ mod common;
 
 use common::pki::TestCa;
 use common::tls_proxy::{Forward, TlsProxy};
-use common::{none, spawn_devenv, unique_id};
+use common::{none, unique_id, Restartable};
 use serde_json::json;
 use std::time::Duration;
 use temporal_bridge_core::{
@@ -40,43 +40,6 @@ async fn result_wait_survives_a_server_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn result_wait_survives_a_server_restart_through_tls() {
     survives_a_server_restart(true).await;
-}
-
-/// A dev server that can be stopped and started again on the same port and
-/// database: `spawn(args)` starts it with devenv's extra `args`.
-struct Restartable {
-    dir: std::path::PathBuf,
-    db: String,
-    port: String,
-}
-
-impl Restartable {
-    fn new(what: &str) -> Restartable {
-        let dir = std::env::temp_dir().join(unique_id(what));
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = dir.join("temporal.db").to_str().unwrap().to_owned();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-            .to_string();
-        Restartable { dir, db, port }
-    }
-
-    /// A function starting the server (blocking: run it off the runtime).
-    fn spawn(&self, extra: &[&str]) -> impl Fn() -> common::DevEnvProcess + Send + 'static {
-        let mut args = vec!["--port", &self.port, "--db-filename", &self.db];
-        args.extend_from_slice(extra);
-        let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
-        move || spawn_devenv(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    }
-}
-
-impl Drop for Restartable {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 async fn survives_a_server_restart(through_tls: bool) {

@@ -43,6 +43,8 @@ pub mod config;
 
 pub mod metrics;
 
+pub mod log;
+
 pub mod cancel;
 
 pub mod status;

@@ -36,6 +36,8 @@ use temporal_bridge_core::runtime::{self, BlockingCall};
 use temporal_bridge_core::{CallOptions, CancellationToken, Client, Error, ErrorKind, OPERATIONS};
 
 mod codec;
+mod gate;
+mod log;
 mod worker;
 
 create_exception!(
@@ -888,5 +890,8 @@ fn native_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(configure_metrics, m)?)?;
     m.add_function(wrap_pyfunction!(metrics_snapshot, m)?)?;
     m.add_function(wrap_pyfunction!(prometheus_text, m)?)?;
+    m.add_function(wrap_pyfunction!(log::configure_logging, m)?)?;
+    // The library's warnings and errors reach `logging` unless told otherwise.
+    log::configure_logging(py, "warn", true)?;
     Ok(())
 }

@@ -51,7 +51,7 @@ from .exceptions import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from . import activity, metrics
+    from . import activity, logs, metrics
     from .worker import Worker
     from .aio import (
         AsyncActivityHandle,
@@ -153,7 +153,7 @@ _LAZY = {
 
 
 #: Submodules loaded on first access as attributes of the package.
-_LAZY_MODULES = ("activity", "metrics")
+_LAZY_MODULES = ("activity", "logs", "metrics")
 
 
 def __getattr__(name: str) -> object:
@@ -178,6 +178,7 @@ __all__ = [
     "Client",
     "Worker",
     "activity",
+    "logs",
     "metrics",
     "WorkflowHandle",
     "WorkflowUpdateHandle",

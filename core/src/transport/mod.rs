@@ -20,6 +20,7 @@ pub(crate) use grpc::{
 };
 
 use crate::error::error_chain;
+use crate::log::{log_record, LogLevel};
 use bytes::Bytes;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -303,7 +304,15 @@ impl Channel {
             return Ok(live);
         }
         let generation = self.shared.generations.fetch_add(1, Ordering::Relaxed);
+        let authority = self.shared.endpoint.authority.as_str();
         let connection = open(&self.shared.endpoint, generation).await.map_err(|e| {
+            log_record!(
+                LogLevel::Warn,
+                "temporal_bridge::transport",
+                {"target" => authority, "cause" => error_chain(&*e)},
+                "could not connect: {}",
+                error_chain(&*e)
+            );
             let mut status =
                 Status::unavailable(format!("could not connect: {}", error_chain(&*e)));
             // Nothing went out: any call may try again.
@@ -312,6 +321,16 @@ impl Channel {
                 .insert(NOT_SENT, tonic::metadata::MetadataValue::from_static("1"));
             status
         })?;
+        // The first connection is the client's to report (it knows the
+        // server's version by then); later ones are reconnects.
+        if generation > 0 {
+            log_record!(
+                LogLevel::Info,
+                "temporal_bridge::transport",
+                {"target" => authority, "connection" => generation},
+                "reconnected to {authority}"
+            );
+        }
         let live = connection.live();
         *self.lock_current() = Some(connection);
         Ok(live)

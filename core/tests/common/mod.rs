@@ -234,3 +234,41 @@ pub async fn wait_for_description(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A dev server that can be stopped and started again on the same port and
+/// database: `spawn(args)` starts it with devenv's extra `args`.
+pub struct Restartable {
+    dir: PathBuf,
+    db: String,
+    /// The server's port.
+    pub port: String,
+}
+
+impl Restartable {
+    pub fn new(what: &str) -> Restartable {
+        let dir = std::env::temp_dir().join(unique_id(what));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("temporal.db").to_str().unwrap().to_owned();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+            .to_string();
+        Restartable { dir, db, port }
+    }
+
+    /// A function starting the server (blocking: run it off the runtime).
+    pub fn spawn(&self, extra: &[&str]) -> impl Fn() -> DevEnvProcess + Send + 'static {
+        let mut args = vec!["--port", &self.port, "--db-filename", &self.db];
+        args.extend_from_slice(extra);
+        let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
+        move || spawn_devenv(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+}
+
+impl Drop for Restartable {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -1,0 +1,125 @@
+//! The core's log records through a server restart: the connect, the
+//! failed attempts with their cause while the server is down, the failed
+//! reconnects, the reconnect once it is back — and nothing secret in any of
+//! them. Its own test binary: the log sink is per process.
+
+mod common;
+
+use common::{none, Restartable};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use temporal_bridge_core::{
+    set_log_sink, CallOptions, Client, ConnectOptions, CountWorkflowsRequest, LogLevel, LogRecord,
+    LogSink, RetrySettings,
+};
+
+#[derive(Default)]
+struct Collect(Mutex<Vec<LogRecord>>);
+
+impl LogSink for Collect {
+    fn log(&self, record: &LogRecord) {
+        self.0.lock().unwrap().push(record.clone());
+    }
+}
+
+const SECRET: &str = "s3cr3t-header-value";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_restart_in_the_records() {
+    let records = Arc::new(Collect::default());
+    set_log_sink(Some(records.clone()), LogLevel::Info);
+
+    let server = Restartable::new("tb-logs");
+    let first = tokio::task::spawn_blocking(server.spawn(&["--no-worker"]))
+        .await
+        .unwrap();
+    let target = first.info["target"].as_str().unwrap().to_owned();
+    let mut options = ConnectOptions::new(target.clone());
+    options.headers = BTreeMap::from([("x-team-token".to_owned(), SECRET.to_owned())]);
+    options.retry = RetrySettings {
+        max_attempts: 3,
+        ..RetrySettings::default()
+    };
+    let client = Client::connect(options).await.unwrap();
+    tokio::task::spawn_blocking(move || first.stop())
+        .await
+        .unwrap();
+    // The server is gone: the attempts fail, and are retried.
+    let down = client
+        .count_workflows(
+            &CountWorkflowsRequest::default(),
+            &CallOptions::with_timeout(Duration::from_secs(5)),
+        )
+        .await;
+    assert!(down.is_err());
+    let second = tokio::task::spawn_blocking(server.spawn(&["--no-worker"]))
+        .await
+        .unwrap();
+    client
+        .count_workflows(&CountWorkflowsRequest::default(), &none())
+        .await
+        .expect("the client reconnects");
+    // Delivered in order by the log thread: give it a moment to catch up.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let reconnected = |records: &[LogRecord]| {
+        records
+            .iter()
+            .any(|r| r.message.starts_with("reconnected to") && r.level == LogLevel::Info)
+    };
+    while !reconnected(&records.0.lock().unwrap()) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no reconnect record"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    set_log_sink(None, LogLevel::Info);
+    let records = records.0.lock().unwrap().clone();
+    let text: Vec<String> = records
+        .iter()
+        .map(|r| {
+            format!(
+                "{:?} {} {} {}",
+                r.level,
+                r.target,
+                r.message,
+                serde_json::Value::Object(r.fields.clone())
+            )
+        })
+        .collect();
+    let all = text.join("\n");
+    assert!(
+        records.iter().any(|r| r.level == LogLevel::Info
+            && r.message.starts_with(&format!("connected to {target}"))
+            && r.target == "temporal_bridge::client"),
+        "{all}"
+    );
+    let retry = records
+        .iter()
+        .find(|r| {
+            r.message
+                .starts_with("CountWorkflowExecutions attempt 1 failed")
+        })
+        .unwrap_or_else(|| panic!("no retry record in\n{all}"));
+    assert_eq!(retry.level, LogLevel::Warn);
+    assert_eq!(retry.fields["status_code"], "UNAVAILABLE", "{all}");
+    assert_eq!(retry.fields["attempt"], 1);
+    assert!(
+        retry.fields["cause"].as_str().unwrap().contains("connect"),
+        "{all}"
+    );
+    assert!(
+        records.iter().any(|r| r.level == LogLevel::Warn
+            && r.target == "temporal_bridge::transport"
+            && r.message.starts_with("could not connect: ")),
+        "{all}"
+    );
+    assert!(
+        !all.contains(SECRET),
+        "a secret reached the records:\n{all}"
+    );
+    tokio::task::spawn_blocking(move || second.stop())
+        .await
+        .unwrap();
+}
