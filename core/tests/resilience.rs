@@ -32,6 +32,39 @@ async fn connect(target: &str, tls: Option<&TestCa>) -> Client {
     Client::connect(options).await.expect("connect")
 }
 
+/// How clients reach the dev server `server` runs: straight, or through a
+/// TLS terminator that stays up while the server behind it restarts.
+struct Route {
+    target: String,
+    ca: Option<TestCa>,
+    _proxy: Option<TlsProxy>,
+}
+
+impl Route {
+    async fn to(server: &common::DevEnvProcess, through_tls: bool) -> Route {
+        let server_target = server.info["target"].as_str().unwrap().to_owned();
+        if !through_tls {
+            return Route {
+                target: server_target,
+                ca: None,
+                _proxy: None,
+            };
+        }
+        let ca = TestCa::new("temporal-bridge restart test CA");
+        let proxy =
+            TlsProxy::start_for(server_target, &ca.server_cert(), None, Forward::Bytes).await;
+        Route {
+            target: proxy.target(),
+            ca: Some(ca),
+            _proxy: Some(proxy),
+        }
+    }
+
+    async fn client(&self) -> Client {
+        connect(&self.target, self.ca.as_ref()).await
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn result_wait_survives_a_server_restart() {
     survives_a_server_restart(false).await;
@@ -47,23 +80,8 @@ async fn survives_a_server_restart(through_tls: bool) {
     let spawn = server.spawn(&["--no-worker"]);
 
     let first = spawn();
-    let server_target = first.info["target"].as_str().unwrap().to_owned();
-    let ca = TestCa::new("temporal-bridge restart test CA");
-    let proxy = match through_tls {
-        true => Some(
-            TlsProxy::start_for(
-                server_target.clone(),
-                &ca.server_cert(),
-                None,
-                Forward::Bytes,
-            )
-            .await,
-        ),
-        false => None,
-    };
-    let target = proxy.as_ref().map_or(server_target, TlsProxy::target);
-    let tls = through_tls.then_some(&ca);
-    let client = connect(&target, tls).await;
+    let route = Route::to(&first, through_tls).await;
+    let client = route.client().await;
     let workflow_id = unique_id("restart");
     client
         .start_workflow(
@@ -103,7 +121,7 @@ async fn survives_a_server_restart(through_tls: bool) {
     );
 
     let second = tokio::task::spawn_blocking(spawn).await.unwrap();
-    let other = connect(&target, tls).await;
+    let other = route.client().await;
     other
         .terminate_workflow(
             &TerminateWorkflowRequest {
@@ -156,22 +174,8 @@ async fn worker_survives_a_server_restart(through_tls: bool) {
         restartable.spawn(&args)
     };
     let first = tokio::task::spawn_blocking(server(false)).await.unwrap();
-    let server_target = first.info["target"].as_str().unwrap().to_owned();
-    let ca = TestCa::new("temporal-bridge worker restart test CA");
-    let proxy = match through_tls {
-        true => Some(
-            TlsProxy::start_for(
-                server_target.clone(),
-                &ca.server_cert(),
-                None,
-                Forward::Bytes,
-            )
-            .await,
-        ),
-        false => None,
-    };
-    let target = proxy.as_ref().map_or(server_target, TlsProxy::target);
-    let client = connect(&target, through_tls.then_some(&ca)).await;
+    let route = Route::to(&first, through_tls).await;
+    let client = route.client().await;
     let activity_queue = unique_id("survivor");
     let worker = ActivityWorker::new(&client, ActivityWorkerOptions::new(&activity_queue)).unwrap();
     worker

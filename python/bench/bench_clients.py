@@ -444,6 +444,58 @@ def parent(args: argparse.Namespace, endpoints: dict[str, Endpoint]) -> None:
     print(json.dumps(tables), flush=True)
 
 
+
+def compare_variants(
+    args: argparse.Namespace,
+    endpoints: dict[str, Endpoint],
+    clients: dict[str, list[str]],
+    flag: str,
+    extra: list[str],
+    figures: dict[str, str],
+) -> None:
+    """Runs each client's child processes once per variant of ``flag`` (e.g.
+    ``--codec none``, ``--codec noop``), rounds interleaving modes, clients
+    and variants; prints per mode a table of the median ``figures`` and each
+    variant's ratio to the client's first one; the last line is every
+    figure as JSON. bench_codec.py and bench_metrics.py are made of this."""
+    ids_file = prepare_closed_workflows(args)
+    samples: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {}
+    for round_number in range(args.rounds):
+        for mode, endpoint in endpoints.items():
+            for client, variants in clients.items():
+                for variant in variants:
+                    flags = [flag, variant, *extra]
+                    starts = run_child_json(client, child_command(args, endpoint, "starts", client, *flags))
+                    results = run_child_json(
+                        client, child_command(args, endpoint, "results", client, "--ids-file", str(ids_file), *flags)
+                    )
+                    measured = samples.setdefault(mode, {}).setdefault(client, {}).setdefault(variant, {})
+                    for key in figures:
+                        measured.setdefault(key, []).append({**starts, **results}[key])
+        print(f"# round {round_number + 1} done", file=sys.stderr, flush=True)
+    tables = {
+        mode: {
+            client: {v: {k: statistics.median(x) for k, x in measured.items()} for v, measured in by_variant.items()}
+            for client, by_variant in by_client.items()
+        }
+        for mode, by_client in samples.items()
+    }
+    name = flag.lstrip("-")
+    for mode, rows in tables.items():
+        print()
+        print(f"## {MODES[mode]}")
+        header = f"{'client':<20} | {name:<7} | " + " | ".join(f"{label:>26}" for label in figures.values())
+        header += " | " + " | ".join(f"{k.split('_')[2]} vs first" for k in figures)
+        print(header)
+        print("-" * len(header))
+        for client, by_variant in rows.items():
+            base = next(iter(by_variant.values()))
+            for variant, measured in by_variant.items():
+                cells = " | ".join(f"{measured[k]:>26.1f}" for k in figures)
+                ratios = " | ".join(f"{ratio(measured[k], base[k]):>14.2f}x" for k in figures)
+                print(f"{client:<20} | {variant:<7} | {cells} | {ratios}")
+    print(json.dumps(tables), flush=True)
+
 def ratio(value: float, reference: float) -> float:
     return value / reference if reference else float("nan")
 

@@ -25,8 +25,6 @@ same client and mode; the last line is every figure as JSON.
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
 import subprocess
 import sys
 import uuid
@@ -56,45 +54,7 @@ def start_codec_server() -> tuple[subprocess.Popen[bytes], str]:
 
 
 def measure(args: argparse.Namespace, endpoints: dict[str, bc.Endpoint], endpoint_url: str) -> None:
-    ids_file = bc.prepare_closed_workflows(args)
-    samples: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {}
-    for round_number in range(args.rounds):
-        for mode, endpoint in endpoints.items():
-            for client, codecs in CLIENTS.items():
-                for codec in codecs:
-                    extra = ["--codec", codec, "--codec-endpoint", endpoint_url]
-                    starts = bc.run_child_json(client, bc.child_command(args, endpoint, "starts", client, *extra))
-                    results = bc.run_child_json(
-                        client,
-                        bc.child_command(args, endpoint, "results", client, "--ids-file", str(ids_file), *extra),
-                    )
-                    figures = samples.setdefault(mode, {}).setdefault(client, {}).setdefault(codec, {})
-                    for key in METRICS:
-                        figures.setdefault(key, []).append({**starts, **results}[key])
-        print(f"# round {round_number + 1} done", file=sys.stderr, flush=True)
-    tables = {
-        mode: {
-            client: {codec: {k: statistics.median(v) for k, v in figures.items()} for codec, figures in by_codec.items()}
-            for client, by_codec in by_client.items()
-        }
-        for mode, by_client in samples.items()
-    }
-    for mode, rows in tables.items():
-        print()
-        print(f"## {bc.MODES[mode]}")
-        header = f"{'client':<20} | {'codec':<6} | " + " | ".join(f"{label:>26}" for label in METRICS.values())
-        header += " | start vs none | result vs none"
-        print(header)
-        print("-" * len(header))
-        for client, by_codec in rows.items():
-            base = by_codec["none"]
-            for codec, figures in by_codec.items():
-                cells = " | ".join(f"{figures[k]:>26.1f}" for k in METRICS)
-                ratios = " | ".join(
-                    f"{bc.ratio(figures[k], base[k]):>{13 if i == 0 else 14}.2f}x" for i, k in enumerate(METRICS)
-                )
-                print(f"{client:<20} | {codec:<6} | {cells} | {ratios}")
-    print(json.dumps(tables), flush=True)
+    bc.compare_variants(args, endpoints, CLIENTS, "--codec", ["--codec-endpoint", endpoint_url], METRICS)
 
 
 def main() -> None:

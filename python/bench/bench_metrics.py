@@ -16,8 +16,6 @@ is every figure as JSON.
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
 import sys
 import uuid
 from pathlib import Path
@@ -32,45 +30,7 @@ METRICS = {"cpu_per_start_us": "client CPU per start (us)", "cpu_per_result_us":
 
 
 def measure(args: argparse.Namespace, endpoints: dict[str, bc.Endpoint]) -> None:
-    ids_file = bc.prepare_closed_workflows(args)
-    samples: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {}
-    for round_number in range(args.rounds):
-        for mode, endpoint in endpoints.items():
-            for client in CLIENTS:
-                for setting in SETTINGS:
-                    extra = ["--metrics", setting]
-                    starts = bc.run_child_json(client, bc.child_command(args, endpoint, "starts", client, *extra))
-                    results = bc.run_child_json(
-                        client,
-                        bc.child_command(args, endpoint, "results", client, "--ids-file", str(ids_file), *extra),
-                    )
-                    figures = samples.setdefault(mode, {}).setdefault(client, {}).setdefault(setting, {})
-                    for key in METRICS:
-                        figures.setdefault(key, []).append({**starts, **results}[key])
-        print(f"# round {round_number + 1} done", file=sys.stderr, flush=True)
-    tables = {
-        mode: {
-            client: {s: {k: statistics.median(v) for k, v in figures.items()} for s, figures in by_setting.items()}
-            for client, by_setting in by_client.items()
-        }
-        for mode, by_client in samples.items()
-    }
-    for mode, rows in tables.items():
-        print()
-        print(f"## {bc.MODES[mode]}")
-        header = f"{'client':<20} | {'metrics':<7} | " + " | ".join(f"{label:>26}" for label in METRICS.values())
-        header += " | start vs off | result vs off"
-        print(header)
-        print("-" * len(header))
-        for client, by_setting in rows.items():
-            base = by_setting["off"]
-            for setting, figures in by_setting.items():
-                cells = " | ".join(f"{figures[k]:>26.1f}" for k in METRICS)
-                ratios = " | ".join(
-                    f"{bc.ratio(figures[k], base[k]):>{12 if i == 0 else 13}.2f}x" for i, k in enumerate(METRICS)
-                )
-                print(f"{client:<20} | {setting:<7} | {cells} | {ratios}")
-    print(json.dumps(tables), flush=True)
+    bc.compare_variants(args, endpoints, {c: SETTINGS for c in CLIENTS}, "--metrics", [], METRICS)
 
 
 def main() -> None:
