@@ -431,8 +431,8 @@ fn render_labels(labels: &BTreeMap<String, String>, le: Option<&str>) -> String 
     out
 }
 
-/// Binds `address` and serves the text format there on the shared runtime;
-/// returns the bound address.
+/// Binds `address` and serves the text format there; returns the bound
+/// address.
 fn serve_prometheus(address: &str) -> Result<String> {
     let refuse = |why: String| {
         Error::invalid_argument(format!(
@@ -448,38 +448,51 @@ fn serve_prometheus(address: &str) -> Result<String> {
         .local_addr()
         .map_err(|e| refuse(e.to_string()))?
         .to_string();
-    let runtime = crate::runtime::shared()?;
+    // The endpoint runs on a thread and runtime of its own: a task on the
+    // shared runtime would keep that runtime's background thread driving
+    // it all the time, which makes every blocking call hand its work across
+    // threads (measured: +20-70 % CPU per call).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .map_err(|e| refuse(e.to_string()))?;
     let listener = {
-        let _inside = runtime.handle().enter();
+        let _inside = runtime.enter();
         tokio::net::TcpListener::from_std(listener).map_err(|e| refuse(e.to_string()))?
     };
-    runtime.spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(|request: http::Request<_>| async move {
-                    let _: &hyper::body::Incoming = request.body();
-                    let response = if request.uri().path() == "/metrics" {
-                        http::Response::builder()
-                            .header("content-type", "text/plain; version=0.0.4; charset=utf-8")
-                            .body(Full::new(Bytes::from(prometheus_text())))
-                    } else {
-                        http::Response::builder()
-                            .status(404)
-                            .body(Full::new(Bytes::from_static(b"metrics are at /metrics\n")))
-                    };
-                    Ok::<_, std::convert::Infallible>(response.unwrap_or_default())
-                });
-                let io = hyper_util::rt::TokioIo::new(stream);
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(io, service)
-                    .await;
-            });
-        }
-    });
+    std::thread::Builder::new()
+        .name("temporal-bridge-metrics".into())
+        .spawn(move || runtime.block_on(serve(listener)))
+        .map_err(|e| refuse(e.to_string()))?;
     Ok(bound)
+}
+
+/// Answers scrapes on `listener`, one connection at a time per task.
+async fn serve(listener: tokio::net::TcpListener) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(|request: http::Request<_>| async move {
+                let _: &hyper::body::Incoming = request.body();
+                let response = if request.uri().path() == "/metrics" {
+                    http::Response::builder()
+                        .header("content-type", "text/plain; version=0.0.4; charset=utf-8")
+                        .body(Full::new(Bytes::from(prometheus_text())))
+                } else {
+                    http::Response::builder()
+                        .status(404)
+                        .body(Full::new(Bytes::from_static(b"metrics are at /metrics\n")))
+                };
+                Ok::<_, std::convert::Infallible>(response.unwrap_or_default())
+            });
+            let io = hyper_util::rt::TokioIo::new(stream);
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(io, service)
+                .await;
+        });
+    }
 }
 
 #[cfg(test)]
