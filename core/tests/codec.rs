@@ -9,7 +9,6 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use bytes::Bytes;
 use common::pki::TestCa;
-use common::tls_proxy::{Forward, TlsProxy};
 use common::{devenv, none, unique_id};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -22,7 +21,6 @@ use temporal_bridge_core::codec::{CodecContext, CodecFuture, Payload, PayloadCod
 use temporal_bridge_core::{
     CallOptions, Client, ConnectOptions, DescribeWorkflowRequest, ErrorKind, FetchHistoryRequest,
     GetResultRequest, SignalWorkflowRequest, StartWorkflowRequest, TerminateWorkflowRequest,
-    TlsOptions, TlsSetting,
 };
 use tokio::net::TcpListener;
 use tokio_rustls::rustls;
@@ -371,13 +369,7 @@ async fn an_in_process_codec_in_rust() {
 #[tokio::test]
 async fn an_in_process_codec_in_rust_through_a_tls_terminator() {
     let ca = TestCa::new("codec TLS test CA");
-    let proxy = TlsProxy::start(&ca.server_cert(), None, Forward::Bytes).await;
-    let mut options = ConnectOptions::new(proxy.target());
-    options.namespace = devenv().namespace.clone();
-    options.tls = Some(TlsSetting::Options(TlsOptions {
-        server_root_ca_cert: Some(ca.cert_pem.clone()),
-        ..Default::default()
-    }));
+    let (options, _proxy) = common::through_tls_terminator(&ca).await;
     in_process_round_trip(options).await;
 }
 

@@ -66,6 +66,18 @@ async fn counts_and_labels_after_a_known_mix_of_calls() {
             .await
             .unwrap();
     }
+    // Through a TLS terminator as well, as production runs: the same series.
+    let ca = common::pki::TestCa::new("metrics TLS test CA");
+    let (options, _proxy) = common::through_tls_terminator(&ca).await;
+    let over_tls = temporal_bridge_core::Client::connect(options)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        over_tls
+            .count_workflows(&CountWorkflowsRequest::default(), &none())
+            .await
+            .unwrap();
+    }
     let missing = client
         .describe_workflow(
             &DescribeWorkflowRequest {
@@ -100,7 +112,7 @@ async fn counts_and_labels_after_a_known_mix_of_calls() {
     };
     assert_eq!(
         value(&text, "temporal_request", &with("CountWorkflowExecutions")),
-        Some(3.0),
+        Some(5.0),
         "{text}"
     );
     assert_eq!(
@@ -109,13 +121,13 @@ async fn counts_and_labels_after_a_known_mix_of_calls() {
             "temporal_request_latency_count",
             &with("CountWorkflowExecutions")
         ),
-        Some(3.0)
+        Some(5.0)
     );
     let mut count_inf = with("CountWorkflowExecutions");
     count_inf.push(("le", "+Inf"));
     assert_eq!(
         value(&text, "temporal_request_latency_bucket", &count_inf),
-        Some(3.0)
+        Some(5.0)
     );
     assert_eq!(
         value(
@@ -181,6 +193,6 @@ async fn counts_and_labels_after_a_known_mix_of_calls() {
                 && s.labels.get("operation").map(String::as_str) == Some("CountWorkflowExecutions")
         })
         .unwrap();
-    assert_eq!(counts.value, Some(3));
+    assert_eq!(counts.value, Some(5));
     assert_eq!(counts.labels["app"], "metrics-test");
 }

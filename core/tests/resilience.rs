@@ -17,18 +17,11 @@ use std::time::Duration;
 use temporal_bridge_core::{
     ActivityAnswer, ActivityHandler, ActivityWorker, ActivityWorkerOptions, CallOptions, Client,
     ConnectOptions, ErrorKind, GetResultRequest, StartWorkflowRequest, TerminateWorkflowRequest,
-    TlsOptions, TlsSetting,
 };
 
 async fn connect(target: &str, tls: Option<&TestCa>) -> Client {
     let mut options = ConnectOptions::new(target);
-    if let Some(ca) = tls {
-        options.tls = Some(TlsSetting::Options(TlsOptions {
-            server_root_ca_cert: Some(ca.cert_pem.clone()),
-            domain: Some("localhost".into()),
-            ..Default::default()
-        }));
-    }
+    options.tls = tls.map(TestCa::trusted);
     Client::connect(options).await.expect("connect")
 }
 

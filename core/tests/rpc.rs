@@ -320,17 +320,8 @@ async fn bad_calls_get_errors_that_name_the_problem() {
 /// The same calls through a TLS terminator, as production runs them.
 #[tokio::test]
 async fn rpcs_by_name_over_tls() {
-    use common::pki::TestCa;
-    use common::tls_proxy::{Forward, TlsProxy};
-    use temporal_bridge_core::{ConnectOptions, TlsOptions, TlsSetting};
-    let ca = TestCa::new("rpc over TLS test CA");
-    let proxy = TlsProxy::start(&ca.server_cert(), None, Forward::Bytes).await;
-    let mut options = ConnectOptions::new(proxy.target());
-    options.namespace = devenv().namespace.clone();
-    options.tls = Some(TlsSetting::Options(TlsOptions {
-        server_root_ca_cert: Some(ca.cert_pem.clone()),
-        ..Default::default()
-    }));
+    let ca = common::pki::TestCa::new("rpc over TLS test CA");
+    let (options, _proxy) = common::through_tls_terminator(&ca).await;
     let client = Client::connect(options).await.unwrap();
     let described = rpc(&client, "workflow", "DescribeNamespace", json!({})).await;
     assert_eq!(

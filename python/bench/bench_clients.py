@@ -496,6 +496,44 @@ def compare_variants(
                 print(f"{client:<20} | {variant:<7} | {cells} | {ratios}")
     print(json.dumps(tables), flush=True)
 
+
+def variant_main(name: str, description: str | None, measure: Any, before: Any = None) -> None:
+    """The ``main`` of a variant benchmark (bench_codec.py, bench_metrics.py):
+    its options, a release-build check, a dev server and worker, the TLS
+    terminator when asked, then ``measure(args, endpoints)``. ``before(args)``
+    may start what the benchmark needs and return a context manager."""
+    import contextlib
+
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--starts", type=int, default=300)
+    p.add_argument("--results", type=int, default=300)
+    p.add_argument("--warmup", type=int, default=30)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--modes", default="plaintext,tls")
+    p.add_argument("--scratch", default="/tmp")
+    args = p.parse_args()
+    args.connects = 0
+    modes = [m for m in MODES if m in args.modes.split(",")]
+    problem = debug_build_problem()
+    if problem:
+        sys.exit(f"{name}: {problem}")
+    sys.path.insert(0, str(REPO / "tests" / "harness"))
+    from devenv import DevEnv  # type: ignore[import-not-found]
+
+    with (before(args) if before else contextlib.nullcontext()), DevEnv(
+        task_queue=f"bench-{uuid.uuid4().hex[:8]}"
+    ) as env:
+        args.target, args.namespace, args.task_queue = env.target, env.namespace, env.task_queue
+        endpoints = {"plaintext": Endpoint(args.target)} if "plaintext" in modes else {}
+        if "tls" not in modes:
+            measure(args, endpoints)
+            return
+        from tls_terminator import TlsTerminator  # next to this file
+
+        with TlsTerminator(args.target) as tls:
+            endpoints["tls"] = Endpoint(tls.target, str(tls.ca_file), tls.domain)
+            measure(args, endpoints)
+
 def ratio(value: float, reference: float) -> float:
     return value / reference if reference else float("nan")
 

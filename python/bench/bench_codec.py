@@ -25,9 +25,10 @@ same client and mode; the last line is every figure as JSON.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -53,43 +54,24 @@ def start_codec_server() -> tuple[subprocess.Popen[bytes], str]:
     return server, line.rsplit(" ", 1)[-1]
 
 
-def measure(args: argparse.Namespace, endpoints: dict[str, bc.Endpoint], endpoint_url: str) -> None:
-    bc.compare_variants(args, endpoints, CLIENTS, "--codec", ["--codec-endpoint", endpoint_url], METRICS)
+def measure(args: argparse.Namespace, endpoints: dict[str, bc.Endpoint]) -> None:
+    extra = ["--codec-endpoint", args.codec_endpoint]
+    bc.compare_variants(args, endpoints, CLIENTS, "--codec", extra, METRICS)
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("--starts", type=int, default=300)
-    p.add_argument("--results", type=int, default=300)
-    p.add_argument("--warmup", type=int, default=30)
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--modes", default="plaintext,tls")
-    p.add_argument("--scratch", default="/tmp")
-    args = p.parse_args()
-    args.connects = 0
-    modes = [m for m in bc.MODES if m in args.modes.split(",")]
-    problem = bc.debug_build_problem()
-    if problem:
-        sys.exit(f"bench_codec.py: {problem}")
-    server, url = start_codec_server()
-    sys.path.insert(0, str(bc.REPO / "tests" / "harness"))
-    from devenv import DevEnv  # type: ignore[import-not-found]
-
+@contextlib.contextmanager
+def codec_server(args: argparse.Namespace) -> Iterator[None]:
+    """The AES-GCM codec server, for the run (its URL in args.codec_endpoint)."""
+    server, args.codec_endpoint = start_codec_server()
     try:
-        with DevEnv(task_queue=f"bench-{uuid.uuid4().hex[:8]}") as env:
-            args.target, args.namespace, args.task_queue = env.target, env.namespace, env.task_queue
-            endpoints = {"plaintext": bc.Endpoint(args.target)} if "plaintext" in modes else {}
-            if "tls" not in modes:
-                measure(args, endpoints, url)
-                return
-            from tls_terminator import TlsTerminator
-
-            with TlsTerminator(args.target) as tls:
-                endpoints["tls"] = bc.Endpoint(tls.target, str(tls.ca_file), tls.domain)
-                measure(args, endpoints, url)
+        yield
     finally:
         server.terminate()
         server.wait(10)
+
+
+def main() -> None:
+    bc.variant_main("bench_codec.py", __doc__.splitlines()[0] if __doc__ else None, measure, codec_server)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,33 +33,7 @@ def measure(args: argparse.Namespace, endpoints: dict[str, bc.Endpoint]) -> None
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("--starts", type=int, default=300)
-    p.add_argument("--results", type=int, default=300)
-    p.add_argument("--warmup", type=int, default=30)
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--modes", default="plaintext,tls")
-    p.add_argument("--scratch", default="/tmp")
-    args = p.parse_args()
-    args.connects = 0
-    modes = [m for m in bc.MODES if m in args.modes.split(",")]
-    problem = bc.debug_build_problem()
-    if problem:
-        sys.exit(f"bench_metrics.py: {problem}")
-    sys.path.insert(0, str(bc.REPO / "tests" / "harness"))
-    from devenv import DevEnv  # type: ignore[import-not-found]
-
-    with DevEnv(task_queue=f"bench-{uuid.uuid4().hex[:8]}") as env:
-        args.target, args.namespace, args.task_queue = env.target, env.namespace, env.task_queue
-        endpoints = {"plaintext": bc.Endpoint(args.target)} if "plaintext" in modes else {}
-        if "tls" not in modes:
-            measure(args, endpoints)
-            return
-        from tls_terminator import TlsTerminator
-
-        with TlsTerminator(args.target) as tls:
-            endpoints["tls"] = bc.Endpoint(tls.target, str(tls.ca_file), tls.domain)
-            measure(args, endpoints)
+    bc.variant_main("bench_metrics.py", __doc__.splitlines()[0] if __doc__ else None, measure)
 
 
 if __name__ == "__main__":

@@ -272,3 +272,15 @@ impl Drop for Restartable {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Connect options for the harness's dev server reached through a TLS
+/// terminator (as production reaches a server), trusting `ca`; keep the
+/// proxy as long as the client.
+pub async fn through_tls_terminator(ca: &pki::TestCa) -> (ConnectOptions, tls_proxy::TlsProxy) {
+    let proxy =
+        tls_proxy::TlsProxy::start(&ca.server_cert(), None, tls_proxy::Forward::Bytes).await;
+    let mut options = ConnectOptions::new(proxy.target());
+    options.namespace = devenv().namespace.clone();
+    options.tls = Some(ca.trusted());
+    (options, proxy)
+}

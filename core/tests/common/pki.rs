@@ -70,6 +70,14 @@ impl TestCa {
     }
 
     /// A server certificate valid for `localhost` and `127.0.0.1` only.
+    /// Client TLS settings that trust this CA (and nothing else).
+    pub fn trusted(&self) -> temporal_bridge_core::TlsSetting {
+        temporal_bridge_core::TlsSetting::Options(temporal_bridge_core::TlsOptions {
+            server_root_ca_cert: Some(self.cert_pem.clone()),
+            ..Default::default()
+        })
+    }
+
     pub fn server_cert(&self) -> IssuedCert {
         self.issue(
             "temporal-bridge test server",
