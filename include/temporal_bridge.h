@@ -740,9 +740,14 @@ void tb_activity_task_free(TbActivityTask *task);
  * "execution_timeout"?, "run_timeout"?, "task_timeout"?,
  * "id_reuse_policy"?, "id_conflict_policy"?, "retry_policy"?, "memo"?,
  * "search_attributes"?, "start_delay"?, "cron_schedule"?, "request_id"?,
- * "raw_args"?, "start_signal"?, "start_signal_args"?: [JSON values]}`.
+ * "raw_args"?, "start_signal"?, "start_signal_args"?: [JSON values],
+ * "header"?, "trace_context"?}`.
  * With `start_signal` it is signal-with-start: the workflow is started
  * unless it runs already, and the signal is sent to it either way.
+ * `header` (JSON values) and `trace_context` (`{"traceparent",
+ * "tracestate"?, "baggage"?}`, written as the `_tracer-data` header the
+ * SDKs' OpenTelemetry interceptors read) reach the worker's
+ * interceptors; signal, query and update take them too.
  * Response: `{"workflow_id", "run_id", "started",
  * "first_execution_run_id"}` (`started` is false when `use_existing` or
  * signal-with-start found the workflow running; `first_execution_run_id`
@@ -894,7 +899,8 @@ TbStatus tb_workflow_reset_async(const TbClient *client,
 
 /**
  * Sends a signal to a workflow. Request: `{"workflow_id", "run_id"?,
- * "signal_name", "args"?: [JSON values], "raw_args"?, "request_id"?}`.
+ * "signal_name", "args"?: [JSON values], "raw_args"?, "request_id"?,
+ * "header"?, "trace_context"?}`.
  * Response: `{}`.
  *
  * Runs the `signal_workflow` operation; arguments and outputs as `tb_client_call`.
@@ -917,7 +923,8 @@ TbStatus tb_workflow_signal_async(const TbClient *client,
 /**
  * Queries a workflow. Request: `{"workflow_id", "run_id"?,
  * "query_type", "args"?: [JSON values], "raw_args"?,
- * "reject_condition"?, "raw"?, "decode"?}`. Response: `{"result"}`
+ * "reject_condition"?, "raw"?, "decode"?, "header"?, "trace_context"?}`.
+ * Response: `{"result"}`
  * (`"payloads"` in raw mode, as stored unless `"decode": true`). Errors
  * include `query_failed` and `query_rejected`.
  *
@@ -942,7 +949,8 @@ TbStatus tb_workflow_query_async(const TbClient *client,
  * Sends an update to a workflow and waits for it. Request:
  * `{"workflow_id", "run_id"?, "first_execution_run_id"?, "update_name",
  * "args"?: [JSON values], "raw_args"?, "update_id"?, "wait_for_stage"?
- * ("accepted" or "completed", the default), "raw"?, "decode"?}`. Response:
+ * ("accepted" or "completed", the default), "raw"?, "decode"?, "header"?,
+ * "trace_context"?}`. Response:
  * `{"update_id", "run_id", "result"}`. Errors include `update_failed`.
  *
  * Runs the `execute_update` operation; arguments and outputs as `tb_client_call`.

@@ -34,6 +34,7 @@ pub mod duration;
 mod envconfig;
 mod error;
 mod fields;
+mod header;
 mod history;
 mod json_text;
 mod log;
@@ -72,6 +73,7 @@ pub use envconfig::{
     LoadConfigOptions, DEFAULT_ADDRESS,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use header::{TraceContext, TRACER_HEADER};
 pub use history::{history_to_json, FetchHistoryRequest};
 pub use json_text::parse_strict;
 pub use log::{set_log_sink, LogLevel, LogRecord, LogSink};

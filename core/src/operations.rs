@@ -112,9 +112,14 @@ operations! {
     /// "execution_timeout"?, "run_timeout"?, "task_timeout"?,
     /// "id_reuse_policy"?, "id_conflict_policy"?, "retry_policy"?, "memo"?,
     /// "search_attributes"?, "start_delay"?, "cron_schedule"?, "request_id"?,
-    /// "raw_args"?, "start_signal"?, "start_signal_args"?: [JSON values]}`.
+    /// "raw_args"?, "start_signal"?, "start_signal_args"?: [JSON values],
+    /// "header"?, "trace_context"?}`.
     /// With `start_signal` it is signal-with-start: the workflow is started
     /// unless it runs already, and the signal is sent to it either way.
+    /// `header` (JSON values) and `trace_context` (`{"traceparent",
+    /// "tracestate"?, "baggage"?}`, written as the `_tracer-data` header the
+    /// SDKs' OpenTelemetry interceptors read) reach the worker's
+    /// interceptors; signal, query and update take them too.
     /// Response: `{"workflow_id", "run_id", "started",
     /// "first_execution_run_id"}` (`started` is false when `use_existing` or
     /// signal-with-start found the workflow running; `first_execution_run_id`
@@ -176,7 +181,8 @@ operations! {
         rpc: [get_workflow_execution_history, reset_workflow_execution];
 
     /// Sends a signal to a workflow. Request: `{"workflow_id", "run_id"?,
-    /// "signal_name", "args"?: [JSON values], "raw_args"?, "request_id"?}`.
+    /// "signal_name", "args"?: [JSON values], "raw_args"?, "request_id"?,
+    /// "header"?, "trace_context"?}`.
     /// Response: `{}`.
     signal_workflow(SignalWorkflowRequest) -> Empty,
         c: "tb_workflow_signal",
@@ -184,7 +190,8 @@ operations! {
 
     /// Queries a workflow. Request: `{"workflow_id", "run_id"?,
     /// "query_type", "args"?: [JSON values], "raw_args"?,
-    /// "reject_condition"?, "raw"?, "decode"?}`. Response: `{"result"}`
+    /// "reject_condition"?, "raw"?, "decode"?, "header"?, "trace_context"?}`.
+    /// Response: `{"result"}`
     /// (`"payloads"` in raw mode, as stored unless `"decode": true`). Errors
     /// include `query_failed` and `query_rejected`.
     query_workflow(QueryWorkflowRequest) -> QueryWorkflowResponse,
@@ -194,7 +201,8 @@ operations! {
     /// Sends an update to a workflow and waits for it. Request:
     /// `{"workflow_id", "run_id"?, "first_execution_run_id"?, "update_name",
     /// "args"?: [JSON values], "raw_args"?, "update_id"?, "wait_for_stage"?
-    /// ("accepted" or "completed", the default), "raw"?, "decode"?}`. Response:
+    /// ("accepted" or "completed", the default), "raw"?, "decode"?, "header"?,
+    /// "trace_context"?}`. Response:
     /// `{"update_id", "run_id", "result"}`. Errors include `update_failed`.
     execute_update(ExecuteUpdateRequest) -> UpdateResponse,
         c: "tb_workflow_execute_update",

@@ -7,11 +7,12 @@
 use crate::client::{CallOptions, Client, RpcKind};
 use crate::error::{Error, ErrorKind, Quoted, Result};
 use crate::fields::{about_workflow, execution, new_request_id, non_empty, require};
+use crate::header::{to_header, TraceContext};
 use crate::json_text::names_in_any_case;
 use crate::payload::{encode_args, raw_payloads, single_value, workflow_status_name, RawPayload};
 use crate::transport::method;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use temporalio_protos::temporal::api::enums::v1::QueryRejectCondition;
 use temporalio_protos::temporal::api::query::v1::WorkflowQuery;
 use temporalio_protos::temporal::api::workflowservice::v1::{
@@ -39,6 +40,12 @@ pub struct SignalWorkflowRequest {
     /// so a retried signal is delivered once.
     #[serde(default)]
     pub request_id: Option<String>,
+    /// Temporal header (see [`StartWorkflowRequest::header`](crate::StartWorkflowRequest::header)).
+    #[serde(default)]
+    pub header: Option<Map<String, Value>>,
+    /// W3C trace context for the worker's tracing interceptor.
+    #[serde(default)]
+    pub trace_context: Option<TraceContext>,
 }
 
 /// When a query is refused instead of being run.
@@ -86,6 +93,12 @@ pub struct QueryWorkflowRequest {
     /// first (raw payloads are otherwise returned as stored).
     #[serde(default)]
     pub decode: bool,
+    /// Temporal header (see [`StartWorkflowRequest::header`](crate::StartWorkflowRequest::header)).
+    #[serde(default)]
+    pub header: Option<Map<String, Value>>,
+    /// W3C trace context for the worker's tracing interceptor.
+    #[serde(default)]
+    pub trace_context: Option<TraceContext>,
 }
 
 /// Response of `query_workflow`.
@@ -119,6 +132,7 @@ impl Client {
             // Generated once, outside the retry loop: the server drops a
             // retried signal that it already recorded.
             request_id: non_empty(&request.request_id).unwrap_or_else(new_request_id),
+            header: to_header(request.header.as_ref(), request.trace_context.as_ref())?,
             ..Default::default()
         };
         self.scoped(call, |scope| {
@@ -157,7 +171,7 @@ impl Client {
             query: Some(WorkflowQuery {
                 query_type: request.query_type.clone(),
                 query_args: encode_args(&request.args, request.raw_args.as_deref())?,
-                header: None,
+                header: to_header(request.header.as_ref(), request.trace_context.as_ref())?,
             }),
             query_reject_condition: condition as i32,
         };

@@ -8,11 +8,12 @@
 use crate::client::{CallOptions, CallScope, Client, Repolls, RpcKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fields::{about_workflow, execution, new_request_id, non_empty, require};
+use crate::header::{to_header, TraceContext};
 use crate::json_text::names_in_any_case;
 use crate::payload::{encode_args, failure_to_json, raw_payloads, single_value, RawPayload};
 use crate::transport::method;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use temporalio_protos::temporal::api::enums::v1::UpdateWorkflowExecutionLifecycleStage as Stage;
 use temporalio_protos::temporal::api::update::v1::{
     outcome, Input, Meta, Outcome, Request as ProtoUpdateRequest, UpdateRef, WaitPolicy,
@@ -72,6 +73,12 @@ pub struct ExecuteUpdateRequest {
     /// first (raw payloads are otherwise returned as stored).
     #[serde(default)]
     pub decode: bool,
+    /// Temporal header (see [`StartWorkflowRequest::header`](crate::StartWorkflowRequest::header)).
+    #[serde(default)]
+    pub header: Option<Map<String, Value>>,
+    /// W3C trace context for the worker's tracing interceptor.
+    #[serde(default)]
+    pub trace_context: Option<TraceContext>,
 }
 
 /// Request of `get_update_result`.
@@ -193,7 +200,7 @@ impl Client {
                     identity: self.identity().to_owned(),
                 }),
                 input: Some(Input {
-                    header: None,
+                    header: to_header(request.header.as_ref(), request.trace_context.as_ref())?,
                     name: request.update_name.clone(),
                     args,
                 }),

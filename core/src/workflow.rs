@@ -7,6 +7,7 @@ use crate::description::WorkflowDescription;
 use crate::duration::{to_proto, JsonDuration};
 use crate::error::{Error, ErrorKind, Quoted, Result};
 use crate::fields::{about_workflow, execution, new_request_id, non_empty, require};
+use crate::header::{to_header, TraceContext};
 use crate::json_text::names_in_any_case;
 use crate::payload::{
     encode_args, encode_values, failure_to_json, json_map_to_payloads, payloads_to_json,
@@ -170,6 +171,14 @@ pub struct StartWorkflowRequest {
     /// Arguments of `start_signal`; each becomes one `json/plain` payload.
     #[serde(default)]
     pub start_signal_args: Vec<Value>,
+    /// Temporal header for the worker's interceptors: each value becomes one
+    /// `json/plain` payload (never run through the payload codec).
+    #[serde(default)]
+    pub header: Option<Map<String, Value>>,
+    /// W3C trace context the worker's tracing interceptor continues
+    /// (written as the `_tracer-data` header).
+    #[serde(default)]
+    pub trace_context: Option<TraceContext>,
 }
 
 /// Response of `start_workflow`.
@@ -328,6 +337,7 @@ fn signal_with_start(
         memo: start.memo,
         search_attributes: start.search_attributes,
         workflow_start_delay: start.workflow_start_delay,
+        header: start.header,
         ..Default::default()
     }
 }
@@ -460,6 +470,7 @@ impl Client {
                     indexed_fields: json_map_to_payloads(m),
                 }),
             workflow_start_delay: request.start_delay.map(|d| to_proto(d.0)),
+            header: to_header(request.header.as_ref(), request.trace_context.as_ref())?,
             ..Default::default()
         };
         let response = match &request.start_signal {

@@ -1,5 +1,8 @@
 /* Example 1: start the Go worker's MySimpleWorkflow by its type name, with
  * the ID myworkflow_<uuid> on TB_TASK_QUEUE, and print its IDs.
+ * When TRACEPARENT (and TRACESTATE) is set, as OpenTelemetry passes a trace
+ * context to a process, the start carries it: a worker with the SDK's
+ * OpenTelemetry interceptor runs the workflow in that trace.
  * Usage: start_workflow [name]   (default name: World) */
 #include "example.h"
 
@@ -9,9 +12,13 @@ int main(int argc, char **argv) {
     char *id_json = json_quote(workflow_id);
     char *queue_json = json_quote(env_or("TB_TASK_QUEUE", "mytaskqueue"));
     char *name_json = json_quote(argc > 1 ? argv[1] : "World");
+    char *parent_json = json_quote(env_or("TRACEPARENT", ""));
+    char *state_json = json_quote(env_or("TRACESTATE", ""));
+    char *trace = FORMAT(", \"trace_context\": {\"traceparent\": %s, \"tracestate\": %s}",
+                         parent_json, state_json);
     char *request = FORMAT("{\"workflow_type\": \"MySimpleWorkflow\", \"task_queue\": %s,"
-                           " \"workflow_id\": %s, \"args\": [%s]}",
-                           queue_json, id_json, name_json);
+                           " \"workflow_id\": %s, \"args\": [%s]%s}",
+                           queue_json, id_json, name_json, *env_or("TRACEPARENT", "") ? trace : "");
     char *response = NULL, *error = NULL;
 
     TbStatus status = tb_workflow_start(client, request, NULL, &response, &error);
@@ -27,6 +34,9 @@ int main(int argc, char **argv) {
     free(run_id);
     tb_string_free(response);
     free(request);
+    free(trace);
+    free(state_json);
+    free(parent_json);
     free(name_json);
     free(queue_json);
     free(id_json);

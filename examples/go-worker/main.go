@@ -5,13 +5,23 @@
 // Usage:
 //
 //	go-worker [-target host:port] [-namespace ns] [-task-queue q] [-cleanup-dir dir]
-//	          [-codec aes] [-encode-failure-attributes]
+//	          [-codec aes] [-encode-failure-attributes] [-otel-spans file]
 //
 // With -codec aes every payload the worker's client writes is encrypted with
 // the AES-GCM test codec (package aescodec) and every encrypted payload it
 // reads is decrypted. -encode-failure-attributes also moves failure messages
 // and stack traces into the failures' encoded attributes (a payload, so
 // encrypted with -codec aes).
+//
+// With -otel-spans FILE the worker's client gets the OpenTelemetry tracing
+// interceptor (go.temporal.io/sdk/contrib/opentelemetry) with the W3C
+// trace-context propagator, on an SDK TracerProvider that appends one JSON
+// line per ended span to FILE (see otelspans.go and README.md). Its spans
+// RunWorkflow:<type>, HandleSignal:<name>, HandleQuery:<name>,
+// ValidateUpdate:<name> and HandleUpdate:<name> are children of the span
+// context in the "_tracer-data" header of the start, signal, query or update
+// request (new root spans when the request has no such header). Without the
+// flag there is no interceptor.
 //
 // It prints the line "worker ready" to stdout once the worker has started
 // (SDK logs go to stderr) and stops cleanly on SIGINT or SIGTERM.
@@ -25,9 +35,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
@@ -43,6 +55,7 @@ func main() {
 	cleanupDir := flag.String("cleanup-dir", os.TempDir(), "directory where CleanupActivity writes <workflowID> files")
 	codec := flag.String("codec", "", `payload codec: empty for none, or "aes" for the AES-GCM test codec`)
 	encodeFailureAttributes := flag.Bool("encode-failure-attributes", false, "move failure messages and stack traces into encoded attributes (encrypted with -codec aes)")
+	otelSpans := flag.String("otel-spans", "", "if set, trace with the OpenTelemetry interceptor and append one JSON line per ended span to this file")
 	flag.Parse()
 
 	dataConverter, failureConverter, err := converters(*codec, *encodeFailureAttributes)
@@ -50,7 +63,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "go-worker:", err)
 		os.Exit(2)
 	}
-	if err := run(*target, *namespace, *taskQueue, *cleanupDir, dataConverter, failureConverter); err != nil {
+	if err := run(*target, *namespace, *taskQueue, *cleanupDir, *otelSpans, dataConverter, failureConverter); err != nil {
 		fmt.Fprintln(os.Stderr, "go-worker:", err)
 		os.Exit(1)
 	}
@@ -89,9 +102,27 @@ func converters(codec string, encodeFailureAttributes bool) (converter.DataConve
 	return dataConverter, failureConverter, nil
 }
 
-func run(target, namespace, taskQueue, cleanupDir string, dataConverter converter.DataConverter, failureConverter converter.FailureConverter) error {
+func run(target, namespace, taskQueue, cleanupDir, otelSpans string, dataConverter converter.DataConverter, failureConverter converter.FailureConverter) error {
 	if err := os.MkdirAll(cleanupDir, 0o755); err != nil {
 		return fmt.Errorf("cleanup dir: %w", err)
+	}
+
+	var interceptors []interceptor.ClientInterceptor
+	if otelSpans != "" {
+		tracing, shutdownTracing, err := otelTracing(otelSpans)
+		if err != nil {
+			return err
+		}
+		// Runs after the worker has stopped (defers run last-in first-out),
+		// so every span has ended and been written before the file closes.
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := shutdownTracing(ctx); err != nil {
+				fmt.Fprintln(os.Stderr, "go-worker: otel-spans shutdown:", err)
+			}
+		}()
+		interceptors = append(interceptors, tracing)
 	}
 
 	// All SDK logging goes to stderr, keeping stdout for "worker ready".
@@ -103,6 +134,9 @@ func run(target, namespace, taskQueue, cleanupDir string, dataConverter converte
 		Logger:           logger,
 		DataConverter:    dataConverter,
 		FailureConverter: failureConverter,
+		// The tracing interceptor is also a worker interceptor, so workers
+		// created from this client use it too.
+		Interceptors: interceptors,
 	})
 	if err != nil {
 		return fmt.Errorf("connect to %s: %w", target, err)

@@ -16,7 +16,7 @@ import asyncio
 import functools
 import weakref
 
-from . import _native, _requests
+from . import _native, _requests, _tracing
 from .client import (
     _ActivityHandleBase,
     _batch_result,
@@ -136,10 +136,12 @@ async def _await_native(start: Callable[[_native.CompletionQueue, int], _native.
 
 
 async def _call(native: _native.NativeClient, operation: str, request: Mapping[str, Any], raw: bool = False) -> Any:
-    ok, value = await _await_native(functools.partial(native.call_async, operation, request))
-    if not ok:
-        raise _from_error(value, raw)
-    return value
+    with _tracing.traced(operation, request) as (request, span):
+        ok, value = await _await_native(functools.partial(native.call_async, operation, request))
+        if not ok:
+            raise _from_error(value, raw)
+        _tracing.finished(span, value)
+        return value
 
 
 class AsyncWorkflowHandle(_HandleBase):

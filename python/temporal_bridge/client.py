@@ -11,7 +11,7 @@ the bookkeeping here (the ``_...Base`` classes); only the calls differ.
 
 from __future__ import annotations
 
-from . import _native, _requests
+from . import _native, _requests, _tracing
 from .exceptions import _from_error
 from .rpc import _Services
 
@@ -48,10 +48,13 @@ __all__ = ["Client", "WorkflowHandle", "WorkflowUpdateHandle", "ActivityHandle",
 
 
 def _call(native: _native.NativeClient, operation: str, request: Mapping[str, Any], raw: bool = False) -> Any:
-    try:
-        return native.call(operation, request)
-    except _native.NativeError as err:
-        raise _from_error(err.args[0], raw) from None
+    with _tracing.traced(operation, request) as (request, span):
+        try:
+            response = native.call(operation, request)
+        except _native.NativeError as err:
+            raise _from_error(err.args[0], raw) from None
+        _tracing.finished(span, response)
+        return response
 
 
 def _result_value(response: Mapping[str, Any], raw: bool) -> Any:

@@ -322,6 +322,70 @@ static void test_signal_and_query(const TbClient *client) {
     printf("ok - signal and query a workflow; an unknown query gives query_failed\n");
 }
 
+#define TRACEPARENT "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+/* Counts the occurrences of `needle` in `text`. */
+static int count_of(const char *text, const char *needle) {
+    int n = 0;
+    for (const char *at = strstr(text, needle); at != NULL; at = strstr(at + 1, needle)) n++;
+    return n;
+}
+
+static void test_headers_and_trace_context(const TbClient *client) {
+    char workflow_id[128], request[1024];
+    char *response = NULL, *error = NULL;
+    TbStatus status;
+
+    unique_id("headers", workflow_id, sizeof workflow_id);
+    snprintf(request, sizeof request,
+             "{\"workflow_type\":\"SignalQueryWorkflow\",\"task_queue\":\"%s\","
+             "\"workflow_id\":\"%s\",\"header\":{\"tenant\":\"acme\"},"
+             "\"trace_context\":{\"traceparent\":\"" TRACEPARENT "\",\"tracestate\":\"tb=1\"}}",
+             test_env("TB_TASK_QUEUE"), workflow_id);
+    tb_string_free(call_ok(client, "start_workflow", request));
+    snprintf(request, sizeof request,
+             "{\"workflow_id\":\"%s\",\"signal_name\":\"finish\","
+             "\"trace_context\":{\"traceparent\":\"" TRACEPARENT "\"}}",
+             workflow_id);
+    status = tb_workflow_signal(client, request, NULL, NULL, &error);
+    CHECK_STATUS(status, TB_STATUS_OK, error);
+    status = get_result(client, workflow_id, "60s", &response, &error);
+    CHECK_STATUS(status, TB_STATUS_OK, error);
+    tb_string_free(response);
+
+    /* The server recorded both headers as json/plain payloads, the trace
+     * context under the key the SDKs' tracing interceptors read. */
+    snprintf(request, sizeof request, "{\"workflow_id\":\"%s\"}", workflow_id);
+    response = call_ok(client, "fetch_history", request);
+    CHECK_HAS(response, "\"tenant\":{\"data\":\"ImFjbWUi\","
+                        "\"metadata\":{\"encoding\":\"anNvbi9wbGFpbg==\"}}");
+    /* base64 of {"traceparent":TRACEPARENT,"tracestate":"tb=1"} */
+    CHECK_HAS(response, "\"data\":\"eyJ0cmFjZXBhcmVudCI6IjAwLTBhZjc2NTE5MTZjZDQzZGQ4NDQ4ZWIy"
+                        "MTFjODAzMTljLWI3YWQ2YjcxNjkyMDMzMzEtMDEiLCJ0cmFjZXN0YXRlIjoidGI9MSJ9\"");
+    CHECK(count_of(response, "\"_tracer-data\"") == 2, "want the trace header on the start "
+          "and on the signal event: %s", response);
+    tb_string_free(response);
+
+    /* Bad trace contexts and headers are refused before anything is sent. */
+    const char *bad[][2] = {
+        {"\"trace_context\":{\"traceparent\":\"00-abc-def-01\"}", "trace_context.traceparent"},
+        {"\"trace_context\":{\"traceparent\":\"" TRACEPARENT "\",\"flags\":1}", "flags"},
+        {"\"trace_context\":\"" TRACEPARENT "\"", "trace_context"},
+        {"\"header\":[1]", "header"},
+        {"\"header\":{\"_tracer-data\":{}},\"trace_context\":{\"traceparent\":\"" TRACEPARENT "\"}",
+         "not both"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(request, sizeof request,
+                 "{\"workflow_id\":\"%s\",\"query_type\":\"values\",%s}", workflow_id, bad[i][0]);
+        status = tb_workflow_query(client, request, NULL, &response, &error);
+        CHECK_ERROR(status, TB_STATUS_INVALID_ARGUMENT, error, bad[i][1]);
+        tb_string_free(error);
+        error = NULL;
+    }
+    printf("ok - header and trace_context reach the history; bad ones are named\n");
+}
+
 int main(int argc, char **argv) {
     TbClient *client;
     if (argc == 3 && strcmp(argv[1], "--get-result") == 0) return child_get_result(argv[2]);
@@ -336,6 +400,7 @@ int main(int argc, char **argv) {
     test_already_started(client);
     test_reset(client);
     test_signal_and_query(client);
+    test_headers_and_trace_context(client);
     tb_client_free(client);
     return 0;
 }
