@@ -374,6 +374,24 @@ typedef struct {
 } TbBytes;
 
 /**
+ * Receives one measurement, on the library thread that made it (any
+ * thread, several at once): it must be quick, must not block, and must not
+ * call back into the library. `name` is the metric's name, prefix included
+ * (`"temporal_request"`); `kind` 1 counter (add `value`), 2 histogram (one
+ * observation `value`), 3 gauge (the current level is `value`); `unit`
+ * `"ms"` for latencies, else `""`; `labels_json` the series' labels as a
+ * JSON object of strings (`namespace`, `operation`, `status_code`,
+ * `task_queue`, `service_name`, the global tags...). The strings are lent
+ * until the callback returns.
+ */
+typedef void (*TbMetricCallback)(void *user_data,
+                                 const char *name,
+                                 uint32_t kind,
+                                 double value,
+                                 const char *unit,
+                                 const char *labels_json);
+
+/**
  * Receives one log record, on the library's log thread (one record at a
  * time, in order). `level`: 1 error, 2 warn, 3 info, 4 debug, 5 trace;
  * `target` where it comes from (`"temporal_bridge::client"`,
@@ -1652,9 +1670,24 @@ TbStatus tb_config_resolve(const char *options_json, char **response_out, char *
 TbStatus tb_metrics_configure(const char *options_json, char **info_out, char **error_out);
 
 /**
+ * `tb_metrics_configure`, with every measurement also handed to
+ * `callback` with `user_data` as it is made: a meter of the host's
+ * (OpenTelemetry, StatsD, its own) records them under its names. The
+ * callback is kept for the life of the process (metrics are configured
+ * once), so `user_data` must stay valid that long. A NULL callback is
+ * `TB_STATUS_INVALID_ARGUMENT`.
+ */
+TbStatus tb_metrics_configure_with_callback(const char *options_json,
+                                            TbMetricCallback callback,
+                                            void *user_data,
+                                            char **info_out,
+                                            char **error_out);
+
+/**
  * Every series recorded so far, as a JSON array (empty while metrics are
  * off): `[{"name": "temporal_request", "kind": "counter", "labels":
- * {...}, "value": 3}, {"name": "temporal_request_latency", "kind":
+ * {...}, "value": 3} (a gauge: `"kind": "gauge"`, its current `"value"`),
+ * {"name": "temporal_request_latency", "kind":
  * "histogram", "labels": {...}, "buckets": [["50", 2], ..., ["+Inf",
  * 3]] (cumulative, by upper bound in ms), "sum": 12.5, "count": 3}, ...]`.
  * Written to `*snapshot_out` (free with `tb_string_free`).

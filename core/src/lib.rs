@@ -78,8 +78,9 @@ pub use history::{history_to_json, FetchHistoryRequest};
 pub use json_text::parse_strict;
 pub use log::{set_log_sink, LogLevel, LogRecord, LogSink};
 pub use metrics::{
-    configure_metrics, configure_metrics_json, metrics_info, metrics_snapshot, prometheus_text,
-    MetricSample, MetricsInfo, MetricsOptions,
+    configure_metrics, configure_metrics_json, configure_metrics_with_sink, metrics_info,
+    metrics_snapshot, prometheus_text, MetricKind, MetricRecord, MetricSample, MetricSink,
+    MetricsInfo, MetricsOptions,
 };
 pub use operations::{Operation, OPERATIONS, OPERATION_TABLE};
 pub use options::{

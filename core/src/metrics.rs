@@ -6,10 +6,16 @@
 //! (failures only) and the configured global tags. Latencies are histograms
 //! in milliseconds. Every attempt of an RPC counts, as in sdk-core.
 //!
+//! Activity workers add sdk-core's slot gauges,
+//! `temporal_worker_task_slots_available` and `temporal_worker_task_slots_used`
+//! (labels `namespace`, `task_queue`, `worker_type="ActivityWorker"`).
+//!
 //! Metrics are per process and off until [`configure_metrics`] is called;
 //! while off, recording costs one atomic load. Once on, they are exported
-//! through a Prometheus scrape endpoint the process opens (when asked) and
-//! are readable at any time as a snapshot ([`metrics_snapshot`]).
+//! through a Prometheus scrape endpoint the process opens (when asked), are
+//! readable at any time as a snapshot ([`metrics_snapshot`]), and each
+//! measurement is handed to the host's [`MetricSink`] when one is given
+//! ([`configure_metrics_with_sink`]).
 
 use crate::error::{Error, Result};
 use bytes::Bytes;
@@ -51,7 +57,53 @@ pub struct MetricsInfo {
     pub prometheus: Option<String>,
 }
 
-/// The six metrics.
+/// The kind of a metric, as a [`MetricSink`] is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricKind {
+    /// A count: each record adds its value.
+    Counter = 1,
+    /// A distribution: each record is one observation (latencies in ms).
+    Histogram = 2,
+    /// A level: each record is the current value.
+    Gauge = 3,
+}
+
+impl MetricKind {
+    fn name(self) -> &'static str {
+        match self {
+            MetricKind::Counter => "counter",
+            MetricKind::Histogram => "histogram",
+            MetricKind::Gauge => "gauge",
+        }
+    }
+}
+
+/// One measurement, as a [`MetricSink`] receives it.
+#[derive(Debug)]
+pub struct MetricRecord<'a> {
+    /// The metric's name, prefix included (`temporal_request`).
+    pub name: &'a str,
+    /// Counter, histogram or gauge.
+    pub kind: MetricKind,
+    /// The counter's increment, the histogram's observation or the gauge's
+    /// new value.
+    pub value: f64,
+    /// `"ms"` for latencies, `""` otherwise.
+    pub unit: &'static str,
+    /// The series' labels, global tags included.
+    pub labels: &'a BTreeMap<String, String>,
+}
+
+/// Receives every measurement as it is made, on the thread that made it
+/// (any library thread, concurrently): it must be quick and must not
+/// block. Bindings hand the records to the host's meter.
+pub trait MetricSink: Send + Sync {
+    /// One measurement.
+    fn record(&self, record: &MetricRecord<'_>);
+}
+
+/// The metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Family {
     Request,
@@ -60,17 +112,29 @@ enum Family {
     LongRequest,
     LongRequestFailure,
     LongRequestLatency,
+    SlotsAvailable,
+    SlotsUsed,
 }
 
 impl Family {
-    const ALL: [Family; 6] = [
+    const ALL: [Family; 8] = [
         Family::Request,
         Family::RequestFailure,
         Family::RequestLatency,
         Family::LongRequest,
         Family::LongRequestFailure,
         Family::LongRequestLatency,
+        Family::SlotsAvailable,
+        Family::SlotsUsed,
     ];
+
+    fn kind(self) -> MetricKind {
+        match self {
+            Family::RequestLatency | Family::LongRequestLatency => MetricKind::Histogram,
+            Family::SlotsAvailable | Family::SlotsUsed => MetricKind::Gauge,
+            _ => MetricKind::Counter,
+        }
+    }
 
     fn name(self) -> &'static str {
         match self {
@@ -80,6 +144,8 @@ impl Family {
             Family::LongRequest => "long_request",
             Family::LongRequestFailure => "long_request_failure",
             Family::LongRequestLatency => "long_request_latency",
+            Family::SlotsAvailable => "worker_task_slots_available",
+            Family::SlotsUsed => "worker_task_slots_used",
         }
     }
 
@@ -91,6 +157,8 @@ impl Family {
             Family::LongRequest => "Count of long-poll requests by rpc name",
             Family::LongRequestFailure => "Count of long-poll request failures by rpc name",
             Family::LongRequestLatency => "Histogram of client long-poll request latencies",
+            Family::SlotsAvailable => "Task slots available to run tasks",
+            Family::SlotsUsed => "Task slots used by running tasks",
         }
     }
 
@@ -108,13 +176,17 @@ impl Family {
 struct SeriesKey {
     family: Family,
     namespace: Arc<str>,
-    operation: &'static str,
+    /// The RPC (request metrics).
+    operation: Option<&'static str>,
     status_code: Option<&'static str>,
+    /// The worker's task queue (worker metrics).
+    task_queue: Option<Arc<str>>,
 }
 
 #[derive(Debug, Clone)]
 enum Value {
     Counter(u64),
+    Gauge(u64),
     Histogram {
         /// Counts per bucket (not cumulative), then the overflow.
         buckets: Vec<u64>,
@@ -129,6 +201,7 @@ struct Registry {
     global_tags: BTreeMap<String, String>,
     series: Mutex<HashMap<SeriesKey, Value>>,
     prometheus: Option<String>,
+    sink: Option<Arc<dyn MetricSink>>,
 }
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();
@@ -137,6 +210,14 @@ static REGISTRY: OnceLock<Registry> = OnceLock::new();
 /// endpoint when asked. A second call is an error: metrics are configured
 /// once per process, as sdk-core's runtime is.
 pub fn configure_metrics(options: MetricsOptions) -> Result<MetricsInfo> {
+    configure_metrics_with_sink(options, None)
+}
+
+/// [`configure_metrics`], with every measurement also handed to `sink`.
+pub fn configure_metrics_with_sink(
+    options: MetricsOptions,
+    sink: Option<Arc<dyn MetricSink>>,
+) -> Result<MetricsInfo> {
     for name in options.global_tags.keys() {
         check_label_name(name)?;
     }
@@ -168,6 +249,7 @@ pub fn configure_metrics(options: MetricsOptions) -> Result<MetricsInfo> {
         global_tags: options.global_tags,
         series: Mutex::new(HashMap::new()),
         prometheus: prometheus.clone(),
+        sink,
     };
     let _ = REGISTRY.set(registry);
     Ok(MetricsInfo { prometheus })
@@ -228,10 +310,18 @@ pub(crate) fn record_request(
     let key = |family, status_code| SeriesKey {
         family,
         namespace: Arc::clone(namespace),
-        operation,
+        operation: Some(operation),
         status_code,
+        task_queue: None,
     };
     let ms = latency.as_secs_f64() * 1000.0;
+    if let Some(sink) = &registry.sink {
+        registry.hand_over(sink.as_ref(), &key(count, None), 1.0);
+        if let Some(code) = code {
+            registry.hand_over(sink.as_ref(), &key(failure, Some(code)), 1.0);
+        }
+        registry.hand_over(sink.as_ref(), &key(latency_family, None), ms);
+    }
     let mut series = registry.series.lock().unwrap_or_else(|p| p.into_inner());
     bump(&mut series, key(count, None));
     if let Some(code) = code {
@@ -261,6 +351,35 @@ pub(crate) fn record_request(
     }
 }
 
+/// Records an activity worker's slots: `used` by running tasks of
+/// `capacity`. Nothing when metrics are off.
+pub(crate) fn record_slots(namespace: &str, task_queue: &str, used: u64, capacity: u64) {
+    let Some(registry) = REGISTRY.get() else {
+        return;
+    };
+    let key = |family| SeriesKey {
+        family,
+        namespace: Arc::from(namespace),
+        operation: None,
+        status_code: None,
+        task_queue: Some(Arc::from(task_queue)),
+    };
+    let available = capacity.saturating_sub(used);
+    let gauges = [
+        (key(Family::SlotsAvailable), available),
+        (key(Family::SlotsUsed), used),
+    ];
+    if let Some(sink) = &registry.sink {
+        for (key, value) in &gauges {
+            registry.hand_over(sink.as_ref(), key, *value as f64);
+        }
+    }
+    let mut series = registry.series.lock().unwrap_or_else(|p| p.into_inner());
+    for (key, value) in gauges {
+        series.insert(key, Value::Gauge(value));
+    }
+}
+
 fn bump(series: &mut HashMap<SeriesKey, Value>, key: SeriesKey) {
     if let Value::Counter(n) = series.entry(key).or_insert(Value::Counter(0)) {
         *n += 1;
@@ -272,11 +391,11 @@ fn bump(series: &mut HashMap<SeriesKey, Value>, key: SeriesKey) {
 pub struct MetricSample {
     /// The metric's name, prefix included (`temporal_request`).
     pub name: String,
-    /// `counter` or `histogram`.
+    /// `counter`, `histogram` or `gauge`.
     pub kind: &'static str,
     /// Its labels, global tags included.
     pub labels: BTreeMap<String, String>,
-    /// A counter's value.
+    /// A counter's or a gauge's value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<u64>,
     /// A histogram's cumulative bucket counts by upper bound (ms), `+Inf` last.
@@ -314,21 +433,47 @@ impl Registry {
     fn labels(&self, key: &SeriesKey) -> BTreeMap<String, String> {
         let mut labels = self.global_tags.clone();
         labels.insert("namespace".into(), key.namespace.to_string());
-        labels.insert("operation".into(), key.operation.into());
+        if let Some(operation) = key.operation {
+            labels.insert("operation".into(), operation.into());
+        }
         labels.insert("service_name".into(), SERVICE_NAME.into());
         if let Some(code) = key.status_code {
             labels.insert("status_code".into(), code.into());
         }
+        if let Some(queue) = &key.task_queue {
+            labels.insert("task_queue".into(), queue.to_string());
+            labels.insert("worker_type".into(), "ActivityWorker".into());
+        }
         labels
     }
 
+    fn name(&self, family: Family) -> String {
+        format!("{}{}", self.prefix, family.name())
+    }
+
+    /// Hands one measurement of `key`'s series to the sink.
+    fn hand_over(&self, sink: &dyn MetricSink, key: &SeriesKey, value: f64) {
+        let kind = key.family.kind();
+        sink.record(&MetricRecord {
+            name: &self.name(key.family),
+            kind,
+            value,
+            unit: if kind == MetricKind::Histogram {
+                "ms"
+            } else {
+                ""
+            },
+            labels: &self.labels(key),
+        });
+    }
+
     fn sample(&self, key: &SeriesKey, value: Value) -> MetricSample {
-        let name = format!("{}{}", self.prefix, key.family.name());
+        let name = self.name(key.family);
         let labels = self.labels(key);
         match value {
-            Value::Counter(n) => MetricSample {
+            Value::Counter(n) | Value::Gauge(n) => MetricSample {
                 name,
-                kind: "counter",
+                kind: key.family.kind().name(),
                 labels,
                 value: Some(n),
                 buckets: None,
@@ -375,12 +520,8 @@ pub fn prometheus_text() -> String {
     let samples = metrics_snapshot();
     let mut out = String::new();
     for family in Family::ALL {
-        let name = format!("{}{}", registry.prefix, family.name());
-        let kind = if family.buckets().is_some() {
-            "histogram"
-        } else {
-            "counter"
-        };
+        let name = registry.name(family);
+        let kind = family.kind().name();
         let _ = writeln!(out, "# HELP {name} {}", family.help());
         let _ = writeln!(out, "# TYPE {name} {kind}");
         for sample in samples.iter().filter(|s| s.name == name) {

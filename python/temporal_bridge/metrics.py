@@ -3,7 +3,9 @@ made for those read ours: ``temporal_request``, ``temporal_request_failure``
 (label ``status_code``), ``temporal_request_latency`` (a histogram, in
 milliseconds) and the same for long polls (``temporal_long_request*``),
 labelled ``namespace``, ``operation`` (the RPC), ``service_name`` and your
-global tags. Every attempt of an RPC counts.
+global tags. Every attempt of an RPC counts. Activity workers add the gauges
+``temporal_worker_task_slots_available`` and ``temporal_worker_task_slots_used``
+(labels ``task_queue``, ``worker_type``).
 
 Off until ``configure()`` is called, once per process; off, they cost
 nothing. Then every client of the process records them::
@@ -29,7 +31,7 @@ __all__ = ["MetricSample", "configure", "prometheus_text", "snapshot"]
 
 @dataclass(frozen=True)
 class MetricSample:
-    """One series: a counter's ``value``, or a histogram's cumulative
+    """One series: a counter's or a gauge's ``value``, or a histogram's cumulative
     ``buckets`` (upper bound in ms as text, ``"+Inf"`` last), ``sum`` (ms)
     and ``count``."""
 

@@ -117,6 +117,18 @@ struct WorkerShared {
     handler_calls: Arc<HandlerCalls>,
 }
 
+impl WorkerShared {
+    /// Reports the slots to the metrics: `running` tasks hold theirs.
+    fn report_slots(&self, running: u64) {
+        crate::metrics::record_slots(
+            self.client.namespace(),
+            &self.options.task_queue,
+            running,
+            self.options.max_concurrent as u64,
+        );
+    }
+}
+
 /// An activity worker. Register handlers, then [`ActivityWorker::run`] it;
 /// [`ActivityWorker::shutdown`] (from anywhere) ends the run gracefully.
 /// Clones share the worker.
@@ -330,6 +342,7 @@ impl Run {
 
     async fn go(self) -> Result<()> {
         let options = &self.worker.options;
+        self.worker.report_slots(0);
         let mut polls: FuturesUnordered<BoxFuture<'static, PollDone>> = FuturesUnordered::new();
         for _ in 0..options.pollers {
             polls.push(self.poll(Repolls::new(), false));

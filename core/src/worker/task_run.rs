@@ -64,11 +64,13 @@ impl TaskRun {
             heartbeat_given: Notify::new(),
             answer: Mutex::new(AnswerSlot::Open(sender)),
         });
-        {
+        let running = {
             let mut stats = lock(&worker.stats);
             stats.tasks += 1;
             stats.running += 1;
-        }
+            stats.running
+        };
+        worker.report_slots(running);
         let run = TaskRun {
             worker,
             shared: shared.clone(),
@@ -231,7 +233,12 @@ impl TaskRun {
             };
             self.respond(outcome).await;
         }
-        lock(&self.worker.stats).running -= 1;
+        let running = {
+            let mut stats = lock(&self.worker.stats);
+            stats.running -= 1;
+            stats.running
+        };
+        self.worker.report_slots(running);
     }
 
     /// Answers with what an async handler's future returned, unless the
