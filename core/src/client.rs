@@ -201,6 +201,8 @@ struct Inner {
     credentials: std::sync::RwLock<Credentials>,
     rpc_timeout: Duration,
     retry: RetrySettings,
+    /// Calls at least this long are logged (None: none are).
+    slow_call: Option<Duration>,
     target: String,
     server_version: String,
     closed: CancellationToken,
@@ -392,6 +394,7 @@ impl Client {
                 }),
                 rpc_timeout: options.rpc_timeout(),
                 retry: options.retry.clone(),
+                slow_call: options.slow_call_threshold(),
                 target: target.to_owned(),
                 server_version: String::new(),
                 closed: CancellationToken::new(),
@@ -604,6 +607,43 @@ impl Client {
     /// `path`; the reply's message as bytes. `describe` adds what a failed
     /// attempt's status says beyond [`from_status`] (its details, say).
     pub(crate) async fn rpc_frame(
+        &self,
+        scope: CallScope,
+        kind: RpcKind,
+        path: &'static str,
+        frame: Bytes,
+        metadata: Option<&MetadataMap>,
+        describe: fn(&tonic::Status, Error) -> Error,
+    ) -> Result<Bytes> {
+        let started = Instant::now();
+        let outcome = self
+            .attempts(scope, kind, path, frame, metadata, describe)
+            .await;
+        // Long polls are slow by design; any other call this slow is worth a
+        // line in the operator's log.
+        let took = started.elapsed();
+        if kind != RpcKind::Patient && self.inner.slow_call.is_some_and(|at| took >= at) {
+            let operation = path.rsplit('/').next().unwrap_or(path);
+            let how = match &outcome {
+                Ok(_) => "ok".to_owned(),
+                Err(error) => error.kind().to_string(),
+            };
+            log_record!(
+                LogLevel::Warn,
+                "temporal_bridge::client",
+                {
+                    "operation" => operation,
+                    "elapsed_ms" => u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
+                    "outcome" => how.as_str(),
+                },
+                "slow call: {operation} took {took:.1?} ({how})"
+            );
+        }
+        outcome
+    }
+
+    /// The attempts of [`Client::rpc_frame`]'s call.
+    async fn attempts(
         &self,
         scope: CallScope,
         kind: RpcKind,

@@ -61,6 +61,10 @@ pub struct ConnectOptions {
     /// give their own). Exclusive with `codec.endpoint`.
     #[serde(skip)]
     pub payload_codec: Option<std::sync::Arc<dyn crate::codec::PayloadCodec>>,
+    /// A call (not a long poll) that takes this long or longer, retries
+    /// included, is logged as slow (a warning). Default 2 s; `"0s"` logs none.
+    #[serde(default)]
+    pub slow_call_threshold: Option<JsonDuration>,
 }
 
 /// Request compression.
@@ -185,6 +189,9 @@ pub struct ConnectRequest {
     /// Replaces the profile's codec settings.
     #[serde(default)]
     pub codec: Option<CodecOptions>,
+    /// As [`ConnectOptions::slow_call_threshold`].
+    #[serde(default)]
+    pub slow_call_threshold: Option<JsonDuration>,
 }
 
 impl ConnectRequest {
@@ -244,6 +251,9 @@ impl ConnectRequest {
         if self.codec.is_some() {
             options.codec = self.codec;
         }
+        if self.slow_call_threshold.is_some() {
+            options.slow_call_threshold = self.slow_call_threshold;
+        }
         Ok(options)
     }
 }
@@ -271,6 +281,7 @@ impl ConnectOptions {
             compression: None,
             codec: None,
             payload_codec: None,
+            slow_call_threshold: None,
         }
     }
 
@@ -290,6 +301,14 @@ impl ConnectOptions {
 
     pub(crate) fn rpc_timeout(&self) -> Duration {
         self.rpc_timeout.map_or(Duration::from_secs(10), |d| d.0)
+    }
+
+    /// The slow-call threshold; `None`: slow calls are not logged.
+    pub(crate) fn slow_call_threshold(&self) -> Option<Duration> {
+        let threshold = self
+            .slow_call_threshold
+            .map_or(Duration::from_secs(2), |d| d.0);
+        (!threshold.is_zero()).then_some(threshold)
     }
 
     pub(crate) fn connect_timeout(&self) -> Duration {

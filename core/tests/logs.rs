@@ -1,7 +1,7 @@
 //! The core's log records through a server restart: the connect, the
 //! failed attempts with their cause while the server is down, the failed
-//! reconnects, the reconnect once it is back — and nothing secret in any of
-//! them. Its own test binary: the log sink is per process.
+//! reconnects, the reconnect once it is back, the call that outlived the
+//! restart logged as slow — and nothing secret in any of them. Its own test binary: the log sink is per process.
 
 mod common;
 
@@ -41,7 +41,16 @@ async fn a_server_restart_in_the_records() {
         max_attempts: 3,
         ..RetrySettings::default()
     };
-    let client = Client::connect(options).await.unwrap();
+    let client = Client::connect(options.clone()).await.unwrap();
+    // A client that retries long enough to outlive the restart.
+    options.slow_call_threshold = Some(Duration::from_millis(500).into());
+    options.retry = RetrySettings {
+        max_attempts: 1000,
+        max_elapsed: Duration::from_secs(120).into(),
+        max_interval: Duration::from_millis(500).into(),
+        ..RetrySettings::default()
+    };
+    let patient = Client::connect(options).await.unwrap();
     tokio::task::spawn_blocking(move || first.stop())
         .await
         .unwrap();
@@ -53,9 +62,22 @@ async fn a_server_restart_in_the_records() {
         )
         .await;
     assert!(down.is_err());
+    // This call starts while the server is down and ends once it is back.
+    let outlives = tokio::spawn(async move {
+        patient
+            .count_workflows(
+                &CountWorkflowsRequest::default(),
+                &CallOptions::with_timeout(Duration::from_secs(150)),
+            )
+            .await
+    });
     let second = tokio::task::spawn_blocking(server.spawn(&["--no-worker"]))
         .await
         .unwrap();
+    outlives
+        .await
+        .unwrap()
+        .expect("the call outlives the restart");
     client
         .count_workflows(&CountWorkflowsRequest::default(), &none())
         .await
@@ -66,11 +88,14 @@ async fn a_server_restart_in_the_records() {
         records
             .iter()
             .any(|r| r.message.starts_with("reconnected to") && r.level == LogLevel::Info)
+            && records
+                .iter()
+                .any(|r| r.message.starts_with("slow call: CountWorkflowExecutions"))
     };
     while !reconnected(&records.0.lock().unwrap()) {
         assert!(
             tokio::time::Instant::now() < deadline,
-            "no reconnect record"
+            "no reconnect or slow-call record"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -115,6 +140,16 @@ async fn a_server_restart_in_the_records() {
             && r.message.starts_with("could not connect: ")),
         "{all}"
     );
+    let slow = records
+        .iter()
+        .find(|r| {
+            r.message
+                .starts_with("slow call: CountWorkflowExecutions took")
+                && r.fields["outcome"] == "ok"
+        })
+        .unwrap_or_else(|| panic!("no slow-call record in\n{all}"));
+    assert_eq!(slow.level, LogLevel::Warn);
+    assert!(slow.fields["elapsed_ms"].as_u64().unwrap() >= 500, "{all}");
     assert!(
         !all.contains(SECRET),
         "a secret reached the records:\n{all}"

@@ -207,11 +207,14 @@ def connect_options(
 def connect_request(
     *args: Any,
 ) -> tuple[dict[str, Any], object | None]:
-    """``connect_options`` of all arguments but the last two (``payload_codec``
-    and ``codec``), with the codec options added, and the native module's
-    adapter for the codec in process (or None)."""
-    *settings, payload_codec, codec = args
+    """``connect_options`` of all arguments but the last three
+    (``payload_codec``, ``codec`` and ``slow_call_threshold``), with those
+    added, and the native module's adapter for the codec in process (or
+    None)."""
+    *settings, payload_codec, codec, slow_call_threshold = args
     options = connect_options(*settings)
+    if slow_call_threshold is not None:
+        options["slow_call_threshold"] = duration("slow_call_threshold", slow_call_threshold)
     if payload_codec is None and codec is None:
         return options, None
     from .codec import adapter_for, codec_options

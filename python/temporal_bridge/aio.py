@@ -372,6 +372,7 @@ class AsyncClient(_Services, _Credentials):
         compression: str | None = None,
         payload_codec: PayloadCodec | None = None,
         codec: Mapping[str, Any] | None = None,
+        slow_call_threshold: Duration | None = None,
     ) -> AsyncClient:
         """Connects (see ``Client.connect`` for the options). A payload
         codec's work for this client runs on the event loop that made the
@@ -379,7 +380,7 @@ class AsyncClient(_Services, _Credentials):
         options, adapter = _requests.connect_request(
             target_host, namespace, api_key, tls, identity, rpc_metadata, rpc_timeout, connect_timeout, retry_config,
             profile, config_file, config_strict, keep_alive_config, http_connect_proxy_config, lazy,
-            compression, payload_codec, codec,
+            compression, payload_codec, codec, slow_call_threshold,
         )  # fmt: skip
         connect = functools.partial(_native.connect_async, _native.to_json(options))
         ok, value = await _await_native(lambda queue, key: connect(queue, key, adapter))

@@ -759,6 +759,7 @@ class Client(_Services, _Credentials):
         compression: str | None = None,
         payload_codec: PayloadCodec | None = None,
         codec: Mapping[str, Any] | None = None,
+        slow_call_threshold: Duration | None = None,
     ) -> Client:
         """Connects to ``target_host`` (``"host:port"``) and checks that a
         Temporal server answers.
@@ -791,11 +792,15 @@ class Client(_Services, _Credentials):
         (``{"endpoint", "auth"?, "headers"?, "timeout"?, "tls"?}``) and what
         a codec covers (``include_memo``, ``encode_failure_attributes``). See
         ``temporal_bridge.codec``.
+
+        A call (not a long poll) that takes ``slow_call_threshold`` or longer,
+        retries included, is logged as a warning (default 2 s; 0 logs none;
+        see ``temporal_bridge.logs``).
         """
         options, adapter = _requests.connect_request(
             target_host, namespace, api_key, tls, identity, rpc_metadata, rpc_timeout, connect_timeout, retry_config,
             profile, config_file, config_strict, keep_alive_config, http_connect_proxy_config, lazy,
-            compression, payload_codec, codec,
+            compression, payload_codec, codec, slow_call_threshold,
         )  # fmt: skip
         try:
             native = _native.connect(_native.to_json(options), adapter)

@@ -1,6 +1,7 @@
 """The library's log records in Python's ``logging``: attempts against a
 server that is not there fail with their cause and are retried (WARNING),
-the connect to the real one is recorded (INFO, once asked for), records
+the connect to the real one is recorded (INFO, once asked for), a real
+server restart shows the retries, the reconnect and the slow call, records
 carry their origin and fields, nothing secret appears, and by default only
 warnings and errors come through."""
 
@@ -8,12 +9,15 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from devenv import DevEnv
+from helpers import free_port
 from temporal_bridge import Client, RetryConfig, UnavailableError, logs
 
 SECRET = "s3cr3t-py-header"
@@ -99,3 +103,49 @@ def test_by_default_only_warnings_and_errors(env: Any, collected: Collect) -> No
         nowhere.count_workflows()
     time.sleep(0.2)
     assert collected.records == []
+
+
+def test_a_server_restart_in_logging(tmp_path: Any, collected: Collect) -> None:
+    """A real dev server stopped and started again on the same port and
+    database: the call made while it is down is retried with its cause,
+    the transport reconnects, and the call, which outlived the restart, is
+    logged as slow; nothing secret anywhere."""
+    logs.set_level(logging.INFO)
+    port, db = free_port(), str(tmp_path / "restart.db")
+    with DevEnv(worker=False, port=port, db_filename=db) as first:
+        client = Client.connect(
+            first.target, namespace=first.namespace, rpc_metadata={"x-team-token": SECRET},
+            retry_config=RetryConfig(max_attempts=1000, max_interval=0.5, max_elapsed=120),
+            slow_call_threshold=0.5,
+        )  # fmt: skip
+        client.count_workflows()
+    outcome: list[object] = []
+
+    def call_through_the_restart() -> None:
+        try:
+            outcome.append(client.count_workflows(rpc_timeout=150))
+        except Exception as error:  # reported below
+            outcome.append(error)
+
+    waiting = threading.Thread(target=call_through_the_restart)
+    waiting.start()
+    retry = collected.wait_for(
+        lambda r: r.getMessage().startswith("CountWorkflowExecutions attempt 1 failed (UNAVAILABLE"),
+        "of a retry while the server is down",
+    )
+    with DevEnv(worker=False, port=port, db_filename=db):
+        waiting.join(150)
+        assert len(outcome) == 1 and not isinstance(outcome[0], Exception), outcome
+        reconnect = collected.wait_for(lambda r: r.getMessage().startswith("reconnected to"), "of the reconnect")
+        slow = collected.wait_for(
+            lambda r: r.getMessage().startswith("slow call: CountWorkflowExecutions took"), "of the slow call"
+        )
+        client.close()
+    assert retry.levelno == logging.WARNING
+    assert "could not connect" in retry.temporal_bridge_fields["cause"]  # type: ignore[attr-defined]
+    assert reconnect.levelno == logging.INFO
+    assert reconnect.temporal_bridge_target == "temporal_bridge::transport"  # type: ignore[attr-defined]
+    assert slow.levelno == logging.WARNING
+    fields = slow.temporal_bridge_fields  # type: ignore[attr-defined]
+    assert fields["outcome"] == "ok" and fields["elapsed_ms"] >= 500, fields
+    assert all(SECRET not in r.getMessage() and SECRET not in str(vars(r)) for r in collected.records)
