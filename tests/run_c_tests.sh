@@ -101,6 +101,8 @@ TB_TASK_QUEUE="$(field task_queue)"
 TB_CLEANUP_DIR="$(field cleanup_dir)"
 TB_NAMESPACE="$(field namespace)"
 say "server $TB_TARGET, task queue $TB_TASK_QUEUE"
+# test_log also runs a dev server of its own, which it stops and restarts.
+export TB_PYTHON="$repo/.venv/bin/python" TB_DEVENV="$repo/tests/harness/devenv.py"
 
 # test_codec's peers: a Python worker whose payloads go through the AES-GCM
 # test codec, on its own task queue, and the Go codec server of the same
