@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the temporal-bridge C library for C/C++ consumers:
 #   <prefix>/include/temporal_bridge.h
-#   <prefix>/lib/libtemporal_bridge.so, libtemporal_bridge.a
+#   <prefix>/lib/libtemporal_bridge.so.<ABI major> (its soname), the
+#   libtemporal_bridge.so link to it, libtemporal_bridge.a
 #   <prefix>/lib/pkgconfig/temporal_bridge.pc
 #   <prefix>/lib/cmake/temporal_bridge/temporal_bridgeConfig{,Version}.cmake
 #
@@ -44,12 +45,18 @@ version="$(cd "$repo" && cargo pkgid -p temporal-bridge-ffi | sed 's/.*[#@]//')"
 
 install -d "$prefix/include" "$prefix/lib/pkgconfig" "$prefix/lib/cmake/temporal_bridge"
 install -m 644 "$repo/include/temporal_bridge.h" "$prefix/include/"
-install -m 755 "$built/libtemporal_bridge.so" "$prefix/lib/"
+# The file is named by its soname (the ABI major); the unversioned link is
+# what `-ltemporal_bridge` finds at link time.
+soname="$(readelf -d "$built/libtemporal_bridge.so" | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')"
+[[ "$soname" == libtemporal_bridge.so.* ]] || { echo "install.sh: $built/libtemporal_bridge.so has no versioned soname" >&2; exit 1; }
+rm -f "$prefix/lib/libtemporal_bridge.so" "$prefix/lib/$soname"
+install -m 755 "$built/libtemporal_bridge.so" "$prefix/lib/$soname"
+ln -s "$soname" "$prefix/lib/libtemporal_bridge.so"
 install -m 644 "$built/libtemporal_bridge.a" "$prefix/lib/"
-sed "s/@VERSION@/$version/g" "$ffi/pkgconfig/temporal_bridge.pc.in" \
+sed "s/@VERSION@/$version/g; s/@SONAME@/$soname/g" "$ffi/pkgconfig/temporal_bridge.pc.in" \
     > "$prefix/lib/pkgconfig/temporal_bridge.pc"
 for f in temporal_bridgeConfig temporal_bridgeConfigVersion; do
-    sed "s/@VERSION@/$version/g" "$ffi/cmake/$f.cmake.in" \
+    sed "s/@VERSION@/$version/g; s/@SONAME@/$soname/g" "$ffi/cmake/$f.cmake.in" \
         > "$prefix/lib/cmake/temporal_bridge/$f.cmake"
 done
 echo "install.sh: installed temporal_bridge $version ($profile) into $prefix" >&2

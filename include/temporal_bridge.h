@@ -120,6 +120,17 @@
 #include <stdint.h>
 
 /**
+ * The ABI major version this header was generated for (see
+ * `tb_abi_version`).
+ */
+#define TB_ABI_VERSION_MAJOR 1
+
+/**
+ * The ABI minor version this header was generated for.
+ */
+#define TB_ABI_VERSION_MINOR 0
+
+/**
  * Outcome of a call. `TB_STATUS_OK` is 0; every other value names the error
  * kind of the JSON error object delivered with it. The type is 32 bits wide
  * in C and C++. New kinds get new values; a value is never reused.
@@ -1753,6 +1764,20 @@ void tb_string_free(char *string);
  * The library's version, e.g. `"0.1.0"`. Static: never free it.
  */
 const char *tb_version(void);
+
+/**
+ * The ABI version of the library loaded at run time, `(major << 16) |
+ * minor`. A minor release only adds (functions, operations, optional
+ * request fields, response fields, status values); a major one may remove
+ * or change anything, and the shared library's soname carries the major
+ * (`libtemporal_bridge.so.1`). Status values are never reused. Bindings
+ * ignore response fields they do not know. A binding checks that the
+ * major equals the `TB_ABI_VERSION_MAJOR` it was written for and the minor
+ * is at least its `TB_ABI_VERSION_MINOR` — or passes `"abi_version":
+ * "major.minor"` to `tb_client_connect`, which refuses a library that
+ * cannot serve it with a message saying so.
+ */
+uint32_t tb_abi_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

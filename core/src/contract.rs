@@ -21,6 +21,46 @@ pub const CALL_TIMEOUT_FIELD: &str = "call_timeout";
 /// each attempt of the call's RPCs (a duration), instead of the client's.
 pub const RPC_TIMEOUT_FIELD: &str = "rpc_timeout";
 
+/// The version of the C ABI and the JSON contract, `(major, minor)`.
+///
+/// A minor release only adds: functions, operations, optional request
+/// fields, response fields, status values, error kinds. A major release
+/// may remove or change any of them. Status values and error kinds are
+/// never reused for another meaning. Bindings ignore response fields they
+/// do not know.
+pub const ABI_VERSION: (u16, u16) = (1, 0);
+
+/// Checks that this library serves a binding written against ABI
+/// `wanted` (`"major.minor"`): the same major, and a minor no newer than
+/// this library's.
+pub fn check_abi_version(wanted: &str) -> Result<()> {
+    let (major, minor) = ABI_VERSION;
+    let parsed = wanted
+        .split_once('.')
+        .and_then(|(a, b)| Some((a.parse::<u16>().ok()?, b.parse::<u16>().ok()?)));
+    let Some((want_major, want_minor)) = parsed else {
+        return Err(Error::invalid_argument(format!(
+            "abi_version {wanted:?} is not \"major.minor\" (e.g. \"{major}.{minor}\")"
+        ))
+        .with_detail("field", "abi_version"));
+    };
+    if want_major != major || want_minor > minor {
+        return Err(Error::invalid_argument(format!(
+            "this temporal-bridge library serves ABI {major}.{minor}, and the binding was \
+             written for {want_major}.{want_minor}: {}",
+            if want_major != major {
+                "major versions differ; use a library of the binding's major version"
+            } else {
+                "the binding needs a newer library"
+            }
+        ))
+        .with_detail("field", "abi_version")
+        .with_detail("library_abi_version", format!("{major}.{minor}"))
+        .with_detail("wanted_abi_version", wanted));
+    }
+    Ok(())
+}
+
 /// The fields every request may carry, split off before its own are read.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct CallFields {
@@ -141,6 +181,25 @@ mod tests {
     use crate::update::ExecuteUpdateRequest;
     use crate::visibility::ListWorkflowsRequest;
     use crate::workflow::{GetResultRequest, StartWorkflowRequest};
+
+    #[test]
+    fn a_binding_of_the_same_major_and_an_older_minor_is_served() {
+        let (major, minor) = ABI_VERSION;
+        assert!(check_abi_version(&format!("{major}.{minor}")).is_ok());
+        assert!(check_abi_version(&format!("{major}.0")).is_ok());
+        let newer = check_abi_version(&format!("{major}.{}", minor + 1)).unwrap_err();
+        assert!(newer.message().contains("needs a newer library"), "{newer}");
+        let other = check_abi_version(&format!("{}.0", major + 1)).unwrap_err();
+        assert!(other.message().contains("major versions differ"), "{other}");
+        assert_eq!(
+            other.detail("wanted_abi_version").unwrap(),
+            &format!("{}.0", major + 1)
+        );
+        for bad in ["", "1", "1.x", "one.two", "1.0.0"] {
+            let err = check_abi_version(bad).unwrap_err();
+            assert!(err.message().contains("major.minor"), "{bad}: {err}");
+        }
+    }
 
     #[test]
     fn unknown_field_is_named() {

@@ -64,7 +64,7 @@ pub use batch::{
 };
 
 pub use client::{CallOptions, Client, CredentialsUpdate};
-pub use contract::{Empty, CALL_TIMEOUT_FIELD, RPC_TIMEOUT_FIELD};
+pub use contract::{check_abi_version, Empty, ABI_VERSION, CALL_TIMEOUT_FIELD, RPC_TIMEOUT_FIELD};
 pub use description::{
     ExecutionRef, PendingActivity, PendingChild, WorkflowDescription, WorkflowSummary,
 };

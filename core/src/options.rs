@@ -192,12 +192,20 @@ pub struct ConnectRequest {
     /// As [`ConnectOptions::slow_call_threshold`].
     #[serde(default)]
     pub slow_call_threshold: Option<JsonDuration>,
+    /// The ABI version (`"major.minor"`) the binding was written against:
+    /// the connect is refused, saying why, unless this library serves it
+    /// (the same major, a minor no newer than its own).
+    #[serde(default)]
+    pub abi_version: Option<String>,
 }
 
 impl ConnectRequest {
     /// The options to connect with: the profile's when one applies, then
     /// every field given here.
     pub fn resolve(self) -> crate::Result<ConnectOptions> {
+        if let Some(wanted) = &self.abi_version {
+            crate::contract::check_abi_version(wanted)?;
+        }
         let from_profile =
             self.target.is_none() || self.profile.is_some() || self.config_file.is_some();
         let mut options = if from_profile {

@@ -64,6 +64,34 @@ static void test_connect_inputs(void) {
            "field, bad duration, NULL out-param, unreachable server\n");
 }
 
+/* The ABI version: what the loaded library serves matches what this header
+ * was generated for, and a binding naming another version at connect is
+ * refused with the reason before anything is dialled. */
+static void test_abi_version(void) {
+    char options[256];
+    char *error = NULL;
+    TbClient *client = NULL;
+    TbStatus status;
+    uint32_t version = tb_abi_version();
+
+    CHECK(version >> 16 == TB_ABI_VERSION_MAJOR && (version & 0xffff) == TB_ABI_VERSION_MINOR,
+          "library ABI %u.%u, header %d.%d", version >> 16, version & 0xffff,
+          TB_ABI_VERSION_MAJOR, TB_ABI_VERSION_MINOR);
+    snprintf(options, sizeof options, "{\"target\":\"127.0.0.1:1\",\"abi_version\":\"%d.0\"}",
+             TB_ABI_VERSION_MAJOR + 1);
+    expect_connect_error(options, "major versions differ");
+    snprintf(options, sizeof options, "{\"target\":\"127.0.0.1:1\",\"abi_version\":\"%d.%d\"}",
+             TB_ABI_VERSION_MAJOR, TB_ABI_VERSION_MINOR + 1);
+    expect_connect_error(options, "needs a newer library");
+    expect_connect_error("{\"target\":\"127.0.0.1:1\",\"abi_version\":\"one\"}", "major.minor");
+    snprintf(options, sizeof options, "{\"target\":\"%s\",\"abi_version\":\"%d.%d\"}",
+             test_env("TB_TARGET"), TB_ABI_VERSION_MAJOR, TB_ABI_VERSION_MINOR);
+    status = tb_client_connect(options, &client, &error);
+    CHECK_STATUS(status, TB_STATUS_OK, error);
+    tb_client_free(client);
+    printf("ok - ABI version: library and header agree; other versions refused at connect\n");
+}
+
 /* A call that must fail with `want`, naming `mention`; checks that
  * response_out stays untouched. */
 static void expect_call_error(const TbClient *client, const char *operation,
@@ -188,6 +216,7 @@ int main(void) {
     TbClient *client;
     test_null_tolerant_functions();
     test_connect_inputs();
+    test_abi_version();
     client = test_connect();
     test_call_inputs(client);
     test_unknown_workflow(client);
