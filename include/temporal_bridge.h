@@ -1718,6 +1718,21 @@ TbStatus tb_log_configure(TbLogCallback callback,
                           char **error_out);
 
 /**
+ * Writes the library's JSON contract to `*contract_out` (free with
+ * `tb_string_free`): one JSON Schema (draft 2020-12) document,
+ * `{"$schema", "abi_version": "1.0", "connect": {"c_function", "request"},
+ * "operations": [{"name", "c_function", "description", "request",
+ * "response"}, ...] (in the order of the operation table), "error",
+ * "$defs"}`, whose schemas refer to its `$defs`. Requests are described as
+ * the library reads them (every one also takes `call_timeout` and
+ * `rpc_timeout`), responses as it writes them. It is the same document as
+ * `temporal_bridge.schema.json`, for the library actually loaded; bindings
+ * may generate types or validate requests from it. A NULL `contract_out`
+ * is `TB_STATUS_INVALID_ARGUMENT`.
+ */
+TbStatus tb_describe_contract(char **contract_out, char **error_out);
+
+/**
  * Creates a token that is not cancelled. Never returns NULL (allocation
  * failure aborts, as in Rust). Free it with `tb_cancel_token_free`.
  */

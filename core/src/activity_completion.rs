@@ -13,6 +13,7 @@ use crate::payload::{encode_raw, encode_value, encode_values, RawPayload};
 use crate::transport::method;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use temporalio_protos::temporal::api::common::v1::Payloads;
@@ -116,7 +117,7 @@ impl ActivityTarget {
 
 /// The failure an activity is failed with: an application error, as SDKs
 /// raise it (`ApplicationError` in Python, `temporal.NewApplicationError` in Go).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityFailure {
     /// Human-readable message.
@@ -179,7 +180,7 @@ macro_rules! activity_request {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
             /// Task token (base64); or else `workflow_id` + `activity_id`.
@@ -255,7 +256,7 @@ activity_request! {
 }
 
 /// Response of `heartbeat_activity`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct HeartbeatActivityResponse {
     /// The workflow asked for the activity to be cancelled: finish it with
     /// `report_activity_cancellation` (or complete/fail it anyway).

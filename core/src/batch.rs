@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::fields::{new_request_id, non_empty, require};
 use crate::payload::strip_enum_prefix;
 use crate::transport::method;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::time::Duration;
@@ -25,7 +26,7 @@ use temporalio_protos::temporal::api::workflowservice::v1::{
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Request of `batch_cancel_workflows` and `batch_terminate_workflows`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchWorkflowsRequest {
     /// Visibility query selecting the workflows, e.g.
@@ -40,14 +41,14 @@ pub struct BatchWorkflowsRequest {
 }
 
 /// Response of `batch_cancel_workflows` and `batch_terminate_workflows`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct BatchStartedResponse {
     /// The batch job's ID, for `wait_batch_operation`.
     pub job_id: String,
 }
 
 /// Request of `wait_batch_operation`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaitBatchOperationRequest {
     /// The batch job's ID.
@@ -55,7 +56,7 @@ pub struct WaitBatchOperationRequest {
 }
 
 /// Response of `wait_batch_operation`: the finished job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct BatchOperationResponse {
     /// The batch job's ID.
     pub job_id: String,

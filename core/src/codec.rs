@@ -23,6 +23,7 @@ use bytes::Bytes;
 use prost_reflect::{
     DynamicMessage, MessageDescriptor, MethodDescriptor, ReflectMessage, Value as Field,
 };
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -79,7 +80,7 @@ pub trait PayloadCodec: Send + Sync + 'static {
 }
 
 /// The `codec` connect option: a codec server, and what any codec covers.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodecOptions {
     /// The codec server's URL (`http://` or `https://`, any path): payloads

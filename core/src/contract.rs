@@ -9,6 +9,7 @@ use crate::client::CallOptions;
 use crate::duration::JsonDuration;
 use crate::error::{Error, Result};
 use crate::json_text::{parse_json_text, parse_value};
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -61,10 +62,15 @@ pub fn check_abi_version(wanted: &str) -> Result<()> {
     Ok(())
 }
 
-/// The fields every request may carry, split off before its own are read.
-#[derive(Debug, Clone, Copy, Default)]
+/// The fields every request may carry, split off before its own are read
+/// (their schema is added to every request's: see `schema.rs`).
+#[derive(Debug, Clone, Copy, Default, JsonSchema)]
 pub(crate) struct CallFields {
+    /// This call's deadline, retries included; the call then fails with
+    /// `deadline_exceeded` (the workflow is untouched).
     call_timeout: Option<JsonDuration>,
+    /// The timeout of each attempt of this call's RPCs, instead of the
+    /// connection's `rpc_timeout` (long polls keep their own).
     rpc_timeout: Option<JsonDuration>,
 }
 
@@ -144,7 +150,7 @@ fn encode_error(error: serde_json::Error) -> Error {
 }
 
 /// The response of operations that return nothing: `{}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Empty {}
 
 impl From<()> for Empty {

@@ -9,6 +9,7 @@ use crate::duration::{proto_seconds, timestamp_json};
 use crate::payload::{
     failure_to_json, payload_map_to_json, payloads_to_json, strip_enum_prefix, workflow_status_name,
 };
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use temporalio_protos::temporal::api::enums::v1::PendingActivityState;
@@ -18,7 +19,7 @@ use temporalio_protos::temporal::api::workflow::v1::{
 use temporalio_protos::temporal::api::workflowservice::v1::DescribeWorkflowExecutionResponse;
 
 /// A workflow execution as listed (and as the start of its description).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WorkflowSummary {
     /// Workflow ID.
     pub workflow_id: String,
@@ -48,7 +49,7 @@ pub struct WorkflowSummary {
 }
 
 /// A workflow execution named by its IDs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ExecutionRef {
     /// Workflow ID.
     pub workflow_id: String,
@@ -57,7 +58,7 @@ pub struct ExecutionRef {
 }
 
 /// Response of `describe_workflow`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WorkflowDescription {
     /// What a listing says about the run.
     #[serde(flatten)]
@@ -81,7 +82,7 @@ pub struct WorkflowDescription {
 }
 
 /// An activity of a described workflow that has not finished.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PendingActivity {
     /// Activity ID.
     pub activity_id: String,
@@ -108,7 +109,7 @@ pub struct PendingActivity {
 }
 
 /// A child workflow of a described workflow that has not closed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PendingChild {
     /// Workflow ID of the child.
     pub workflow_id: String,

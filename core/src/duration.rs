@@ -111,6 +111,42 @@ impl Serialize for JsonDuration {
     }
 }
 
+/// What [`parse_duration_str`] reads, as a JSON Schema (ECMA 262) pattern:
+/// numbers (`1`, `1.5`, `.5`, `1.`) each followed by a unit, nothing
+/// between them, whitespace around.
+const DURATION_PATTERN: &str =
+    r"^\s*(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|ms|s|m|h|d))+\s*$";
+
+impl schemars::JsonSchema for JsonDuration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        concat!(module_path!(), "::JsonDuration").into()
+    }
+
+    /// Read as the custom `Deserialize` above reads it; written as seconds.
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        if generator.contract().is_serialize() {
+            return schemars::json_schema!({
+                "description": "A duration in seconds.",
+                "type": "number",
+                "minimum": 0,
+            });
+        }
+        schemars::json_schema!({
+            "description": "A duration: a non-negative number of seconds (`1.5`), or a \
+                Go-style string of numbers with units `ns`, `us` (or `µs`), `ms`, `s`, \
+                `m`, `h`, `d` (`\"1h30m\"`, `\"2.5s\"`, `\"250ms\"`); at most 100 years.",
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": MAX_SECONDS},
+                {"type": "string", "pattern": DURATION_PATTERN},
+            ],
+        })
+    }
+}
+
 /// Converts to the protobuf duration the server expects.
 pub(crate) fn to_proto(d: Duration) -> prost_wkt_types::Duration {
     prost_wkt_types::Duration {

@@ -4,12 +4,14 @@
 //! details. Bindings pass `to_json()` through unchanged, so C, Python and Rust
 //! callers see exactly the same error objects.
 
+use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
 use std::fmt;
 
 /// Stable error categories. The string forms (see [`ErrorKind::as_str`]) are
 /// part of the JSON contract: they are never renamed or reused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, JsonSchema)]
+#[schemars(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The request was malformed: bad JSON, unknown field, wrong type, bad value.

@@ -13,6 +13,7 @@
 
 use crate::error::{Error, Result};
 use crate::payload::encode_value;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use temporalio_protos::temporal::api::common::v1::Header;
@@ -22,7 +23,7 @@ pub const TRACER_HEADER: &str = "_tracer-data";
 
 /// A W3C trace context to continue on the worker
 /// (<https://www.w3.org/TR/trace-context/>).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TraceContext {
     /// `version-traceid-parentid-flags`, e.g.

@@ -13,6 +13,7 @@ use crate::fields::{about_workflow, execution, require};
 use crate::transport::method;
 use prost::Message;
 use prost_reflect::{DynamicMessage, SerializeOptions};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use temporalio_protos::temporal::api::enums::v1::HistoryEventFilterType;
@@ -22,7 +23,7 @@ use temporalio_protos::temporal::api::workflowservice::v1::GetWorkflowExecutionH
 const HISTORY_MESSAGE: &str = "temporal.api.history.v1.History";
 
 /// Request of `fetch_history`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FetchHistoryRequest {
     /// Workflow ID.
@@ -38,6 +39,42 @@ pub struct FetchHistoryRequest {
     /// history is otherwise returned as stored, like every raw payload).
     #[serde(default)]
     pub decode: bool,
+}
+
+/// Response of `fetch_history`: the history as [`history_to_json`] writes it
+/// (what [`Client::fetch_history`] returns, as the contract's response).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub(crate) struct HistoryResponse(pub(crate) Value);
+
+impl From<Value> for HistoryResponse {
+    fn from(history: Value) -> Self {
+        HistoryResponse(history)
+    }
+}
+
+impl JsonSchema for HistoryResponse {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "HistoryResponse".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Response of `fetch_history`: the run's history \
+                (`temporal.api.history.v1.History`) in the protobuf JSON mapping, as \
+                `temporal workflow show --output json` prints it: lowerCamelCase \
+                fields, enum names, 64-bit integers as strings, bytes as base64, \
+                default values left out.",
+            "type": "object",
+            "properties": {
+                "events": {
+                    "description": "The events (`temporal.api.history.v1.HistoryEvent`), in order.",
+                    "type": "array",
+                    "items": {"type": "object"},
+                },
+            },
+        })
+    }
 }
 
 /// The canonical proto-JSON form of a history: `{"events": [...]}`.

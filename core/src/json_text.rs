@@ -86,6 +86,62 @@ macro_rules! names_in_any_case {
 }
 pub(crate) use names_in_any_case;
 
+/// The JSON Schema of an enum [`names_in_any_case!`] reads, from the one
+/// schemars derives (`#[schemars(transform = names_in_any_case_schema)]`):
+/// the names stay listed, each with its documentation, and any other
+/// spelling of one of them in another case is accepted too, as the parser
+/// accepts it.
+pub(crate) fn names_in_any_case_schema(schema: &mut schemars::Schema) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    // Documented variants come as `oneOf` of `const`s, others as one `enum`.
+    let branches: Vec<Value> = match (object.remove("oneOf"), object.remove("enum")) {
+        (Some(Value::Array(branches)), _) => branches,
+        (_, Some(Value::Array(names))) => names
+            .into_iter()
+            .map(|name| serde_json::json!({"type": "string", "const": name}))
+            .collect(),
+        _ => return,
+    };
+    let names: Vec<&str> = branches
+        .iter()
+        .filter_map(|branch| branch.get("const").and_then(Value::as_str))
+        .collect();
+    let any_case: Vec<String> = names
+        .iter()
+        .map(|name| {
+            name.chars()
+                .map(|c| {
+                    if c.is_ascii_alphabetic() {
+                        format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase())
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let example = names
+        .first()
+        .map(|n| n.to_ascii_uppercase())
+        .unwrap_or_default();
+    let note = format!("Names are read in any case (`\"{example}\"` too), and written as listed.");
+    let description = match object.get("description").and_then(Value::as_str) {
+        Some(text) => format!("{text}\n\n{note}"),
+        None => note,
+    };
+    let mut branches = branches;
+    branches.push(serde_json::json!({
+        "type": "string",
+        "pattern": format!("^(?:{})$", any_case.join("|")),
+        "description": "One of the names above, in another case.",
+    }));
+    object.insert("description".into(), description.into());
+    object.insert("type".into(), "string".into());
+    object.insert("anyOf".into(), branches.into());
+}
+
 /// A JSON value read only to check that no object repeats a key.
 struct NoDuplicateKeys;
 

@@ -46,6 +46,7 @@ mod reset;
 mod rpc;
 pub mod runtime;
 mod schedule;
+mod schema;
 mod signal_query;
 mod status;
 mod transport;
@@ -98,6 +99,7 @@ pub use schedule::{
     PatchScheduleRequest, ScheduleBackfill, ScheduleDescription, ScheduleIdRequest,
     UpdateScheduleRequest,
 };
+pub use schema::contract_schema;
 pub use signal_query::{
     QueryRejectConditionSetting, QueryWorkflowRequest, QueryWorkflowResponse, SignalWorkflowRequest,
 };

@@ -2,11 +2,12 @@
 //! in the JSON contract, request and response types, the workflow-service
 //! methods it calls, its C function, and its documentation — and everything
 //! that lists operations comes from this table: [`Client::call_json`] /
-//! [`Client::call_value`] dispatch, [`OPERATIONS`], and [`OPERATION_TABLE`],
-//! from which the C ABI's named functions are generated (the ffi crate's
-//! `shorthands` test writes `ffi/src/shorthands.rs` and fails when it is
-//! stale). Adding an operation: its request type and `Client` method, and
-//! one entry here.
+//! [`Client::call_value`] dispatch, [`OPERATIONS`], the contract's JSON
+//! Schemas (`schema.rs`), and [`OPERATION_TABLE`], from which the C ABI's
+//! named functions are generated (the ffi crate's `shorthands` test writes
+//! `ffi/src/shorthands.rs` and fails when it is stale). Adding an operation:
+//! its request type (deriving `JsonSchema`, as its response type) and
+//! `Client` method, and one entry here.
 
 use crate::activity_completion::{
     CompleteActivityRequest, FailActivityRequest, HeartbeatActivityRequest,
@@ -22,7 +23,7 @@ use crate::contract::{
 };
 use crate::description::WorkflowDescription;
 use crate::error::Result;
-use crate::history::FetchHistoryRequest;
+use crate::history::{FetchHistoryRequest, HistoryResponse};
 use crate::reset::{ResetWorkflowRequest, ResetWorkflowResponse};
 use crate::rpc::{CallRpcRequest, CallRpcResponse, ProtoRequest, ProtoResponse};
 use crate::schedule::{
@@ -80,6 +81,35 @@ macro_rules! operations {
                 rpc_methods: &[$(method::$rpc.path()),+],
             }
         ),*];
+
+        /// Each operation's request and response schemas, in table order:
+        /// requests as they are read (`requests` generates for the
+        /// deserialize contract), responses as they are written (`responses`,
+        /// the serialize contract).
+        pub(crate) fn operation_schemas(
+            requests: &mut schemars::SchemaGenerator,
+            responses: &mut schemars::SchemaGenerator,
+        ) -> Vec<(schemars::Schema, schemars::Schema)> {
+            vec![$(
+                (
+                    requests.subschema_for::<$request>(),
+                    responses.subschema_for::<$response>(),
+                )
+            ),*]
+        }
+
+        /// Reads `request` as the dispatch reads `operation`'s request,
+        /// without running it: the schema tests hold the schema's verdict
+        /// against the parser's.
+        #[cfg(test)]
+        pub(crate) fn parse_operation_request(operation: &str, request: Value) -> Result<()> {
+            match operation {
+                $(stringify!($name) => {
+                    parse_request_value::<$request>(operation, request).map(|_| ())
+                })*
+                other => Err(unknown_operation(other, OPERATIONS)),
+            }
+        }
 
         impl Client {
             async fn dispatch<R: Responses>(
@@ -220,7 +250,7 @@ operations! {
     /// proto-JSON (`{"events": [...]}`), as `temporal workflow show --output
     /// json` prints it. Payloads are as stored; with `"decode": true` they
     /// go through the client's payload codec first.
-    fetch_history(FetchHistoryRequest) -> Value,
+    fetch_history(FetchHistoryRequest) -> HistoryResponse,
         c: "tb_workflow_fetch_history",
         rpc: [get_workflow_execution_history];
 

@@ -4,13 +4,14 @@
 
 use crate::codec::CodecOptions;
 use crate::duration::JsonDuration;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 /// Options for [`crate::Client::connect`]; also the JSON form of the `connect` request.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectOptions {
     /// `host:port` of the Temporal frontend, e.g. `127.0.0.1:7233`.
@@ -68,7 +69,7 @@ pub struct ConnectOptions {
 }
 
 /// Request compression.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Compression {
     /// No compression (the default).
@@ -78,7 +79,7 @@ pub enum Compression {
 }
 
 /// `"keepalive": false | true | {"interval"?, "timeout"?}`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum KeepaliveSetting {
     /// `false`: no keepalive pings; `true`: the defaults.
@@ -88,7 +89,7 @@ pub enum KeepaliveSetting {
 }
 
 /// Keepalive interval and timeout.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeepaliveOptions {
     /// Time between pings. Default 30 s.
@@ -101,7 +102,7 @@ pub struct KeepaliveOptions {
 
 /// An HTTP CONNECT proxy (`"http_connect_proxy": {"target": "host:port",
 /// "basic_auth"?: {"username", "password"}}`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpConnectProxy {
     /// `host:port` of the proxy.
@@ -112,7 +113,7 @@ pub struct HttpConnectProxy {
 }
 
 /// User name and password (the password never shows in `Debug`).
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BasicAuth {
     /// User name.
@@ -135,7 +136,7 @@ impl fmt::Debug for BasicAuth {
 /// (or with `profile` / `config_file`), the profile is loaded (file, then
 /// `TEMPORAL_*` variables; see [`crate::load_client_config`]) and the fields
 /// given here override it.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectRequest {
     /// As [`ConnectOptions::target`]; the profile's address when absent.
@@ -147,7 +148,8 @@ pub struct ConnectRequest {
     /// As [`ConnectOptions::identity`].
     #[serde(default)]
     pub identity: Option<String>,
-    /// Merged over the profile's `grpc_meta`.
+    /// Extra gRPC metadata sent with every call, merged over the profile's
+    /// `grpc_meta`.
     #[serde(default)]
     pub headers: Option<BTreeMap<String, String>>,
     /// As [`ConnectOptions::api_key`].
@@ -363,7 +365,7 @@ impl fmt::Debug for ConnectOptions {
 }
 
 /// `"tls": true | false | {...}`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum TlsSetting {
     /// `true`: TLS with the system's root certificates; `false`: plaintext.
@@ -374,7 +376,7 @@ pub enum TlsSetting {
 
 /// TLS and mTLS settings. PEM text, not file paths, so that every binding
 /// behaves the same and no file access happens inside the library.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsOptions {
     /// PEM CA certificate(s) to trust instead of the system roots.
@@ -413,7 +415,7 @@ impl fmt::Debug for TlsOptions {
 /// `RESOURCE_EXHAUSTED`, `ABORTED`, `INTERNAL`, `UNKNOWN`). Ordinary calls give
 /// up after `max_attempts` or `max_elapsed`; result waits retry for as long as
 /// the caller's own deadline allows.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RetrySettings {
     /// First backoff. Default 100 ms.

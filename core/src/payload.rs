@@ -8,6 +8,7 @@
 use crate::error::{Error, Result};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -23,7 +24,7 @@ const BINARY_NULL: &[u8] = b"binary/null";
 
 /// A payload in its raw, lossless JSON form: metadata values and data are base64
 /// (the same shape as the protobuf JSON mapping of `temporal.api.common.v1.Payload`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPayload {
     /// Metadata entries, values base64-encoded.

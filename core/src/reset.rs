@@ -9,8 +9,9 @@ use crate::client::{CallOptions, Client, RpcKind};
 use crate::error::{Error, Result};
 use crate::fields::{about_workflow, execution, new_request_id, non_empty, require};
 use crate::history::FetchHistoryRequest;
-use crate::json_text::names_in_any_case;
+use crate::json_text::{names_in_any_case, names_in_any_case_schema};
 use crate::transport::method;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use temporalio_protos::temporal::api::enums::v1::{
     EventType, ResetReapplyExcludeType, ResetReapplyType,
@@ -19,8 +20,9 @@ use temporalio_protos::temporal::api::history::v1::HistoryEvent;
 use temporalio_protos::temporal::api::workflowservice::v1::ResetWorkflowExecutionRequest;
 
 /// Which completed workflow task a reset goes back to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(transform = names_in_any_case_schema)]
 pub enum ResetType {
     /// The first: the workflow runs again from its start (its input kept).
     FirstWorkflowTask,
@@ -35,7 +37,7 @@ names_in_any_case!(ResetType {
 });
 
 /// Request of `reset_workflow`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetWorkflowRequest {
     /// Workflow ID.
@@ -67,7 +69,7 @@ fn reapply_by_default() -> bool {
 }
 
 /// Response of `reset_workflow`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ResetWorkflowResponse {
     /// Workflow ID.
     pub workflow_id: String,

@@ -22,6 +22,7 @@ use prost_reflect::{
     DeserializeOptions, DynamicMessage, Kind, MessageDescriptor, MethodDescriptor,
     SerializeOptions, Value as ProtoValue,
 };
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -82,7 +83,7 @@ pub struct RpcMethod {
 }
 
 /// Request of `call_rpc`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallRpcRequest {
     /// `"workflow"`, `"operator"`, `"cloud"`, `"test"` or `"health"` (or the
@@ -112,7 +113,7 @@ pub struct CallRpcRequest {
 }
 
 /// Response of `call_rpc`: one of the two fields, as the request chose.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CallRpcResponse {
     /// The response message in the protobuf JSON mapping.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -600,13 +601,13 @@ pub(crate) fn own_fields(error: Error) -> Error {
 /// The request of an operation that is one RPC: its request message in the
 /// protobuf JSON mapping (a `namespace` or `identity` left empty gets the
 /// client's).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct ProtoRequest(pub serde_json::Map<String, Value>);
 
 /// The response of an operation that is one RPC: its response message in the
 /// protobuf JSON mapping.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct ProtoResponse(pub Value);
 

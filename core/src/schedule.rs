@@ -16,11 +16,12 @@ use crate::error::{Error, Result};
 use crate::fields::require;
 use crate::payload::{decode_payload, encode_value, RawPayload};
 use crate::rpc::own_fields;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 /// Request of `create_schedule`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateScheduleRequest {
     /// The schedule's ID.
@@ -45,7 +46,7 @@ pub struct CreateScheduleRequest {
 }
 
 /// A time range whose actions are taken now, as if the schedule had run then.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleBackfill {
     /// Start of the range (RFC 3339).
@@ -59,7 +60,7 @@ pub struct ScheduleBackfill {
 }
 
 /// Response of `create_schedule`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CreateScheduleResponse {
     /// The schedule's ID.
     pub schedule_id: String,
@@ -68,7 +69,7 @@ pub struct CreateScheduleResponse {
 }
 
 /// Request of `describe_schedule` and `delete_schedule`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleIdRequest {
     /// The schedule's ID.
@@ -76,7 +77,7 @@ pub struct ScheduleIdRequest {
 }
 
 /// Response of `describe_schedule`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ScheduleDescription {
     /// The schedule's ID.
     pub schedule_id: String,
@@ -96,7 +97,7 @@ pub struct ScheduleDescription {
 }
 
 /// Request of `update_schedule`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateScheduleRequest {
     /// The schedule's ID.
@@ -116,7 +117,7 @@ pub struct UpdateScheduleRequest {
 }
 
 /// Request of `patch_schedule`: any of its changes, applied together.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchScheduleRequest {
     /// The schedule's ID.
@@ -142,7 +143,7 @@ pub struct PatchScheduleRequest {
 }
 
 /// Request of `list_schedules`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListSchedulesRequest {
     /// Visibility query over the schedules' search attributes.
@@ -157,7 +158,7 @@ pub struct ListSchedulesRequest {
 }
 
 /// Response of `list_schedules`: one page.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ListSchedulesResponse {
     /// `{"schedule_id", "info", "memo", "search_attributes"}` each; `info`
     /// is the server's summary (`spec`, `workflowType`, `paused`, `notes`,

@@ -8,9 +8,10 @@ use crate::client::{CallOptions, Client, RpcKind};
 use crate::error::{Error, ErrorKind, Quoted, Result};
 use crate::fields::{about_workflow, execution, new_request_id, non_empty, require};
 use crate::header::{to_header, TraceContext};
-use crate::json_text::names_in_any_case;
+use crate::json_text::{names_in_any_case, names_in_any_case_schema};
 use crate::payload::{encode_args, raw_payloads, single_value, workflow_status_name, RawPayload};
 use crate::transport::method;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use temporalio_protos::temporal::api::enums::v1::QueryRejectCondition;
@@ -20,7 +21,7 @@ use temporalio_protos::temporal::api::workflowservice::v1::{
 };
 
 /// Request of `signal_workflow`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignalWorkflowRequest {
     /// Workflow ID.
@@ -49,8 +50,9 @@ pub struct SignalWorkflowRequest {
 }
 
 /// When a query is refused instead of being run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(transform = names_in_any_case_schema)]
 pub enum QueryRejectConditionSetting {
     /// Never refuse (the default).
     None,
@@ -67,7 +69,7 @@ names_in_any_case!(QueryRejectConditionSetting {
 });
 
 /// Request of `query_workflow`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueryWorkflowRequest {
     /// Workflow ID.
@@ -102,7 +104,7 @@ pub struct QueryWorkflowRequest {
 }
 
 /// Response of `query_workflow`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct QueryWorkflowResponse {
     /// The decoded answer (`null` when the handler returned nothing, an array
     /// when it returned several payloads). Absent in raw mode.

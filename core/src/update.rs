@@ -9,9 +9,10 @@ use crate::client::{CallOptions, CallScope, Client, Repolls, RpcKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fields::{about_workflow, execution, new_request_id, non_empty, require};
 use crate::header::{to_header, TraceContext};
-use crate::json_text::names_in_any_case;
+use crate::json_text::{names_in_any_case, names_in_any_case_schema};
 use crate::payload::{encode_args, failure_to_json, raw_payloads, single_value, RawPayload};
 use crate::transport::method;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use temporalio_protos::temporal::api::enums::v1::UpdateWorkflowExecutionLifecycleStage as Stage;
@@ -23,8 +24,9 @@ use temporalio_protos::temporal::api::workflowservice::v1::{
 };
 
 /// How long `execute_update` waits before returning.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(transform = names_in_any_case_schema)]
 pub enum UpdateWaitStage {
     /// Until a worker accepted the update (its validator passed); the result
     /// is then fetched with `get_update_result`.
@@ -40,7 +42,7 @@ names_in_any_case!(UpdateWaitStage {
 });
 
 /// Request of `execute_update`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExecuteUpdateRequest {
     /// Workflow ID.
@@ -82,7 +84,7 @@ pub struct ExecuteUpdateRequest {
 }
 
 /// Request of `get_update_result`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetUpdateResultRequest {
     /// Workflow ID.
@@ -102,7 +104,7 @@ pub struct GetUpdateResultRequest {
 }
 
 /// Response of `execute_update` and `get_update_result`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct UpdateResponse {
     /// The update's ID (generated if the request had none).
     pub update_id: String,

@@ -11,6 +11,7 @@ use crate::payload::decode_payload;
 use crate::transport::method;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use temporalio_protos::temporal::api::workflowservice::v1::{
@@ -18,7 +19,7 @@ use temporalio_protos::temporal::api::workflowservice::v1::{
 };
 
 /// Request of `list_workflows`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListWorkflowsRequest {
     /// Visibility query; empty lists every workflow of the namespace.
@@ -40,7 +41,7 @@ pub struct ListWorkflowsRequest {
 }
 
 /// Response of `list_workflows`: one page.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ListWorkflowsResponse {
     /// The executions of this page, each what the start of its
     /// `describe_workflow` says.
@@ -50,7 +51,7 @@ pub struct ListWorkflowsResponse {
 }
 
 /// Request of `count_workflows`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CountWorkflowsRequest {
     /// Visibility query, optionally with `GROUP BY ExecutionStatus`; counts
@@ -60,7 +61,7 @@ pub struct CountWorkflowsRequest {
 }
 
 /// One group of a `GROUP BY` count.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CountGroup {
     /// The values of the grouped-by attributes, e.g. `["Running"]`.
     pub group_values: Vec<Value>,
@@ -69,7 +70,7 @@ pub struct CountGroup {
 }
 
 /// Response of `count_workflows`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CountWorkflowsResponse {
     /// Executions matching the query.
     pub count: i64,

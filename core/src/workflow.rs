@@ -8,12 +8,13 @@ use crate::duration::{to_proto, JsonDuration};
 use crate::error::{Error, ErrorKind, Quoted, Result};
 use crate::fields::{about_workflow, execution, new_request_id, non_empty, require};
 use crate::header::{to_header, TraceContext};
-use crate::json_text::names_in_any_case;
+use crate::json_text::{names_in_any_case, names_in_any_case_schema};
 use crate::payload::{
     encode_args, encode_values, failure_to_json, json_map_to_payloads, payloads_to_json,
     raw_payloads, retry_state_name, single_value, RawPayload,
 };
 use crate::transport::method;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use temporalio_protos::temporal::api::common::v1::{
@@ -33,8 +34,9 @@ use temporalio_protos::temporal::api::workflowservice::v1::{
 };
 
 /// What to do when a closed workflow with the same ID exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(transform = names_in_any_case_schema)]
 pub enum IdReusePolicy {
     /// Start a new run whatever way the last one closed.
     AllowDuplicate,
@@ -54,8 +56,9 @@ names_in_any_case!(IdReusePolicy {
 });
 
 /// What to do when a *running* workflow with the same ID exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(transform = names_in_any_case_schema)]
 pub enum IdConflictPolicy {
     /// Fail with `already_started`.
     Fail,
@@ -72,7 +75,7 @@ names_in_any_case!(IdConflictPolicy {
 });
 
 /// A workflow retry policy (the server retries the whole workflow).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetryPolicy {
     /// Backoff before the first retry.
@@ -114,7 +117,7 @@ impl RetryPolicy {
 }
 
 /// Request of `start_workflow`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartWorkflowRequest {
     /// Workflow type name, as registered by the worker (any SDK).
@@ -182,7 +185,7 @@ pub struct StartWorkflowRequest {
 }
 
 /// Response of `start_workflow`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct StartWorkflowResponse {
     /// The workflow ID (generated if the request had none).
     pub workflow_id: String,
@@ -199,7 +202,7 @@ pub struct StartWorkflowResponse {
 }
 
 /// Request of `get_workflow_result`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetResultRequest {
     /// Workflow ID.
@@ -237,7 +240,7 @@ impl GetResultRequest {
 }
 
 /// Response of `get_workflow_result`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WorkflowResult {
     /// Workflow ID.
     pub workflow_id: String,
@@ -253,7 +256,7 @@ pub struct WorkflowResult {
 }
 
 /// Request of `cancel_workflow`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelWorkflowRequest {
     /// Workflow ID.
@@ -273,7 +276,7 @@ pub struct CancelWorkflowRequest {
 }
 
 /// Request of `terminate_workflow`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TerminateWorkflowRequest {
     /// Workflow ID.
@@ -293,7 +296,7 @@ pub struct TerminateWorkflowRequest {
 }
 
 /// Request of `describe_workflow`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DescribeWorkflowRequest {
     /// Workflow ID.

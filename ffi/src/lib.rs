@@ -45,6 +45,8 @@ pub mod metrics;
 
 pub mod log;
 
+pub mod contract;
+
 pub mod cancel;
 
 pub mod status;

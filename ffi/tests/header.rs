@@ -3,10 +3,12 @@
 //! - `ffi/src/shorthands.rs`: the named C functions (`tb_workflow_start`,
 //!   ...), one blocking and one `_async` per row of the core's operation
 //!   table (cbindgen cannot expand macros, so they are written out);
-//! - `include/temporal_bridge.h`: what cbindgen generates from `ffi/src`.
+//! - `include/temporal_bridge.h`: what cbindgen generates from `ffi/src`;
+//! - `include/temporal_bridge.schema.json`: the JSON Schemas of the contract,
+//!   `temporal_bridge_core::contract_schema()` pretty-printed.
 //!
 //! `TB_UPDATE_HEADER=1 cargo test -p temporal-bridge-ffi --test header`
-//! rewrites both committed files instead.
+//! rewrites the committed files instead.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -149,6 +151,15 @@ fn committed_generated_files_are_fresh() {
         .expect("cbindgen can generate the header")
         .write(&mut generated);
     check_or_write(&header_path, &generated, "include/temporal_bridge.h");
+
+    let mut schema = serde_json::to_string_pretty(&temporal_bridge_core::contract_schema())
+        .expect("the contract's schema is JSON");
+    schema.push('\n');
+    check_or_write(
+        &crate_dir.join("../include/temporal_bridge.schema.json"),
+        schema.as_bytes(),
+        "include/temporal_bridge.schema.json",
+    );
 
     // Every operation's function, blocking and async, is in the header.
     let text = String::from_utf8(generated).expect("the header is UTF-8");

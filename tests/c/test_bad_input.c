@@ -92,6 +92,41 @@ static void test_abi_version(void) {
     printf("ok - ABI version: library and header agree; other versions refused at connect\n");
 }
 
+/* The contract as data: one JSON Schema document naming every operation and
+ * its C function, every error kind the statuses name; NULL for the document
+ * is refused. */
+static void test_describe_contract(void) {
+    char *contract = NULL, *error = NULL;
+    char needle[96];
+    uint32_t value;
+    TbStatus status = tb_describe_contract(&contract, &error);
+
+    CHECK_STATUS(status, TB_STATUS_OK, error);
+    CHECK(error == NULL, "error_out written on success");
+    snprintf(needle, sizeof needle, "\"abi_version\":\"%d.%d\"", TB_ABI_VERSION_MAJOR,
+             TB_ABI_VERSION_MINOR);
+    CHECK_HAS(contract, needle);
+    CHECK_HAS(contract, "\"$schema\":\"https://json-schema.org/draft/2020-12/schema\"");
+    CHECK_HAS(contract, "\"c_function\":\"tb_workflow_start\"");
+    CHECK_HAS(contract, "\"name\":\"start_workflow\"");
+    CHECK_HAS(contract, "\"c_function\":\"tb_client_connect\"");
+    /* The error object's kinds are the statuses' names. */
+    for (value = 1; strcmp(tb_status_name(value), "unknown") != 0; value++) {
+        snprintf(needle, sizeof needle, "\"const\":\"%s\"", tb_status_name(value));
+        CHECK_HAS(contract, needle);
+    }
+    tb_string_free(contract);
+
+    status = tb_describe_contract(&contract, NULL); /* error_out may be NULL */
+    CHECK_STATUS(status, TB_STATUS_OK, NULL);
+    tb_string_free(contract);
+
+    status = tb_describe_contract(NULL, &error);
+    CHECK_ERROR(status, TB_STATUS_INVALID_ARGUMENT, error, "contract_out is NULL");
+    tb_string_free(error);
+    printf("ok - describe contract: the schema document; NULL contract_out refused\n");
+}
+
 /* A call that must fail with `want`, naming `mention`; checks that
  * response_out stays untouched. */
 static void expect_call_error(const TbClient *client, const char *operation,
@@ -217,6 +252,7 @@ int main(void) {
     test_null_tolerant_functions();
     test_connect_inputs();
     test_abi_version();
+    test_describe_contract();
     client = test_connect();
     test_call_inputs(client);
     test_unknown_workflow(client);
