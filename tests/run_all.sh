@@ -40,6 +40,9 @@ for script in tests/run_c_tests.sh tests/run_python_tests.sh tests/run_examples_
     fi
 done
 suite "go-worker" bash -c 'cd examples/go-worker && go vet ./... && go test ./...'
+# The Node.js package over the C ABI: its types against the contract's
+# schema, then its tests against a dev server and the Go SDK worker it starts.
+suite "node" bash -c 'cargo build --locked -p temporal-bridge-ffi && cd node && npm test'
 
 echo
 echo "passed suites: ${passed[*]:-none}"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prepare <repo>/.venv with the pinned test tooling (tests/requirements.txt):
 # the `temporal` CLI (dev server), the temporalio SDK (test worker), pytest,
-# maturin and mypy; and the Debian packages the tests need (tinyproxy,
-# libssl-dev). Idempotent and fast when nothing changed: the pip install only
+# maturin and mypy; the Debian packages the tests need (tinyproxy,
+# libssl-dev); and the Node.js package's dependencies (npm ci). Idempotent and fast when nothing changed: the pip install only
 # runs when the requirements file's hash differs from the stamp, a package
 # only when it is missing.
 set -euo pipefail
@@ -70,4 +70,16 @@ fi
 if [[ "$(dpkg-query -W -f='${Status}' libssl-dev 2>/dev/null)" != "install ok installed" ]]; then
     echo "setup.sh: installing libssl-dev (Debian)" >&2
     apt_install libssl-dev
+fi
+
+# The Node.js package's pinned dependencies (node/package-lock.json: koffi,
+# and json-schema-to-typescript and typescript for its type checks), when the
+# lock file changed since the last install.
+node_stamp="$repo/node/node_modules/.package-lock.sha256"
+node_want="$(sha256sum "$repo/node/package-lock.json" | cut -d' ' -f1)"
+if [[ "$node_want" != "$(cat "$node_stamp" 2>/dev/null || true)" ]]; then
+    command -v npm >/dev/null 2>&1 || { echo "setup.sh: npm is missing (Node.js >= 20 is needed for node/)" >&2; exit 1; }
+    echo "setup.sh: installing node/package-lock.json (npm ci)" >&2
+    (cd "$repo/node" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$node_want" > "$node_stamp"
 fi
