@@ -311,13 +311,7 @@ class WorkflowHandle {
 
   /** `signal` with options: `signal` (AbortSignal), `timeout`, `requestId`, `header`... */
   async signalWithOptions(name, args = [], options = {}) {
-    checkString(name, 'signal name', { required: true });
-    checkArray(args, 'args');
-    options = checkObject(options, 'signal options');
-    const fields = this.#fields({ signal_name: [name, 'name'], args: [args, 'args'] });
-    passThrough(options, new Set(), fields);
-    const signal = callOptions(options, fields);
-    await this.client._run('signal_workflow', requestJson(fields), signal);
+    await this.#named('signal_workflow', 'signal_name', 'signal', name, args, options);
   }
 
   /** Runs the query `name` with `args` on the workflow's worker and resolves to its answer. */
@@ -327,14 +321,19 @@ class WorkflowHandle {
 
   /** `query` with options: `signal`, `timeout`, `rejectCondition` ("none", "not_open", "not_completed_cleanly")... */
   async queryWithOptions(name, args = [], options = {}) {
-    checkString(name, 'query name', { required: true });
+    const response = await this.#named('query_workflow', 'query_type', 'query', name, args, options);
+    return response.result;
+  }
+
+  /** Runs `operation`, which names what it sends (a signal, a query) in `nameField`. */
+  #named(operation, nameField, what, name, args, options) {
+    checkString(name, `${what} name`, { required: true });
     checkArray(args, 'args');
-    options = checkObject(options, 'query options');
-    const fields = this.#fields({ query_type: [name, 'name'], args: [args, 'args'] });
+    options = checkObject(options, `${what} options`);
+    const fields = this.#fields({ [nameField]: [name, 'name'], args: [args, 'args'] });
     passThrough(options, new Set(), fields);
     const signal = callOptions(options, fields);
-    const response = await this.client._run('query_workflow', requestJson(fields), signal);
-    return response.result;
+    return this.client._run(operation, requestJson(fields), signal);
   }
 }
 

@@ -51,10 +51,12 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -458,20 +460,34 @@ def compare_variants(
     and variants; prints per mode a table of the median ``figures`` and each
     variant's ratio to the client's first one; the last line is every
     figure as JSON. bench_codec.py and bench_metrics.py are made of this."""
+    # --clients / --variants narrow the run to some of them.
+    clients = {
+        client: [v for v in variants if not args.variants or v in args.variants.split(",")]
+        for client, variants in clients.items()
+        if not args.clients or client in args.clients.split(",")
+    }
     ids_file = prepare_closed_workflows(args)
+    if args.instructions:
+        figures = {"instructions_per_start": "instructions per start", "instructions_per_result": "instructions per result"}
+        count = InstructionCounter(ids_file)
     samples: dict[str, dict[str, dict[str, dict[str, list[float]]]]] = {}
     for round_number in range(args.rounds):
         for mode, endpoint in endpoints.items():
             for client, variants in clients.items():
                 for variant in variants:
                     flags = [flag, variant, *extra]
-                    starts = run_child_json(client, child_command(args, endpoint, "starts", client, *flags))
-                    results = run_child_json(
-                        client, child_command(args, endpoint, "results", client, "--ids-file", str(ids_file), *flags)
-                    )
+                    if args.instructions:
+                        figures_now = count.per_call(args, endpoint, client, flags)
+                    else:
+                        starts = run_child_json(client, child_command(args, endpoint, "starts", client, *flags))
+                        results = run_child_json(
+                            client,
+                            child_command(args, endpoint, "results", client, "--ids-file", str(ids_file), *flags),
+                        )
+                        figures_now = {**starts, **results}
                     measured = samples.setdefault(mode, {}).setdefault(client, {}).setdefault(variant, {})
                     for key in figures:
-                        measured.setdefault(key, []).append({**starts, **results}[key])
+                        measured.setdefault(key, []).append(figures_now[key])
         print(f"# round {round_number + 1} done", file=sys.stderr, flush=True)
     tables = {
         mode: {
@@ -490,11 +506,56 @@ def compare_variants(
         print("-" * len(header))
         for client, by_variant in rows.items():
             base = next(iter(by_variant.values()))
-            for variant, measured in by_variant.items():
-                cells = " | ".join(f"{measured[k]:>26.1f}" for k in figures)
-                ratios = " | ".join(f"{ratio(measured[k], base[k]):>14.2f}x" for k in figures)
+            for variant, row in by_variant.items():
+                cells = " | ".join(f"{row[k]:>26.1f}" for k in figures)
+                ratios = " | ".join(f"{ratio(row[k], base[k]):>14.2f}x" for k in figures)
                 print(f"{client:<20} | {variant:<7} | {cells} | {ratios}")
     print(json.dumps(tables), flush=True)
+
+
+class InstructionCounter:
+    """Instructions a child executes per call, by callgrind (``--instructions``).
+
+    CPU time on a shared 2-core machine moves by more than the few percent a
+    variant benchmark looks for. Instead each child runs under ``valgrind
+    --tool=callgrind`` (every thread counted), once with ``SMALL`` calls and
+    once with all of them; the difference over the difference in calls is
+    the instructions per call, start-up and connect excluded. Counts still
+    move a little between runs (how often threads wake and poll depends on
+    timing), hence rounds and medians as for CPU time."""
+
+    SMALL = 20
+
+    def __init__(self, ids_file: Path) -> None:
+        self.ids = json.loads(ids_file.read_text())
+        self.all_file = ids_file
+        self.few_file = ids_file.with_name(f"few-{ids_file.name}")
+        self.few_file.write_text(json.dumps(self.ids[: self.SMALL]))
+
+    @staticmethod
+    def instructions(command: list[str]) -> int:
+        with tempfile.TemporaryDirectory() as scratch:
+            out = Path(scratch) / "callgrind.out"
+            done = subprocess.run(
+                ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *command],
+                capture_output=True, text=True, check=False, timeout=1800,
+            )  # fmt: skip
+            found = re.search(r"^summary:\s+(\d+)", out.read_text() if out.exists() else "", re.M)
+            if not found or '{"cpu_per' not in done.stdout:
+                raise RuntimeError(f"callgrind run failed ({done.returncode}):\n{done.stderr[-3000:]}")
+            return int(found.group(1))
+
+    def per_call(self, args: argparse.Namespace, endpoint: Endpoint, client: str, flags: list[str]) -> dict[str, float]:
+        figures = {}
+        for kind in ("starts", "results"):
+            counts = []
+            for calls, ids_of in ((self.SMALL, self.few_file), (len(self.ids), self.all_file)):
+                run = argparse.Namespace(**{**vars(args), "starts": calls, "warmup": 5})
+                extra = ["--ids-file", str(ids_of)] if kind == "results" else []
+                counts.append(self.instructions(child_command(run, endpoint, kind, client, *flags, *extra)))
+            figures[f"instructions_per_{kind[:-1]}"] = (counts[1] - counts[0]) / (len(self.ids) - self.SMALL)
+        print(f"# {client} {' '.join(flags)}: {figures}", file=sys.stderr, flush=True)
+        return figures
 
 
 def variant_main(name: str, description: str | None, measure: Any, before: Any = None) -> None:
@@ -511,6 +572,11 @@ def variant_main(name: str, description: str | None, measure: Any, before: Any =
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--modes", default="plaintext,tls")
     p.add_argument("--scratch", default="/tmp")
+    p.add_argument(
+        "--instructions", action="store_true", help="count instructions per call with callgrind instead of CPU time"
+    )
+    p.add_argument("--clients", default="", help="comma-separated clients to measure (default: all)")
+    p.add_argument("--variants", default="", help="comma-separated variants to measure (default: all)")
     args = p.parse_args()
     args.connects = 0
     modes = [m for m in MODES if m in args.modes.split(",")]
@@ -655,7 +721,7 @@ def main() -> None:
         with_endpoints(args, modes)
         return
     sys.path.insert(0, str(REPO / "tests" / "harness"))
-    from devenv import DevEnv  # type: ignore[import-not-found]
+    from devenv import DevEnv
 
     with DevEnv(task_queue=f"bench-{uuid.uuid4().hex[:8]}") as env:
         args.target, args.namespace, args.task_queue = env.target, env.namespace, env.task_queue

@@ -3,7 +3,7 @@
     .venv/bin/pip install ./python            # a release build
     bash tests/run_examples_tests.sh          # or just: go build target/codec-server
     .venv/bin/python python/bench/bench_codec.py [--rounds 3] [--starts 300]
-        [--results 300] [--modes plaintext,tls]
+        [--results 300] [--modes plaintext,tls] [--instructions]
 
 Client CPU per start and per result (closed workflow), measured as
 bench_clients.py measures them (a fresh child process per client, user+system
@@ -20,6 +20,9 @@ CPU of all its threads), with three codec settings:
 TLS mode goes through the same nginx ``grpc_pass`` terminator as
 bench_clients.py. The tables give each figure and its ratio to "none" for the
 same client and mode; the last line is every figure as JSON.
+``--instructions`` counts the instructions per call under callgrind instead
+of CPU time (steadier on a shared machine; see
+``bench_clients.InstructionCounter``).
 """
 
 from __future__ import annotations

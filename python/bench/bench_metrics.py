@@ -2,7 +2,7 @@
 
     .venv/bin/pip install ./python            # a release build
     .venv/bin/python python/bench/bench_metrics.py [--rounds 3] [--starts 300]
-        [--results 300] [--modes plaintext,tls]
+        [--results 300] [--modes plaintext,tls] [--instructions]
 
 Client CPU per start and per result (closed workflow), measured as
 bench_clients.py measures them (a fresh child process per client, user +
@@ -11,6 +11,10 @@ recorded, a Prometheus endpoint open; nothing scrapes it during the
 measurement). Target: on costs at most 5 % over off. TLS mode goes through
 the same nginx ``grpc_pass`` terminator as bench_clients.py. The last line
 is every figure as JSON.
+
+CPU time on this shared 2-core machine moves by more than 5 % from run to
+run; ``--instructions`` counts instead what the client executes per call,
+under callgrind (see ``bench_clients.InstructionCounter``).
 """
 
 from __future__ import annotations
