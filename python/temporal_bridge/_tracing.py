@@ -14,7 +14,7 @@ trace. Without a current span nothing is added and no span is made.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,7 +25,7 @@ try:
 except ImportError:  # the API package is optional
     trace = None  # type: ignore[assignment]
 
-__all__ = ["TRACER_HEADER", "finished", "traced"]
+__all__ = ["TRACED", "TRACER_HEADER", "call", "call_async"]
 
 TRACER_HEADER = "_tracer-data"
 
@@ -48,24 +48,26 @@ def _span_name(operation: str, request: Mapping[str, Any]) -> str | None:
     return f"{prefix}:{request.get(field)}"
 
 
-@contextmanager
-def traced(operation: str, request: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], Any]]:
-    """Yields the request to send (with the trace header when a span is
-    current) and the client span made for it (``None`` when none was)."""
-    if trace is None:
-        yield request, None
-        return
-    current = trace.get_current_span()
+# The operations that may carry a trace; none without the API package.
+TRACED: frozenset[str] = frozenset(_SPANS) if trace is not None else frozenset()
+
+
+def _span_request(operation: str, request: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The client span's name and its attributes when ``request`` should be
+    traced: a span is current and the caller wrote no trace context of its
+    own (which then wins, untouched)."""
+    if not trace.get_current_span().get_span_context().is_valid:
+        return None
     name = _span_name(operation, request)
-    if name is None or not current.get_span_context().is_valid:
-        yield request, None
-        return
-    header = dict(request.get("header") or {})
-    if TRACER_HEADER in header or request.get("trace_context") is not None:
-        # The caller wrote its own trace context: it wins, untouched.
-        yield request, None
-        return
-    attributes = {"temporalWorkflowID": request["workflow_id"]} if request.get("workflow_id") else {}
+    if name is None or TRACER_HEADER in (request.get("header") or {}) or request.get("trace_context") is not None:
+        return None
+    return name, ({"temporalWorkflowID": request["workflow_id"]} if request.get("workflow_id") else {})
+
+
+@contextmanager
+def _client_span(name: str, attributes: dict[str, Any], request: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], Any]]:
+    """Runs the block in the client span; yields the request with the span's
+    context in its header, and the span."""
     outer = context.get_current()
     tracer = trace.get_tracer("temporal_bridge")
     with tracer.start_as_current_span(name, kind=trace.SpanKind.CLIENT, attributes=attributes) as span:
@@ -74,13 +76,37 @@ def traced(operation: str, request: Mapping[str, Any]) -> Iterator[tuple[Mapping
         # context is then the one to pass on.
         propagate.inject(carrier, context=None if span.get_span_context().is_valid else outer)
         if carrier:
-            header[TRACER_HEADER] = carrier
-            request = {**request, "header": header}
+            request = {**request, "header": {**(request.get("header") or {}), TRACER_HEADER: carrier}}
         yield request, span
 
 
-def finished(span: Any, response: Any) -> None:
+def call(operation: str, request: Mapping[str, Any], send: Callable[[str, Mapping[str, Any]], Any]) -> Any:
+    """``send(operation, request)``, in a client span when one applies (only
+    for operations in ``TRACED``)."""
+    traced = _span_request(operation, request)
+    if traced is None:
+        return send(operation, request)
+    with _client_span(*traced, request) as (request, span):
+        response = send(operation, request)
+        _finished(span, response)
+        return response
+
+
+async def call_async(
+    operation: str, request: Mapping[str, Any], send: Callable[[str, Mapping[str, Any]], Awaitable[Any]]
+) -> Any:
+    """``call`` for a coroutine ``send``."""
+    traced = _span_request(operation, request)
+    if traced is None:
+        return await send(operation, request)
+    with _client_span(*traced, request) as (request, span):
+        response = await send(operation, request)
+        _finished(span, response)
+        return response
+
+
+def _finished(span: Any, response: Any) -> None:
     """Notes on the client span what the call's answer named (the workflow
     ID a start generated)."""
-    if span is not None and isinstance(response, Mapping) and "workflow_id" in response:
+    if isinstance(response, Mapping) and "workflow_id" in response:
         span.set_attribute("temporalWorkflowID", str(response["workflow_id"]))

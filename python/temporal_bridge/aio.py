@@ -136,12 +136,16 @@ async def _await_native(start: Callable[[_native.CompletionQueue, int], _native.
 
 
 async def _call(native: _native.NativeClient, operation: str, request: Mapping[str, Any], raw: bool = False) -> Any:
-    with _tracing.traced(operation, request) as (request, span):
-        ok, value = await _await_native(functools.partial(native.call_async, operation, request))
-        if not ok:
-            raise _from_error(value, raw)
-        _tracing.finished(span, value)
-        return value
+    if operation in _tracing.TRACED:  # a start, signal, query or update: maybe in a client span
+        return await _tracing.call_async(operation, request, functools.partial(_send, native, raw))
+    return await _send(native, raw, operation, request)
+
+
+async def _send(native: _native.NativeClient, raw: bool, operation: str, request: Mapping[str, Any]) -> Any:
+    ok, value = await _await_native(functools.partial(native.call_async, operation, request))
+    if not ok:
+        raise _from_error(value, raw)
+    return value
 
 
 class AsyncWorkflowHandle(_HandleBase):

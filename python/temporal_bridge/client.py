@@ -48,13 +48,12 @@ __all__ = ["Client", "WorkflowHandle", "WorkflowUpdateHandle", "ActivityHandle",
 
 
 def _call(native: _native.NativeClient, operation: str, request: Mapping[str, Any], raw: bool = False) -> Any:
-    with _tracing.traced(operation, request) as (request, span):
-        try:
-            response = native.call(operation, request)
-        except _native.NativeError as err:
-            raise _from_error(err.args[0], raw) from None
-        _tracing.finished(span, response)
-        return response
+    try:
+        if operation in _tracing.TRACED:  # a start, signal, query or update: maybe in a client span
+            return _tracing.call(operation, request, native.call)
+        return native.call(operation, request)
+    except _native.NativeError as err:
+        raise _from_error(err.args[0], raw) from None
 
 
 def _result_value(response: Mapping[str, Any], raw: bool) -> Any:
