@@ -133,6 +133,13 @@ def test_a_server_restart_in_logging(tmp_path: Any, collected: Collect) -> None:
         lambda r: r.getMessage().startswith("CountWorkflowExecutions attempt 1 failed (UNAVAILABLE"),
         "of a retry while the server is down",
     )
+    # The server comes back only after the fourth failed attempt: the call
+    # has then waited through its backoffs (100 + 200 + 400 + 800 ms, less a
+    # fifth of jitter), well over the slow-call threshold however fast the
+    # server restarts.
+    collected.wait_for(
+        lambda r: r.getMessage().startswith("CountWorkflowExecutions attempt 4 failed"), "of a fourth attempt"
+    )
     with DevEnv(worker=False, port=port, db_filename=db):
         waiting.join(150)
         assert len(outcome) == 1 and not isinstance(outcome[0], Exception), outcome
