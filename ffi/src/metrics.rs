@@ -118,22 +118,20 @@ pub unsafe extern "C" fn tb_metrics_configure_with_callback(
     error_out: *mut *mut c_char,
 ) -> TbStatus {
     let name = "tb_metrics_configure_with_callback";
-    let meter = callback.map(|callback| {
-        Arc::new(CallbackMeter {
-            callback,
-            user_data: UserData(user_data),
-        }) as Arc<dyn MetricSink>
-    });
-    if meter.is_none() {
+    let Some(callback) = callback else {
         // SAFETY: pointers are NULL or valid, per the header.
         return unsafe {
             run_text(name, info_out, error_out, || {
                 Err(Error::invalid_argument("callback is NULL").with_detail("argument", "callback"))
             })
         };
-    }
+    };
+    let meter: Arc<dyn MetricSink> = Arc::new(CallbackMeter {
+        callback,
+        user_data: UserData(user_data),
+    });
     // SAFETY: pointers are NULL or valid, per the header.
-    unsafe { configure(name, options_json, meter, info_out, error_out) }
+    unsafe { configure(name, options_json, Some(meter), info_out, error_out) }
 }
 
 /// Both configure functions: the options, then the process's metrics.
