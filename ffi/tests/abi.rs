@@ -7,12 +7,13 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// `target/<profile>/libtemporal_bridge.so`, built with this test's crate.
+/// The shared library cargo built with this test: `cargo test` leaves it in
+/// `target/<profile>/deps/` beside the test binary (only `cargo build` also
+/// copies it up to `target/<profile>/`, so that copy may be missing or older).
 fn library() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     // target/<profile>/deps/abi-<hash>
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = profile_dir.join("libtemporal_bridge.so");
+    let path = exe.with_file_name("libtemporal_bridge.so");
     assert!(
         path.is_file(),
         "{path:?} is missing: cargo builds it with the crate"
