@@ -9,8 +9,7 @@ use crate::log::{log_record, LogLevel};
 use crate::options::{ConnectOptions, RetrySettings};
 use crate::status::from_status;
 use crate::transport::{
-    decode_message, encode_frame, frame_bytes, method, Channel, Endpoint, Method, FRAME_HEADER_LEN,
-    FROM_HTTP_STATUS, NOT_SENT,
+    decode_message, encode_frame, method, Channel, Endpoint, Method, FROM_HTTP_STATUS, NOT_SENT,
 };
 use bytes::Bytes;
 use std::future::Future;
@@ -656,15 +655,7 @@ impl Client {
         // attempt sends the same bytes.
         let codec = self.inner.codec.as_ref();
         let frame = match codec {
-            Some(codec) if scope.codec_requests => {
-                let message = frame.slice(FRAME_HEADER_LEN..);
-                let encoded = codec.encode_request(path, message.clone()).await?;
-                if encoded == message {
-                    frame
-                } else {
-                    frame_bytes(&encoded).map_err(|s| from_status(&s))?
-                }
-            }
+            Some(codec) if scope.codec_requests => codec.encode_request_frame(path, frame).await?,
             _ => frame,
         };
         let retry = &self.inner.retry;

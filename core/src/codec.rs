@@ -19,7 +19,9 @@
 
 use crate::error::{error_chain, Error, ErrorKind, Result};
 use crate::payload::{decode_payload, encode_value, RawPayload};
-use bytes::Bytes;
+use crate::status::from_status;
+use crate::transport::{frame_reserved, FRAME_HEADER_LEN};
+pub use bytes::Bytes;
 use prost_reflect::{
     DynamicMessage, MessageDescriptor, MethodDescriptor, ReflectMessage, Value as Field,
 };
@@ -29,6 +31,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::pin::Pin;
 use std::sync::Arc;
 pub use temporalio_protos::temporal::api::common::v1::Payload;
@@ -39,6 +42,13 @@ pub type CodecResult = std::result::Result<Vec<Payload>, Box<dyn std::error::Err
 
 /// The future a codec returns.
 pub type CodecFuture = Pin<Box<dyn Future<Output = CodecResult> + Send>>;
+
+/// What a codec answers on the wire form: each payload as the bytes of a
+/// `temporal.api.common.v1.Payload` message, as many and in the same order.
+pub type WireResult = std::result::Result<Vec<Vec<u8>>, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The future of [`PayloadCodec::encode_wire`] and [`PayloadCodec::decode_wire`].
+pub type WireFuture = Pin<Box<dyn Future<Output = WireResult> + Send>>;
 
 /// Which way payloads go through a codec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,20 +73,83 @@ impl CodecDirection {
 #[derive(Clone, Debug)]
 pub struct CodecContext {
     /// The client's namespace.
-    pub namespace: String,
+    pub namespace: Arc<str>,
     /// The RPC whose message carries the payloads, e.g. `StartWorkflowExecution`.
-    pub call: String,
+    pub call: &'static str,
 }
 
 /// A payload codec in process. `encode` and `decode` each take every payload
 /// of one message and must return as many, in the same order. Payloads a
 /// codec does not recognise on decode (another encoding) should come back
 /// unchanged. Called from the library's threads, possibly concurrently.
+///
+/// The client hands payloads over in their wire form (`encode_wire`,
+/// `decode_wire`), which by default go through `encode`/`decode` as
+/// [`Payload`] values. A codec that works on the bytes itself (a binding
+/// turning them into its own language's objects) overrides the wire pair
+/// and may define `encode`/`decode` by [`payloads_via_wire`].
 pub trait PayloadCodec: Send + Sync + 'static {
     /// Encodes payloads about to be sent.
     fn encode(&self, context: &CodecContext, payloads: Vec<Payload>) -> CodecFuture;
     /// Decodes payloads just received.
     fn decode(&self, context: &CodecContext, payloads: Vec<Payload>) -> CodecFuture;
+    /// [`PayloadCodec::encode`] on the payloads' protobuf bytes.
+    fn encode_wire(&self, context: &CodecContext, payloads: Vec<Bytes>) -> WireFuture {
+        wire_via_payloads(payloads, |payloads| self.encode(context, payloads))
+    }
+    /// [`PayloadCodec::decode`] on the payloads' protobuf bytes.
+    fn decode_wire(&self, context: &CodecContext, payloads: Vec<Bytes>) -> WireFuture {
+        wire_via_payloads(payloads, |payloads| self.decode(context, payloads))
+    }
+}
+
+/// A wire-form codec step made of a [`Payload`] one: the payloads decoded,
+/// `run`, and its answer encoded.
+pub fn wire_via_payloads(
+    payloads: Vec<Bytes>,
+    run: impl FnOnce(Vec<Payload>) -> CodecFuture,
+) -> WireFuture {
+    let decoded: std::result::Result<Vec<Payload>, _> = payloads
+        .iter()
+        .map(|bytes| <Payload as prost::Message>::decode(bytes.as_ref()))
+        .collect();
+    let pending = match decoded {
+        Ok(decoded) => run(decoded),
+        Err(e) => {
+            let why = format!("a payload of the message is not valid protobuf: {e}");
+            return Box::pin(std::future::ready(Err(why.into())));
+        }
+    };
+    Box::pin(async move {
+        Ok(pending
+            .await?
+            .iter()
+            .map(prost::Message::encode_to_vec)
+            .collect())
+    })
+}
+
+/// A [`Payload`] codec step made of a wire-form one: the payloads encoded,
+/// `run`, and its answer decoded.
+pub fn payloads_via_wire(
+    payloads: Vec<Payload>,
+    run: impl FnOnce(Vec<Bytes>) -> WireFuture,
+) -> CodecFuture {
+    let pending = run(payloads
+        .iter()
+        .map(|p| Bytes::from(prost::Message::encode_to_vec(p)))
+        .collect());
+    Box::pin(async move {
+        pending
+            .await?
+            .iter()
+            .map(|bytes| {
+                <Payload as prost::Message>::decode(bytes.as_slice()).map_err(|e| {
+                    format!("the codec answered a payload that is not valid protobuf: {e}").into()
+                })
+            })
+            .collect()
+    })
 }
 
 /// The `codec` connect option: a codec server, and what any codec covers.
@@ -125,7 +198,7 @@ impl fmt::Debug for CodecOptions {
 /// The codec of one client, with what it covers.
 pub(crate) struct CodecStage {
     codec: Arc<dyn PayloadCodec>,
-    namespace: String,
+    namespace: Arc<str>,
     include_memo: bool,
     encode_failure_attributes: bool,
 }
@@ -139,14 +212,48 @@ pub(crate) struct CodecStage {
 struct Plan {
     nodes: Vec<Node>,
     index: HashMap<String, usize>,
-    /// Input and output node of each RPC path met so far (`None`: unknown path).
-    methods: HashMap<String, Option<(usize, usize)>>,
+    /// Input and output node of each RPC path met so far (`None`: unknown
+    /// path), by the path's address: paths are the client's static strings.
+    methods: HashMap<(usize, usize), Option<MethodNodes>, BuildHasherDefault<AddressHasher>>,
+}
+
+/// The plan of one RPC: its request and reply types' nodes, and its name.
+#[derive(Clone, Copy)]
+struct MethodNodes {
+    input: usize,
+    output: usize,
+    /// The method's name, e.g. `StartWorkflowExecution`.
+    call: &'static str,
+}
+
+/// Hashes the few words of a key (here a string's address and length).
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_usize(&mut self, word: usize) {
+        self.write_u64(word as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 #[derive(Default)]
 struct Node {
     /// Field number and what it holds, for the fields worth entering.
     fields: Vec<(u64, Step)>,
+    /// Bit `n` set: field `n` may be among `fields` (bit 63 stands for
+    /// every number from 63 on), so most fields are passed over at a glance.
+    mask: u64,
     /// This type is `temporal.api.failure.v1.Failure`.
     failure: bool,
 }
@@ -159,16 +266,16 @@ enum Step {
 
 impl Plan {
     /// The nodes of `path`'s input and output, added when first met.
-    fn method(&mut self, path: &str, include_memo: bool) -> Option<(usize, usize)> {
-        if let Some(known) = self.methods.get(path) {
+    fn method(&mut self, path: &'static str, include_memo: bool) -> Option<MethodNodes> {
+        if let Some(known) = self.methods.get(&address(path)) {
             return *known;
         }
-        let found = method_at(path).map(|m| {
-            let input = self.add(&m.input(), include_memo);
-            let output = self.add(&m.output(), include_memo);
-            (input, output)
+        let found = method_at(path).map(|m| MethodNodes {
+            input: self.add(&m.input(), include_memo),
+            output: self.add(&m.output(), include_memo),
+            call: path.rsplit('/').next().unwrap_or(path),
         });
-        self.methods.insert(path.to_owned(), found);
+        self.methods.insert(address(path), found);
         found
     }
 
@@ -191,6 +298,7 @@ impl Plan {
             self.index.insert(name.to_owned(), self.nodes.len());
             self.nodes.push(Node {
                 fields: Vec::new(),
+                mask: 0,
                 failure: name == FAILURE,
             });
             let mut fields = Vec::new();
@@ -255,18 +363,26 @@ impl Plan {
                     Err(name) => self.index.get(&name).map(|&j| (number, Step::Message(j))),
                 })
                 .collect();
-            self.nodes[first + k].fields = kept;
+            let node = &mut self.nodes[first + k];
+            node.fields = kept;
+            node.mask = node
+                .fields
+                .iter()
+                .fold(0, |mask, &(number, _)| mask | mask_bit(number));
         }
         self.index[root.full_name()]
     }
+}
 
-    fn step(&self, node: usize, number: u64) -> Option<Step> {
-        self.nodes[node]
-            .fields
-            .iter()
-            .find(|(n, _)| *n == number)
-            .map(|(_, step)| *step)
-    }
+/// The bit of field `number` in [`Node::mask`].
+#[inline(always)]
+fn mask_bit(number: u64) -> u64 {
+    1 << number.min(63)
+}
+
+/// The key of a static string in [`Plan::methods`].
+fn address(path: &'static str) -> (usize, usize) {
+    (path.as_ptr() as usize, path.len())
 }
 
 const PAYLOAD: &str = "temporal.api.common.v1.Payload";
@@ -304,19 +420,44 @@ impl CodecStage {
             };
         Ok(Some(CodecStage {
             codec,
-            namespace: namespace.to_owned(),
+            namespace: namespace.into(),
             include_memo: options.include_memo,
             encode_failure_attributes: options.encode_failure_attributes,
         }))
     }
 
     /// The request message of the RPC at `path` with its payloads encoded.
-    pub(crate) async fn encode_request(&self, path: &str, message: Bytes) -> Result<Bytes> {
+    #[cfg(test)]
+    pub(crate) async fn encode_request(&self, path: &'static str, message: Bytes) -> Result<Bytes> {
         self.transform(path, CodecDirection::Encode, message).await
     }
 
+    /// The request frame (gRPC header and message) of the RPC at `path`
+    /// with its payloads encoded: the same frame when nothing changed, else
+    /// a new one, written once.
+    pub(crate) async fn encode_request_frame(
+        &self,
+        path: &'static str,
+        frame: Bytes,
+    ) -> Result<Bytes> {
+        let message = frame.slice(FRAME_HEADER_LEN..);
+        match self
+            .transform_as(
+                path,
+                false,
+                CodecDirection::Encode,
+                message,
+                FRAME_HEADER_LEN,
+            )
+            .await?
+        {
+            None => Ok(frame),
+            Some(buffer) => frame_reserved(buffer).map_err(|s| from_status(&s)),
+        }
+    }
+
     /// The reply message of the RPC at `path` with its payloads decoded.
-    pub(crate) async fn decode_reply(&self, path: &str, message: Bytes) -> Result<Bytes> {
+    pub(crate) async fn decode_reply(&self, path: &'static str, message: Bytes) -> Result<Bytes> {
         self.transform(path, CodecDirection::Decode, message).await
     }
 
@@ -327,107 +468,162 @@ impl CodecStage {
         PLANS[usize::from(self.include_memo)].get_or_init(Default::default)
     }
 
-    /// The input and output nodes of `path`, made when first met.
-    fn method_nodes(&self, path: &str) -> Option<(usize, usize)> {
+    /// The plan, for reading, with `path`'s nodes in it.
+    fn plan_for(
+        &self,
+        path: &'static str,
+    ) -> (
+        std::sync::RwLockReadGuard<'static, Plan>,
+        Option<MethodNodes>,
+    ) {
         let plan = self.plan();
-        let known = plan
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .methods
-            .get(path)
-            .copied();
-        match known {
-            Some(nodes) => nodes,
-            None => plan
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .method(path, self.include_memo),
+        let read = plan.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(&known) = read.methods.get(&address(path)) {
+            return (read, known);
         }
+        drop(read);
+        plan.write()
+            .unwrap_or_else(|p| p.into_inner())
+            .method(path, self.include_memo);
+        let read = plan.read().unwrap_or_else(|p| p.into_inner());
+        let known = read.methods.get(&address(path)).copied().flatten();
+        (read, known)
     }
 
     async fn transform(
         &self,
-        path: &str,
+        path: &'static str,
         direction: CodecDirection,
         bytes: Bytes,
     ) -> Result<Bytes> {
         let reply = direction == CodecDirection::Decode;
-        self.transform_as(path, reply, direction, bytes).await
+        Ok(
+            match self
+                .transform_as(path, reply, direction, bytes.clone(), 0)
+                .await?
+            {
+                Some(changed) => Bytes::from(changed),
+                None => bytes,
+            },
+        )
     }
 
     /// [`CodecStage::transform`] of the RPC's request (or, with `reply`, its
-    /// reply) message.
+    /// reply) message: `None` when nothing changed, else `prefix` zero bytes
+    /// and the new message.
     async fn transform_as(
         &self,
-        path: &str,
+        path: &'static str,
         reply: bool,
         direction: CodecDirection,
         bytes: Bytes,
-    ) -> Result<Bytes> {
-        let (Some((input, output)), Some(call)) =
-            (self.method_nodes(path), path.rsplit('/').next())
-        else {
-            return Ok(bytes);
-        };
-        let root = if reply { output } else { input };
-        let broken = |what: String| {
-            Error::internal(format!(
-                "the {} message of {call} could not be walked for payloads: {what}",
-                if direction == CodecDirection::Encode {
-                    "request"
-                } else {
-                    "reply"
-                }
-            ))
-        };
-        // The common case works on the wire bytes: find the payloads, code
-        // them, splice the new ones in. Only failures whose attributes move
-        // (rare) take the decoded-message path.
-        let mut scan = Scan {
+        prefix: usize,
+    ) -> Result<Option<Vec<u8>>> {
+        // The common case works on the wire bytes: one walk finds the
+        // payloads (and the messages around them), the codec gets their
+        // bytes, and the new ones are spliced in with the lengths around
+        // them made right. Only failures whose attributes move (rare) take
+        // the decoded-message path.
+        let mut walk = Walk {
             direction,
-            payloads: Vec::new(),
+            encode_failure_attributes: self.encode_failure_attributes,
+            marks: Vec::new(),
+            payloads: 0,
             failures: false,
         };
-        {
-            let plan = self.plan().read().unwrap_or_else(|p| p.into_inner());
-            self.scan(&plan, root, &bytes, &mut scan).map_err(broken)?;
-        }
-        if scan.failures {
+        let call = {
+            let (plan, method) = self.plan_for(path);
+            let Some(method) = method else {
+                return Ok(None);
+            };
+            let root = if reply { method.output } else { method.input };
+            if !plan.nodes[root].fields.is_empty() {
+                walk.message(&plan, root, &bytes, 0)
+                    .map_err(|what| broken(direction, method.call, what))?;
+            }
+            method.call
+        };
+        if walk.failures {
             let Some(method) = method_at(path) else {
-                return Ok(bytes);
+                return Ok(None);
             };
             let descriptor = if reply {
                 method.output()
             } else {
                 method.input()
             };
-            return self
+            let message = self
                 .transform_message(call, descriptor, direction, bytes)
-                .await;
+                .await?;
+            let mut out = Vec::with_capacity(prefix + message.len());
+            out.resize(prefix, 0);
+            out.extend_from_slice(&message);
+            return Ok(Some(out));
         }
-        if scan.payloads.is_empty() {
-            return Ok(bytes);
+        if walk.payloads == 0 {
+            return Ok(None);
         }
-        let coded = self.run(call, direction, scan.payloads).await?;
-        let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 2);
-        let plan = self.plan().read().unwrap_or_else(|p| p.into_inner());
-        self.rewrite(&plan, root, &bytes, &mut coded.into_iter(), &mut out)
-            .map_err(broken)?;
-        Ok(Bytes::from(out))
+        let found = walk
+            .marks
+            .iter()
+            .filter_map(|mark| match *mark {
+                Mark::Payload { value, end, .. } => Some(bytes.slice(value..end)),
+                _ => None,
+            })
+            .collect();
+        let coded = self.run_wire(call, direction, found).await?;
+        Ok(Some(splice(&bytes, &mut walk.marks, &coded, prefix)))
+    }
+
+    /// The codec's context for a message of `call`.
+    fn context(&self, call: &'static str) -> CodecContext {
+        CodecContext {
+            namespace: Arc::clone(&self.namespace),
+            call,
+        }
+    }
+
+    /// Runs the codec on the payloads (wire form) of one message of `call`.
+    async fn run_wire(
+        &self,
+        call: &'static str,
+        direction: CodecDirection,
+        payloads: Vec<Bytes>,
+    ) -> Result<Vec<Vec<u8>>> {
+        let count = payloads.len();
+        let context = self.context(call);
+        let failed = |why: String| codec_error(direction, call, count, why);
+        let coded = match direction {
+            CodecDirection::Encode => self.codec.encode_wire(&context, payloads),
+            CodecDirection::Decode => self.codec.decode_wire(&context, payloads),
+        }
+        .await
+        .map_err(|e| failed(error_chain(&*e)))?;
+        if coded.len() != count {
+            return Err(failed(format!(
+                "the codec returned {} payloads for {count}",
+                coded.len()
+            )));
+        }
+        // What is spliced into the message must be a message: a codec's
+        // bytes that are not would corrupt every field after them.
+        if let Some(at) = coded.iter().position(|p| !is_message(p)) {
+            return Err(failed(format!(
+                "the codec returned payload {at} that is not a protobuf message"
+            )));
+        }
+        Ok(coded)
     }
 
     /// Runs the codec on the payloads of one message of `call`.
     async fn run(
         &self,
-        call: &str,
+        call: &'static str,
         direction: CodecDirection,
         payloads: Vec<Payload>,
     ) -> Result<Vec<Payload>> {
         let count = payloads.len();
-        let context = CodecContext {
-            namespace: self.namespace.clone(),
-            call: call.to_owned(),
-        };
+        let context = self.context(call);
         let failed = |why: String| codec_error(direction, call, count, why);
         let coded = match direction {
             CodecDirection::Encode => self.codec.encode(&context, payloads),
@@ -444,84 +640,11 @@ impl CodecStage {
         Ok(coded)
     }
 
-    /// Collects the payloads of the message `bytes` (of type `message`), in
-    /// wire order, and notes failures that need their attributes moved.
-    fn scan(
-        &self,
-        plan: &Plan,
-        node: usize,
-        bytes: &[u8],
-        scan: &mut Scan,
-    ) -> std::result::Result<(), String> {
-        if plan.nodes[node].failure {
-            let failure: Failure = prost::Message::decode(bytes).map_err(|e| e.to_string())?;
-            scan.failures |= match scan.direction {
-                CodecDirection::Encode => {
-                    self.encode_failure_attributes
-                        && failure.encoded_attributes.is_none()
-                        && !(failure.message.is_empty() && failure.stack_trace.is_empty())
-                }
-                CodecDirection::Decode => failure.encoded_attributes.is_some(),
-            };
-        }
-        for field in wire_fields(bytes) {
-            let field = field?;
-            let Some(value) = field.value else { continue };
-            match plan.step(node, field.number) {
-                None => {}
-                Some(Step::Payload) => scan
-                    .payloads
-                    .push(prost::Message::decode(value).map_err(|e| e.to_string())?),
-                Some(Step::Message(inner)) => self.scan(plan, inner, value, scan)?,
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes the message `bytes` with its payloads replaced by `coded`, in
-    /// the order `scan` found them; every other byte is kept.
-    fn rewrite(
-        &self,
-        plan: &Plan,
-        node: usize,
-        bytes: &[u8],
-        coded: &mut std::vec::IntoIter<Payload>,
-        out: &mut Vec<u8>,
-    ) -> std::result::Result<(), String> {
-        for field in wire_fields(bytes) {
-            let field = field?;
-            let step = field.value.and_then(|_| plan.step(node, field.number));
-            let (Some(value), Some(step)) = (field.value, step) else {
-                out.extend_from_slice(field.whole);
-                continue;
-            };
-            let inner = match step {
-                Step::Payload => {
-                    let payload = coded.next().ok_or("fewer payloads than found")?;
-                    prost::Message::encode_to_vec(&payload)
-                }
-                Step::Message(inner_node) => {
-                    let mut inner = Vec::with_capacity(value.len());
-                    self.rewrite(plan, inner_node, value, coded, &mut inner)?;
-                    inner
-                }
-            };
-            prost::encoding::encode_key(
-                u32::try_from(field.number).map_err(|e| e.to_string())?,
-                prost::encoding::WireType::LengthDelimited,
-                out,
-            );
-            prost::encoding::encode_varint(inner.len() as u64, out);
-            out.extend_from_slice(&inner);
-        }
-        Ok(())
-    }
-
     /// [`CodecStage::transform`] on the decoded message, for failures whose
     /// message and stack trace move into or out of their encoded attributes.
     async fn transform_message(
         &self,
-        call: &str,
+        call: &'static str,
         descriptor: MessageDescriptor,
         direction: CodecDirection,
         bytes: Bytes,
@@ -632,70 +755,341 @@ impl CodecStage {
     }
 }
 
-/// What [`CodecStage::scan`] finds in a message.
-struct Scan {
+/// The error of a message the codec stage could not walk.
+fn broken(direction: CodecDirection, call: &str, what: &str) -> Error {
+    Error::internal(format!(
+        "the {} message of {call} could not be walked for payloads: {what}",
+        if direction == CodecDirection::Encode {
+            "request"
+        } else {
+            "reply"
+        }
+    ))
+}
+
+/// One walk of a message's bytes: where its payloads are, and the messages
+/// that hold them.
+struct Walk {
     direction: CodecDirection,
-    payloads: Vec<Payload>,
+    encode_failure_attributes: bool,
+    /// In wire order (offsets into the whole message).
+    marks: Vec<Mark>,
+    /// How many `Mark::Payload`s.
+    payloads: usize,
     /// A failure whose message and stack trace move (see `transform_message`).
     failures: bool,
 }
 
-/// One field of a protobuf message on the wire.
-struct WireField<'a> {
-    number: u64,
-    /// The value of a length-delimited field.
-    value: Option<&'a [u8]>,
-    /// The field's bytes, key included.
-    whole: &'a [u8],
+/// A place in a message's bytes where [`splice`] writes something new.
+#[derive(Clone, Copy)]
+enum Mark {
+    /// A message field holding payloads begins: its key ends at `key_end`,
+    /// its value (after the length) runs from `value` to `end`; `len` is
+    /// its new length (set by `regrow`).
+    Open {
+        key_end: usize,
+        value: usize,
+        end: usize,
+        len: usize,
+    },
+    /// That message ends.
+    Close,
+    /// A payload field, laid out as `Open`'s.
+    Payload {
+        key_end: usize,
+        value: usize,
+        end: usize,
+    },
 }
 
-/// The fields of the protobuf message `bytes`, in wire order; an error for
-/// bytes that are not a message.
-fn wire_fields(bytes: &[u8]) -> impl Iterator<Item = std::result::Result<WireField<'_>, String>> {
-    let mut at = 0usize;
-    std::iter::from_fn(move || {
-        if at >= bytes.len() {
-            return None;
+impl Walk {
+    /// Walks `bytes`, a message of `node`'s type found at `base` in the
+    /// whole message.
+    fn message(
+        &mut self,
+        plan: &Plan,
+        node: usize,
+        bytes: &[u8],
+        base: usize,
+    ) -> std::result::Result<(), &'static str> {
+        let here = &plan.nodes[node];
+        if here.failure {
+            let failure: Failure =
+                prost::Message::decode(bytes).map_err(|_| "a failure is not valid protobuf")?;
+            self.failures |= match self.direction {
+                CodecDirection::Encode => {
+                    self.encode_failure_attributes
+                        && failure.encoded_attributes.is_none()
+                        && !(failure.message.is_empty() && failure.stack_trace.is_empty())
+                }
+                CodecDirection::Decode => failure.encoded_attributes.is_some(),
+            };
         }
-        let start = at;
-        let field = (|| {
-            let mut rest = &bytes[at..];
-            let key = prost::encoding::decode_varint(&mut rest).map_err(|e| e.to_string())?;
-            let mut value = None;
-            match key & 7 {
-                0 => {
-                    prost::encoding::decode_varint(&mut rest).map_err(|e| e.to_string())?;
-                }
-                1 | 5 => {
-                    let width = if key & 7 == 1 { 8 } else { 4 };
-                    rest = rest
-                        .get(width..)
-                        .ok_or("a fixed-width field is cut short")?;
-                }
-                2 => {
-                    let len =
-                        prost::encoding::decode_varint(&mut rest).map_err(|e| e.to_string())?;
-                    let len = usize::try_from(len).map_err(|e| e.to_string())?;
-                    value = Some(
-                        rest.get(..len)
-                            .ok_or("a length-delimited field is cut short")?,
-                    );
-                    rest = &rest[len..];
-                }
-                other => return Err(format!("wire type {other} is not used by these messages")),
+        let mut at = 0;
+        while at < bytes.len() {
+            let key = varint(bytes, &mut at)?;
+            if key & 7 != 2 {
+                skip(bytes, &mut at, key)?;
+                continue;
             }
-            at = bytes.len() - rest.len();
-            Ok(WireField {
-                number: key >> 3,
-                value,
-                whole: &bytes[start..at],
-            })
-        })();
-        if field.is_err() {
-            at = bytes.len();
+            let key_end = at;
+            let inner = length_delimited(bytes, &mut at)?;
+            let value = at - inner.len();
+            let number = key >> 3;
+            if here.mask & mask_bit(number) == 0 {
+                continue;
+            }
+            let Some(&(_, step)) = here.fields.iter().find(|(n, _)| *n == number) else {
+                continue;
+            };
+            let (key_end, value, end) = (base + key_end, base + value, base + at);
+            match step {
+                Step::Payload => {
+                    self.marks.push(Mark::Payload {
+                        key_end,
+                        value,
+                        end,
+                    });
+                    self.payloads += 1;
+                }
+                Step::Message(node_of) => {
+                    let open = self.marks.len();
+                    let before = self.payloads;
+                    self.marks.push(Mark::Open {
+                        key_end,
+                        value,
+                        end,
+                        len: 0,
+                    });
+                    self.message(plan, node_of, inner, value)?;
+                    if self.payloads == before {
+                        // Nothing to change in there.
+                        self.marks.truncate(open);
+                    } else {
+                        self.marks.push(Mark::Close);
+                    }
+                }
+            }
         }
-        Some(field)
-    })
+        Ok(())
+    }
+}
+
+/// Moves `at` past the value of a field with `key` that is not
+/// length-delimited.
+fn skip(bytes: &[u8], at: &mut usize, key: u64) -> std::result::Result<(), &'static str> {
+    let width = match key & 7 {
+        0 => return varint(bytes, at).map(drop),
+        1 => 8,
+        5 => 4,
+        _ => return Err("a wire type these messages do not use"),
+    };
+    *at = at
+        .checked_add(width)
+        .filter(|&end| end <= bytes.len())
+        .ok_or("a fixed-width field is cut short")?;
+    Ok(())
+}
+
+/// The varint at `at`, moving `at` past it.
+#[inline(always)]
+fn varint(bytes: &[u8], at: &mut usize) -> std::result::Result<u64, &'static str> {
+    match bytes.get(*at) {
+        Some(&byte) if byte < 0x80 => {
+            *at += 1;
+            Ok(u64::from(byte))
+        }
+        _ => long_varint(bytes, at),
+    }
+}
+
+/// [`varint`] of more than one byte.
+fn long_varint(bytes: &[u8], at: &mut usize) -> std::result::Result<u64, &'static str> {
+    let mut value = 0u64;
+    let mut shift = 0;
+    loop {
+        let byte = *bytes.get(*at).ok_or("a varint is cut short")?;
+        *at += 1;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return Ok(value);
+        }
+        shift += 7;
+        if shift > 63 {
+            return Err("a varint is too long");
+        }
+    }
+}
+
+/// Whether `bytes` are fields of a protobuf message (each key, length and
+/// value where it should be).
+fn is_message(bytes: &[u8]) -> bool {
+    let mut at = 0;
+    while at < bytes.len() {
+        let Ok(key) = varint(bytes, &mut at) else {
+            return false;
+        };
+        let fine = if key & 7 == 2 {
+            length_delimited(bytes, &mut at).is_ok()
+        } else {
+            skip(bytes, &mut at, key).is_ok()
+        };
+        if key >> 3 == 0 || !fine {
+            return false;
+        }
+    }
+    true
+}
+
+/// `prefix` zero bytes, then `bytes` with the payloads at `marks` replaced
+/// by `coded` (in order) and the lengths of the messages around them
+/// rewritten; every other byte is kept.
+fn splice(bytes: &[u8], marks: &mut [Mark], coded: &[Vec<u8>], prefix: usize) -> Vec<u8> {
+    let grown = regrow(marks, &mut 0, &mut coded.iter());
+    let mut out = Vec::with_capacity(prefix + bytes.len().saturating_add_signed(grown));
+    out.resize(prefix, 0);
+    let mut cursor = 0;
+    let mut next = coded.iter();
+    for mark in marks.iter() {
+        match *mark {
+            Mark::Open {
+                key_end,
+                value,
+                len,
+                ..
+            } => {
+                out.extend_from_slice(&bytes[cursor..key_end]);
+                prost::encoding::encode_varint(len as u64, &mut out);
+                cursor = value;
+            }
+            Mark::Payload { key_end, end, .. } => {
+                let new = next.next().map_or(&[][..], Vec::as_slice);
+                out.extend_from_slice(&bytes[cursor..key_end]);
+                prost::encoding::encode_varint(new.len() as u64, &mut out);
+                out.extend_from_slice(new);
+                cursor = end;
+            }
+            Mark::Close => {}
+        }
+    }
+    out.extend_from_slice(&bytes[cursor..]);
+    out
+}
+
+/// Sets the new length of each message opened in `marks[*at..]` until the
+/// `Close` of the current one (or the end), given the payloads' new bytes
+/// in `coded`; returns how many bytes that part grows by.
+fn regrow(marks: &mut [Mark], at: &mut usize, coded: &mut std::slice::Iter<'_, Vec<u8>>) -> isize {
+    let field = |len: usize| (prost::encoding::encoded_len_varint(len as u64) + len) as isize;
+    let mut grown = 0;
+    while let Some(&mark) = marks.get(*at) {
+        let here = *at;
+        *at += 1;
+        match mark {
+            Mark::Close => break,
+            Mark::Payload { key_end, end, .. } => {
+                grown += field(coded.next().map_or(0, Vec::len)) - (end - key_end) as isize;
+            }
+            Mark::Open {
+                key_end,
+                value,
+                end,
+                ..
+            } => {
+                let len = (end - value).saturating_add_signed(regrow(marks, at, coded));
+                if let Mark::Open { len: new, .. } = &mut marks[here] {
+                    *new = len;
+                }
+                grown += field(len) - (end - key_end) as isize;
+            }
+        }
+    }
+    grown
+}
+
+/// Reads a payload's wire form (a `temporal.api.common.v1.Payload`
+/// message) without copying: calls `entry` with each metadata name and
+/// value, in wire order, and returns the data. Other fields are skipped.
+pub fn read_payload<'a>(
+    bytes: &'a [u8],
+    mut entry: impl FnMut(&'a str, &'a [u8]),
+) -> std::result::Result<&'a [u8], &'static str> {
+    let mut data: &[u8] = &[];
+    let mut at = 0;
+    while at < bytes.len() {
+        let key = varint(bytes, &mut at)?;
+        if key & 7 != 2 {
+            skip(bytes, &mut at, key)?;
+            continue;
+        }
+        let value = length_delimited(bytes, &mut at)?;
+        match key >> 3 {
+            1 => {
+                let (mut name, mut content): (&[u8], &[u8]) = (&[], &[]);
+                let mut inner = 0;
+                while inner < value.len() {
+                    let key = varint(value, &mut inner)?;
+                    if key & 7 != 2 {
+                        skip(value, &mut inner, key)?;
+                        continue;
+                    }
+                    let field = length_delimited(value, &mut inner)?;
+                    match key >> 3 {
+                        1 => name = field,
+                        2 => content = field,
+                        _ => {}
+                    }
+                }
+                let name = std::str::from_utf8(name).map_err(|_| "a metadata name is not UTF-8")?;
+                entry(name, content);
+            }
+            2 => data = value,
+            _ => {}
+        }
+    }
+    Ok(data)
+}
+
+/// Appends one metadata entry of a payload's wire form (see [`read_payload`]).
+pub fn write_payload_metadata(out: &mut Vec<u8>, name: &str, value: &[u8]) {
+    let entry_len = 2
+        + prost::encoding::encoded_len_varint(name.len() as u64)
+        + name.len()
+        + prost::encoding::encoded_len_varint(value.len() as u64)
+        + value.len();
+    out.push(0x0a); // field 1, length-delimited
+    prost::encoding::encode_varint(entry_len as u64, out);
+    out.push(0x0a);
+    prost::encoding::encode_varint(name.len() as u64, out);
+    out.extend_from_slice(name.as_bytes());
+    out.push(0x12); // field 2, length-delimited
+    prost::encoding::encode_varint(value.len() as u64, out);
+    out.extend_from_slice(value);
+}
+
+/// Appends a payload's data to its wire form (after its metadata).
+pub fn write_payload_data(out: &mut Vec<u8>, data: &[u8]) {
+    if !data.is_empty() {
+        out.push(0x12);
+        prost::encoding::encode_varint(data.len() as u64, out);
+        out.extend_from_slice(data);
+    }
+}
+
+/// The value of the length-delimited field whose length is at `at`, moving
+/// `at` past it.
+fn length_delimited<'a>(
+    bytes: &'a [u8],
+    at: &mut usize,
+) -> std::result::Result<&'a [u8], &'static str> {
+    let len = usize::try_from(varint(bytes, at)?).map_err(|_| "a length does not fit in memory")?;
+    let end = at
+        .checked_add(len)
+        .filter(|&end| end <= bytes.len())
+        .ok_or("a length-delimited field is cut short")?;
+    let value = &bytes[*at..end];
+    *at = end;
+    Ok(value)
 }
 
 /// The method an RPC path names (`/package.Service/Method`), if the bundled
@@ -906,7 +1300,7 @@ mod tests {
         }
     }
 
-    fn encoded(stage: &CodecStage, path: &str, message: &impl prost::Message) -> Bytes {
+    fn encoded(stage: &CodecStage, path: &'static str, message: &impl prost::Message) -> Bytes {
         let bytes = Bytes::from(message.encode_to_vec());
         futures::executor::block_on(stage.encode_request(path, bytes)).unwrap()
     }
@@ -993,8 +1387,9 @@ mod tests {
                 futures::executor::block_on(async {
                     if fast {
                         stage
-                            .transform_as(HISTORY, true, CodecDirection::Encode, bytes)
+                            .transform_as(HISTORY, true, CodecDirection::Encode, bytes.clone(), 0)
                             .await
+                            .map(|changed| changed.map_or(bytes, Bytes::from))
                     } else {
                         stage
                             .transform_message(
@@ -1148,6 +1543,184 @@ mod tests {
             assert_eq!(error.details()["direction"], "encode");
             assert_eq!(error.details()["call"], "StartWorkflowExecution");
         }
+    }
+
+    /// Appends `self.0` bytes to each payload's data (and says so in its
+    /// metadata); decoding takes them off again.
+    struct Pad(usize);
+
+    impl PayloadCodec for Pad {
+        fn encode(&self, _: &CodecContext, payloads: Vec<Payload>) -> CodecFuture {
+            let n = self.0;
+            Box::pin(async move {
+                Ok(payloads
+                    .into_iter()
+                    .map(|mut p| {
+                        p.data.extend(std::iter::repeat_n(b'x', n));
+                        p.metadata
+                            .insert("padded".into(), n.to_string().into_bytes());
+                        p
+                    })
+                    .collect())
+            })
+        }
+        fn decode(&self, _: &CodecContext, payloads: Vec<Payload>) -> CodecFuture {
+            Box::pin(async move {
+                Ok(payloads
+                    .into_iter()
+                    .map(|mut p| {
+                        if let Some(n) = p.metadata.remove("padded") {
+                            let n: usize = String::from_utf8(n).unwrap().parse().unwrap();
+                            p.data.truncate(p.data.len() - n);
+                        }
+                        p
+                    })
+                    .collect())
+            })
+        }
+    }
+
+    #[test]
+    fn payloads_that_grow_across_length_bytes_keep_every_other_field() {
+        use temporalio_protos::temporal::api::history::v1::{
+            history_event::Attributes, History, HistoryEvent,
+            WorkflowExecutionStartedEventAttributes,
+        };
+        use temporalio_protos::temporal::api::workflowservice::v1::GetWorkflowExecutionHistoryResponse;
+        const HISTORY: &str =
+            "/temporal.api.workflowservice.v1.WorkflowService/GetWorkflowExecutionHistory";
+        let start = start_request();
+        let started = |id: i64| HistoryEvent {
+            event_id: id,
+            attributes: Some(Attributes::WorkflowExecutionStartedEventAttributes(
+                WorkflowExecutionStartedEventAttributes {
+                    input: start.input.clone(),
+                    memo: start.memo.clone(),
+                    header: start.header.clone(),
+                    ..Default::default()
+                },
+            )),
+            ..Default::default()
+        };
+        let reply = GetWorkflowExecutionHistoryResponse {
+            history: Some(History {
+                events: vec![started(1), started(2)],
+            }),
+            next_page_token: vec![7; 3],
+            ..Default::default()
+        };
+        // 0, 1 and 2 extra bytes in the lengths of the payloads, the inputs,
+        // the attributes, the events and the history.
+        for pad in [0, 1, 100, 130, 20_000] {
+            let stage = CodecStage::new(
+                Some(Arc::new(Pad(pad))),
+                Some(&CodecOptions {
+                    include_memo: true,
+                    ..Default::default()
+                }),
+                "default",
+            )
+            .unwrap()
+            .unwrap();
+            let bytes = Bytes::from(prost::Message::encode_to_vec(&reply));
+            // Both ways on the reply message, as a worker's codec would.
+            let run = |direction, bytes: Bytes| {
+                futures::executor::block_on(stage.transform_as(
+                    HISTORY,
+                    true,
+                    direction,
+                    bytes.clone(),
+                    0,
+                ))
+                .unwrap()
+                .map_or(bytes, Bytes::from)
+            };
+            let encoded = run(CodecDirection::Encode, bytes);
+            let seen: GetWorkflowExecutionHistoryResponse =
+                prost::Message::decode(encoded.clone()).unwrap();
+            let events = &seen.history.as_ref().unwrap().events;
+            assert_eq!(events.len(), 2);
+            assert_eq!(seen.next_page_token, reply.next_page_token);
+            let Some(Attributes::WorkflowExecutionStartedEventAttributes(a)) =
+                &events[1].attributes
+            else {
+                panic!("the event lost its attributes");
+            };
+            let first = &a.input.as_ref().unwrap().payloads[0];
+            assert_eq!(first.data.len(), 3 + pad, "{pad}");
+            assert_eq!(a.memo.as_ref().unwrap().fields["m"].data.len(), 6 + pad);
+            assert_eq!(a.header, start.header, "headers are never coded");
+            let back: GetWorkflowExecutionHistoryResponse =
+                prost::Message::decode(run(CodecDirection::Decode, encoded)).unwrap();
+            assert_eq!(back, reply, "{pad}");
+        }
+    }
+
+    /// Answers bytes that are not a payload message.
+    struct Garbage;
+
+    impl PayloadCodec for Garbage {
+        fn encode(&self, c: &CodecContext, payloads: Vec<Payload>) -> CodecFuture {
+            payloads_via_wire(payloads, |wire| self.encode_wire(c, wire))
+        }
+        fn decode(&self, c: &CodecContext, payloads: Vec<Payload>) -> CodecFuture {
+            payloads_via_wire(payloads, |wire| self.decode_wire(c, wire))
+        }
+        fn encode_wire(&self, _: &CodecContext, payloads: Vec<Bytes>) -> WireFuture {
+            // A length that runs past the end.
+            let answer = payloads.iter().map(|_| vec![0x12, 0x05, b'a']).collect();
+            Box::pin(std::future::ready(Ok(answer)))
+        }
+        fn decode_wire(&self, c: &CodecContext, payloads: Vec<Bytes>) -> WireFuture {
+            self.encode_wire(c, payloads)
+        }
+    }
+
+    #[test]
+    fn a_codec_answering_bytes_that_are_not_a_payload_is_a_codec_error() {
+        let stage = CodecStage::new(Some(Arc::new(Garbage)), None, "default")
+            .unwrap()
+            .unwrap();
+        let bytes = Bytes::from(prost::Message::encode_to_vec(&start_request()));
+        let error = futures::executor::block_on(stage.encode_request(START, bytes)).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Codec);
+        assert!(
+            error
+                .message()
+                .contains("payload 0 that is not a protobuf message"),
+            "{}",
+            error.message()
+        );
+    }
+
+    #[test]
+    fn payload_wire_reading_and_writing_agree_with_prost() {
+        let payload = Payload {
+            metadata: HashMap::from([
+                ("encoding".to_owned(), b"json/plain".to_vec()),
+                ("é".to_owned(), vec![0; 200]),
+            ]),
+            data: vec![1; 300],
+            ..Default::default()
+        };
+        let bytes = prost::Message::encode_to_vec(&payload);
+        let mut seen = HashMap::new();
+        let data = read_payload(&bytes, |name, value| {
+            seen.insert(name.to_owned(), value.to_vec());
+        })
+        .unwrap();
+        assert_eq!((data, &seen), (&payload.data[..], &payload.metadata));
+        let mut written = Vec::new();
+        for (name, value) in &payload.metadata {
+            write_payload_metadata(&mut written, name, value);
+        }
+        write_payload_data(&mut written, &payload.data);
+        assert_eq!(
+            <Payload as prost::Message>::decode(&written[..]).unwrap(),
+            payload
+        );
+        assert!(read_payload(&bytes[..bytes.len() - 1], |_, _| {}).is_err());
+        assert!(read_payload(&[0x0a, 0x02, 0x0a, 0x01, 0xff], |_, _| {}).is_err());
     }
 
     #[test]

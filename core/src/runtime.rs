@@ -122,6 +122,9 @@ impl SpawnedTasks {
     }
 }
 
+/// See [`SharedRuntime::keep_driven`].
+pub struct KeepDriven(#[allow(dead_code)] SpawnedGuard);
+
 /// Counts one spawned task as running until it is dropped (the task ended,
 /// panicked or was dropped with the runtime).
 struct SpawnedGuard(Arc<SpawnedTasks>);
@@ -180,6 +183,13 @@ impl SharedRuntime {
             let _guard = guard;
             future.await
         })
+    }
+
+    /// Keeps the background thread driving the runtime while the guard
+    /// lives, as for a spawned task: for a future that another thread polls
+    /// (e.g. an event loop) and that waits on this runtime's I/O and timers.
+    pub fn keep_driven(&self) -> KeepDriven {
+        KeepDriven(self.spawned.begin())
     }
 
     /// The runtime's handle (e.g. to enter its context).

@@ -349,7 +349,7 @@ fn reversed(payloads: Vec<Payload>, encode: bool) -> Vec<Payload> {
 
 impl PayloadCodec for Reverse {
     fn encode(&self, context: &CodecContext, payloads: Vec<Payload>) -> CodecFuture {
-        assert_eq!(context.namespace, devenv().namespace);
+        assert_eq!(&*context.namespace, devenv().namespace);
         Box::pin(async move { Ok(reversed(payloads, true)) })
     }
 

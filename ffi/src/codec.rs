@@ -114,7 +114,7 @@ struct CCodec(Arc<Callbacks>);
 impl CCodec {
     fn run(&self, encode: bool, context: &CodecContext, payloads: Vec<Payload>) -> CodecFuture {
         let callbacks = Arc::clone(&self.0);
-        let call = context.call.clone();
+        let call = context.call;
         Box::pin(async move {
             let callback = if encode {
                 callbacks.encode
@@ -122,7 +122,7 @@ impl CCodec {
                 callbacks.decode
             };
             // A thread of the runtime's blocking pool: the callback may block.
-            tokio::task::spawn_blocking(move || callbacks.invoke(callback, &call, payloads))
+            tokio::task::spawn_blocking(move || callbacks.invoke(callback, call, payloads))
                 .await
                 .map_err(|_| "the codec callback did not finish (the library is shutting down?)")?
                 .map_err(Into::into)

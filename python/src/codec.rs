@@ -9,17 +9,20 @@
 //! The codec's `encode`/`decode` get payload objects of the adapter's
 //! `payload_class` (`temporal_bridge.Payload`, or temporalio's message for a
 //! temporalio codec) and may return any objects with `metadata` (str to
-//! bytes) and `data` (bytes). Both conversions are done here, not in Python:
-//! Python code run right after the network work of a call meets cold
-//! caches, and every line of it costs.
+//! bytes) and `data` (bytes). Both conversions are done here, not in Python,
+//! and straight between the objects and the payloads' wire form (no
+//! intermediate `Payload` values): Python code run right after the network
+//! work of a call meets cold caches, and every line of it costs.
 
 use crate::QueueShared;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString};
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use temporal_bridge_core::codec::{CodecContext, CodecFuture, CodecResult, Payload, PayloadCodec};
+use temporal_bridge_core::codec::{
+    payloads_via_wire, read_payload, write_payload_data, write_payload_metadata, Bytes,
+    CodecContext, CodecFuture, Payload, PayloadCodec, WireFuture, WireResult,
+};
 use tokio::sync::oneshot;
 
 tokio::task_local! {
@@ -31,6 +34,27 @@ thread_local! {
     /// Whether this thread is a Python thread waiting in a blocking call
     /// (without the GIL): the call's own future is polled here.
     pub(crate) static IN_BLOCKING_CALL: Cell<bool> = const { Cell::new(false) };
+}
+
+thread_local! {
+    /// Whether this thread is an event loop's, polling an asyncio call
+    /// (holding the GIL): a codec runs here, inline.
+    static ON_LOOP: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the current thread as polling an asyncio call while alive.
+pub(crate) struct OnLoopMark(bool);
+
+impl OnLoopMark {
+    pub(crate) fn new() -> Self {
+        OnLoopMark(ON_LOOP.with(|c| c.replace(true)))
+    }
+}
+
+impl Drop for OnLoopMark {
+    fn drop(&mut self) {
+        ON_LOOP.with(|c| c.set(self.0));
+    }
 }
 
 /// Marks the current thread as waiting in a blocking call while alive.
@@ -57,9 +81,16 @@ struct Parts {
     decode: Py<PyAny>,
     /// The class of the payloads the codec is given.
     payload_class: Py<PyAny>,
-    /// Whether that class is `temporal_bridge.Payload` (made without
-    /// running its `__init__`: the values are known to be right).
-    plain: bool,
+    /// How one is made from a payload's wire form: for
+    /// `temporal_bridge.Payload`, its bare `__new__` (the attributes are
+    /// then set, known to be right); for a protobuf message class, its
+    /// `FromString`.
+    make: Make,
+}
+
+enum Make {
+    Plain(Py<PyAny>),
+    FromString(Py<PyAny>),
 }
 
 impl Parts {
@@ -71,30 +102,41 @@ impl Parts {
         }
     }
 
-    /// The payloads as objects for the codec, in a list.
-    fn objects<'py>(
-        &self,
-        py: Python<'py>,
-        payloads: Vec<Payload>,
-    ) -> PyResult<Bound<'py, PyList>> {
+    /// The payloads (wire form) as objects for the codec, in a list.
+    fn objects<'py>(&self, py: Python<'py>, payloads: Vec<Bytes>) -> PyResult<Bound<'py, PyList>> {
         let class = self.payload_class.bind(py);
         let list = PyList::empty(py);
         for payload in payloads {
-            let metadata = PyDict::new(py);
-            for (key, value) in &payload.metadata {
-                metadata.set_item(key, PyBytes::new(py, value))?;
-            }
-            let data = PyBytes::new(py, &payload.data);
-            let object = if self.plain {
-                let object = class.call_method1(pyo3::intern!(py, "__new__"), (class,))?;
-                object.setattr(pyo3::intern!(py, "data"), data)?;
-                object.setattr(pyo3::intern!(py, "metadata"), metadata)?;
-                object
-            } else {
-                let kwargs = PyDict::new(py);
-                kwargs.set_item(pyo3::intern!(py, "metadata"), metadata)?;
-                kwargs.set_item(pyo3::intern!(py, "data"), data)?;
-                class.call((), Some(&kwargs))?
+            let object = match &self.make {
+                Make::FromString(from_string) => {
+                    from_string.bind(py).call1((PyBytes::new(py, &payload),))?
+                }
+                Make::Plain(new) => {
+                    let metadata = PyDict::new(py);
+                    let mut failed = None;
+                    let data = read_payload(&payload, |name, value| {
+                        let name = if name == "encoding" {
+                            pyo3::intern!(py, "encoding").clone()
+                        } else {
+                            PyString::new(py, name)
+                        };
+                        if let Err(e) = metadata.set_item(name, PyBytes::new(py, value)) {
+                            failed.get_or_insert(e);
+                        }
+                    })
+                    .map_err(|why| {
+                        pyo3::exceptions::PyValueError::new_err(format!(
+                            "a payload of the message is not valid protobuf: {why}"
+                        ))
+                    })?;
+                    if let Some(e) = failed {
+                        return Err(e);
+                    }
+                    let object = new.bind(py).call1((class,))?;
+                    object.setattr(pyo3::intern!(py, "data"), PyBytes::new(py, data))?;
+                    object.setattr(pyo3::intern!(py, "metadata"), metadata)?;
+                    object
+                }
             };
             list.append(object)?;
         }
@@ -102,9 +144,9 @@ impl Parts {
     }
 }
 
-/// What a codec returned, as payloads: any iterable of objects with
-/// `metadata` (a mapping of str to bytes) and `data` (bytes).
-fn payloads_of(direction: &str, answer: &Bound<'_, PyAny>) -> PyResult<Vec<Payload>> {
+/// What a codec returned, as payloads in wire form: any iterable of
+/// objects with `metadata` (a mapping of str to bytes) and `data` (bytes).
+fn payloads_of(direction: &str, answer: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<u8>>> {
     let py = answer.py();
     let wrong = |what: String| {
         pyo3::exceptions::PyTypeError::new_err(format!("{direction}() returned {what}"))
@@ -121,7 +163,7 @@ fn payloads_of(direction: &str, answer: &Bound<'_, PyAny>) -> PyResult<Vec<Paylo
     let items = answer
         .try_iter()
         .map_err(|_| wrong(format!("a {}, not a list of payloads", type_name(answer))))?;
-    let mut payloads = Vec::new();
+    let mut payloads = Vec::with_capacity(answer.len().unwrap_or(0));
     for item in items {
         let item = item?;
         let not_payload = || {
@@ -133,45 +175,53 @@ fn payloads_of(direction: &str, answer: &Bound<'_, PyAny>) -> PyResult<Vec<Paylo
         let data = item
             .getattr(pyo3::intern!(py, "data"))
             .map_err(|_| not_payload())?;
-        let data = bytes_of(&data).ok_or_else(not_payload)?;
         let metadata = item
             .getattr(pyo3::intern!(py, "metadata"))
             .map_err(|_| not_payload())?;
-        let entries = match metadata.cast::<PyDict>() {
-            Ok(dict) => dict.items(),
-            Err(_) => metadata
-                .call_method0(pyo3::intern!(py, "items"))
-                .map_err(|_| not_payload())?
-                .try_iter()?
-                .collect::<PyResult<Vec<_>>>()
-                .map(|v| PyList::new(py, v))??,
-        };
-        let mut map = HashMap::with_capacity(entries.len());
-        for entry in entries {
-            let (key, value): (String, Bound<'_, PyAny>) =
-                entry.extract().map_err(|_| not_payload())?;
-            let value = bytes_of(&value).ok_or_else(|| {
+        // Room for the data and a few metadata entries: the usual payload
+        // is written without growing.
+        let mut out = Vec::with_capacity(with_bytes(&data, <[u8]>::len).unwrap_or(0) + 96);
+        let mut entry = |name: Bound<'_, PyAny>, value: Bound<'_, PyAny>| -> PyResult<()> {
+            let name = name.cast::<PyString>().map_err(|_| not_payload())?;
+            let name = name.to_cow().map_err(|_| not_payload())?;
+            with_bytes(&value, |value| {
+                write_payload_metadata(&mut out, &name, value)
+            })
+            .ok_or_else(|| {
                 wrong(format!(
-                    "a payload whose metadata {key:?} is a {}, not bytes",
+                    "a payload whose metadata {name:?} is a {}, not bytes",
                     type_name(&value)
                 ))
-            })?;
-            map.insert(key, value);
+            })
+        };
+        match metadata.cast::<PyDict>() {
+            Ok(dict) => {
+                for (name, value) in dict.iter() {
+                    entry(name, value)?;
+                }
+            }
+            Err(_) => {
+                let entries = metadata
+                    .call_method0(pyo3::intern!(py, "items"))
+                    .map_err(|_| not_payload())?;
+                for pair in entries.try_iter()? {
+                    let (name, value) = pair?.extract().map_err(|_| not_payload())?;
+                    entry(name, value)?;
+                }
+            }
         }
-        payloads.push(Payload {
-            metadata: map,
-            data,
-            ..Default::default()
-        });
+        with_bytes(&data, |data| write_payload_data(&mut out, data)).ok_or_else(not_payload)?;
+        payloads.push(out);
     }
     Ok(payloads)
 }
 
-fn bytes_of(value: &Bound<'_, PyAny>) -> Option<Vec<u8>> {
+/// Runs `f` on the contents of a `bytes` or `bytearray`.
+fn with_bytes<R>(value: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
     if let Ok(bytes) = value.cast::<PyBytes>() {
-        return Some(bytes.as_bytes().to_vec());
+        return Some(f(bytes.as_bytes()));
     }
-    value.cast::<PyByteArray>().ok().map(|b| b.to_vec())
+    value.cast::<PyByteArray>().ok().map(|b| f(&b.to_vec()))
 }
 
 fn type_name(value: &Bound<'_, PyAny>) -> String {
@@ -204,18 +254,26 @@ impl PyCodec {
         let methods = adapter.getattr("methods")?;
         let payload_class = adapter.getattr("payload_class")?;
         let plain_class = py.import("temporal_bridge.common")?.getattr("Payload")?;
+        let make = if payload_class.is(&plain_class) {
+            Make::Plain(payload_class.getattr("__new__")?.unbind())
+        } else {
+            Make::FromString(payload_class.getattr("FromString")?.unbind())
+        };
         Ok(PyCodec {
             parts: Arc::new(Parts {
                 adapter: adapter.clone().unbind(),
                 encode: methods.get_item("encode")?.unbind(),
                 decode: methods.get_item("decode")?.unbind(),
-                plain: payload_class.is(&plain_class),
+                make,
                 payload_class: payload_class.unbind(),
             }),
         })
     }
 
-    fn run(&self, direction: &'static str, payloads: Vec<Payload>) -> CodecFuture {
+    fn run(&self, direction: &'static str, payloads: Vec<Bytes>) -> WireFuture {
+        if ON_LOOP.with(Cell::get) {
+            return self.run_on_loop(direction, payloads);
+        }
         if let Ok(queue) = LOOP_QUEUE.try_with(Arc::clone) {
             let (reply, answer) = oneshot::channel();
             queue.push_codec(CodecJob {
@@ -253,12 +311,62 @@ impl PyCodec {
     }
 }
 
+impl PyCodec {
+    /// [`PyCodec::run`] on an event loop's thread, polling an asyncio call:
+    /// the codec runs here; an `async` codec's answer is awaited by a task
+    /// of the loop, which answers through a job.
+    fn run_on_loop(&self, direction: &'static str, payloads: Vec<Bytes>) -> WireFuture {
+        let parts = &self.parts;
+        let ran = Python::attach(
+            |py| -> PyResult<Result<Vec<Vec<u8>>, oneshot::Receiver<WireResult>>> {
+                let objects = parts.objects(py, payloads)?;
+                let answer = parts.method(direction).bind(py).call1((objects,))?;
+                if answer.is_instance_of::<PyList>()
+                    || !answer.hasattr(pyo3::intern!(py, "__await__"))?
+                {
+                    return payloads_of(direction, &answer).map(Ok);
+                }
+                let (reply, waiting) = oneshot::channel();
+                let job = CodecJob {
+                    direction,
+                    parts: Arc::clone(parts),
+                    payloads: Mutex::new(None),
+                    reply: Mutex::new(Some(reply)),
+                };
+                py.import(pyo3::intern!(py, "temporal_bridge.codec"))?
+                    .call_method1(pyo3::intern!(py, "await_job"), (job, answer))?;
+                Ok(Err(waiting))
+            },
+        );
+        match ran {
+            Ok(Ok(coded)) => Box::pin(std::future::ready(Ok(coded))),
+            Ok(Err(waiting)) => Box::pin(async move {
+                waiting.await.unwrap_or_else(|_| {
+                    Err("the event loop dropped the codec's work (is it closed?)".into())
+                })
+            }),
+            Err(e) => {
+                let why = Python::attach(|py| describe(py, &e));
+                Box::pin(std::future::ready(Err(why.into())))
+            }
+        }
+    }
+}
+
 impl PayloadCodec for PyCodec {
     fn encode(&self, _: &CodecContext, payloads: Vec<Payload>) -> CodecFuture {
-        self.run("encode", payloads)
+        payloads_via_wire(payloads, |wire| self.run("encode", wire))
     }
 
     fn decode(&self, _: &CodecContext, payloads: Vec<Payload>) -> CodecFuture {
+        payloads_via_wire(payloads, |wire| self.run("decode", wire))
+    }
+
+    fn encode_wire(&self, _: &CodecContext, payloads: Vec<Bytes>) -> WireFuture {
+        self.run("encode", payloads)
+    }
+
+    fn decode_wire(&self, _: &CodecContext, payloads: Vec<Bytes>) -> WireFuture {
         self.run("decode", payloads)
     }
 }
@@ -269,12 +377,12 @@ impl PayloadCodec for PyCodec {
 pub(crate) struct CodecJob {
     direction: &'static str,
     parts: Arc<Parts>,
-    payloads: Mutex<Option<Vec<Payload>>>,
-    reply: Mutex<Option<oneshot::Sender<CodecResult>>>,
+    payloads: Mutex<Option<Vec<Bytes>>>,
+    reply: Mutex<Option<oneshot::Sender<WireResult>>>,
 }
 
 impl CodecJob {
-    fn answer(&self, result: CodecResult) {
+    fn answer(&self, result: WireResult) {
         let sender = self
             .reply
             .lock()

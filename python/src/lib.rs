@@ -10,10 +10,15 @@
 //! slices, so that Ctrl-C (KeyboardInterrupt) is honoured promptly; an
 //! interrupted call is abandoned (never the workflow).
 //!
-//! Calls for asyncio finish into a `CompletionQueue`: the thread that drives
-//! the call only stores the outcome and writes one byte to a socket that the
-//! event loop watches (`loop.add_reader`); the loop thread then drains the
-//! queue. Library threads never run Python code: a foreign thread holding the
+//! Calls for asyncio run on the event loop's thread (`LoopTask`): the call's
+//! future is polled there, first when the call is made (the request is
+//! built, its payloads encoded and it is sent before `call_async` returns)
+//! and then each time it is woken. A wake-up from the runtime's thread only
+//! puts the call in a `CompletionQueue` and writes one byte to a socket that
+//! the event loop watches (`loop.add_reader`); the loop thread then drains
+//! the queue, polling the calls and handing over their outcomes. So a
+//! payload codec runs inline, with no extra trip between threads, and
+//! library threads never run Python code: a foreign thread holding the
 //! GIL while the interpreter finalizes is how extension modules crash at
 //! exit. (The queue uses a Unix socket pair, so the module builds for Unix
 //! only.) The one exception, activity workers handing tasks to their Python
@@ -164,6 +169,82 @@ enum Outcome {
     Failed(Error),
     /// Not an outcome: codec work for the loop (see `codec`).
     Codec(codec::CodecJob),
+    /// Not an outcome: a call woken, to poll on the loop.
+    Poll(Arc<LoopTask>),
+}
+
+/// An asyncio call, polled on its event loop's thread (see the module
+/// comment). Its waker queues it for the loop's next drain.
+pub(crate) struct LoopTask {
+    key: u64,
+    queue: Arc<QueueShared>,
+    future: Mutex<Option<std::pin::Pin<Box<dyn Future<Output = Outcome> + Send>>>>,
+    /// Whether it is in the queue already (one entry per wake-up burst).
+    queued: AtomicBool,
+    /// The runtime does the call's I/O meanwhile.
+    _driven: runtime::KeepDriven,
+}
+
+impl std::task::Wake for LoopTask {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.queued.swap(true, Ordering::AcqRel) {
+            self.queue.push(self.key, Outcome::Poll(Arc::clone(self)));
+        }
+    }
+}
+
+impl LoopTask {
+    fn new(
+        queue: &Arc<QueueShared>,
+        key: u64,
+        future: impl Future<Output = Outcome> + Send + 'static,
+    ) -> PyResult<Arc<Self>> {
+        Ok(Arc::new(LoopTask {
+            key,
+            queue: Arc::clone(queue),
+            future: Mutex::new(Some(Box::pin(future))),
+            queued: AtomicBool::new(false),
+            _driven: runtime::shared().map_err(native_error)?.keep_driven(),
+        }))
+    }
+
+    /// Polls the call on this thread (the loop's, holding the GIL): its
+    /// outcome once it has one. A panic is an internal error, never unwound
+    /// into Python.
+    fn poll(self: &Arc<Self>) -> Option<Outcome> {
+        // Cleared first: a wake-up during the poll queues it again.
+        self.queued.store(false, Ordering::Release);
+        let mut slot = self
+            .future
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let future = slot.as_mut()?;
+        let runtime = match runtime::shared() {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                *slot = None;
+                return Some(Outcome::Failed(error));
+            }
+        };
+        let waker = std::task::Waker::from(Arc::clone(self));
+        let mut context = std::task::Context::from_waker(&waker);
+        let _runtime = runtime.handle().enter();
+        let _on_loop = codec::OnLoopMark::new();
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            future.as_mut().poll(&mut context)
+        }));
+        let outcome = match polled {
+            Ok(std::task::Poll::Pending) => return None,
+            Ok(std::task::Poll::Ready(outcome)) => outcome,
+            Err(_) => Outcome::Failed(Error::internal("the call panicked")),
+        };
+        *slot = None;
+        Some(outcome)
+    }
 }
 
 impl From<Result<Value, Error>> for Outcome {
@@ -286,6 +367,13 @@ impl CompletionQueue {
         );
         let list = PyList::empty(py);
         for (key, outcome) in finished {
+            let outcome = match outcome {
+                Outcome::Poll(task) => match task.poll() {
+                    Some(outcome) => outcome,
+                    None => continue,
+                },
+                outcome => outcome,
+            };
             let item = match outcome {
                 Outcome::Response(value) => {
                     (key, true, json_to_py(py, &value)?).into_pyobject(py)?
@@ -297,6 +385,7 @@ impl CompletionQueue {
                     (key, false, error_to_py(py, &error)).into_pyobject(py)?
                 }
                 Outcome::Codec(job) => (key, py.None(), Py::new(py, job)?).into_pyobject(py)?,
+                Outcome::Poll(_) => continue,
             };
             list.append(item)?;
         }
@@ -367,12 +456,12 @@ impl NativeClient {
         let request = json_value(request)?;
         let token = CancellationToken::new();
         let call = self.run(operation, request, token.clone());
-        let delivery = Delivery::new(queue, key);
-        let loop_queue = Arc::clone(&queue.shared);
-        spawn(codec::LOOP_QUEUE.scope(
-            loop_queue,
-            async move { delivery.deliver(call.await.into()) },
-        ))?;
+        let task = LoopTask::new(&queue.shared, key, async move { call.await.into() })?;
+        // The first poll: the request is built, encoded and sent now. An
+        // outcome already (a request the core refused) is drained as any.
+        if let Some(outcome) = task.poll() {
+            queue.shared.push(key, outcome);
+        }
         Ok(PendingCall { token })
     }
 

@@ -139,6 +139,21 @@ async def _finish_job(job: Any, pending: Awaitable[Any]) -> None:
         job.reply(answer)
 
 
+# Codec work awaited for asyncio calls, kept referenced until it ends.
+_awaiting: set[Any] = set()
+
+
+def await_job(job: Any, pending: Awaitable[Any]) -> None:
+    """An ``async`` codec's answer for an asyncio call, which runs on the
+    event loop's thread: awaited by a task of the running loop, which then
+    answers the job."""
+    import asyncio
+
+    task = asyncio.ensure_future(_finish_job(job, pending))
+    _awaiting.add(task)
+    task.add_done_callback(_awaiting.discard)
+
+
 def adapter_for(codec: object | None) -> _CodecAdapter | None:
     return None if codec is None else _CodecAdapter(codec)
 

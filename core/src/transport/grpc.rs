@@ -43,6 +43,16 @@ pub(crate) fn frame_bytes(message: &[u8]) -> Result<Bytes, Status> {
     Ok(frame.freeze())
 }
 
+/// A gRPC frame (uncompressed) made of `buffer`: its first
+/// `FRAME_HEADER_LEN` bytes were reserved for the header, the message follows.
+pub(crate) fn frame_reserved(mut buffer: Vec<u8>) -> Result<Bytes, Status> {
+    let len = buffer.len().saturating_sub(FRAME_HEADER_LEN);
+    check_request_size(len)?;
+    buffer[0] = 0;
+    buffer[1..FRAME_HEADER_LEN].copy_from_slice(&(len as u32).to_be_bytes());
+    Ok(Bytes::from(buffer))
+}
+
 /// A message as one gRPC frame (uncompressed).
 pub(crate) fn encode_frame<M: Message>(message: &M) -> Result<Bytes, Status> {
     let len = message.encoded_len();

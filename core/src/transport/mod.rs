@@ -16,7 +16,8 @@ mod grpc;
 
 pub(crate) use endpoint::Endpoint;
 pub(crate) use grpc::{
-    decode_message, encode_frame, frame_bytes, FRAME_HEADER_LEN, FROM_HTTP_STATUS, NOT_SENT,
+    decode_message, encode_frame, frame_bytes, frame_reserved, FRAME_HEADER_LEN, FROM_HTTP_STATUS,
+    NOT_SENT,
 };
 
 use crate::error::error_chain;
