@@ -615,7 +615,8 @@ impl CodecStage {
         Ok(coded)
     }
 
-    /// Runs the codec on the payloads of one message of `call`.
+    /// Runs the codec on the payloads of one message of `call`, as
+    /// [`Payload`] values.
     async fn run(
         &self,
         call: &'static str,
@@ -623,21 +624,27 @@ impl CodecStage {
         payloads: Vec<Payload>,
     ) -> Result<Vec<Payload>> {
         let count = payloads.len();
-        let context = self.context(call);
-        let failed = |why: String| codec_error(direction, call, count, why);
-        let coded = match direction {
-            CodecDirection::Encode => self.codec.encode(&context, payloads),
-            CodecDirection::Decode => self.codec.decode(&context, payloads),
-        }
-        .await
-        .map_err(|e| failed(error_chain(&*e)))?;
-        if coded.len() != count {
-            return Err(failed(format!(
-                "the codec returned {} payloads for {count}",
-                coded.len()
-            )));
-        }
-        Ok(coded)
+        let wire = payloads
+            .iter()
+            .map(|p| Bytes::from(prost::Message::encode_to_vec(p)))
+            .collect();
+        let coded = self.run_wire(call, direction, wire).await?;
+        coded
+            .iter()
+            .enumerate()
+            .map(|(at, bytes)| {
+                <Payload as prost::Message>::decode(bytes.as_slice()).map_err(|e| {
+                    codec_error(
+                        direction,
+                        call,
+                        count,
+                        format!(
+                            "the codec returned payload {at} that is not a valid payload ({e})"
+                        ),
+                    )
+                })
+            })
+            .collect()
     }
 
     /// [`CodecStage::transform`] on the decoded message, for failures whose
@@ -924,21 +931,7 @@ fn long_varint(bytes: &[u8], at: &mut usize) -> std::result::Result<u64, &'stati
 /// Whether `bytes` are fields of a protobuf message (each key, length and
 /// value where it should be).
 fn is_message(bytes: &[u8]) -> bool {
-    let mut at = 0;
-    while at < bytes.len() {
-        let Ok(key) = varint(bytes, &mut at) else {
-            return false;
-        };
-        let fine = if key & 7 == 2 {
-            length_delimited(bytes, &mut at).is_ok()
-        } else {
-            skip(bytes, &mut at, key).is_ok()
-        };
-        if key >> 3 == 0 || !fine {
-            return false;
-        }
-    }
-    true
+    each_field(bytes, |_, _| Ok(())).is_ok()
 }
 
 /// `prefix` zero bytes, then `bytes` with the payloads at `marks` replaced
@@ -1015,39 +1008,49 @@ pub fn read_payload<'a>(
     mut entry: impl FnMut(&'a str, &'a [u8]),
 ) -> std::result::Result<&'a [u8], &'static str> {
     let mut data: &[u8] = &[];
-    let mut at = 0;
-    while at < bytes.len() {
-        let key = varint(bytes, &mut at)?;
-        if key & 7 != 2 {
-            skip(bytes, &mut at, key)?;
-            continue;
-        }
-        let value = length_delimited(bytes, &mut at)?;
-        match key >> 3 {
+    each_field(bytes, |number, value| {
+        match number {
             1 => {
                 let (mut name, mut content): (&[u8], &[u8]) = (&[], &[]);
-                let mut inner = 0;
-                while inner < value.len() {
-                    let key = varint(value, &mut inner)?;
-                    if key & 7 != 2 {
-                        skip(value, &mut inner, key)?;
-                        continue;
-                    }
-                    let field = length_delimited(value, &mut inner)?;
-                    match key >> 3 {
+                each_field(value, |number, field| {
+                    match number {
                         1 => name = field,
                         2 => content = field,
                         _ => {}
                     }
-                }
+                    Ok(())
+                })?;
                 let name = std::str::from_utf8(name).map_err(|_| "a metadata name is not UTF-8")?;
                 entry(name, content);
             }
             2 => data = value,
             _ => {}
         }
-    }
+        Ok(())
+    })?;
     Ok(data)
+}
+
+/// Calls `each` with the number and value of every length-delimited field
+/// of the message `bytes`, in wire order; other fields are checked and
+/// passed over.
+fn each_field<'a>(
+    bytes: &'a [u8],
+    mut each: impl FnMut(u64, &'a [u8]) -> std::result::Result<(), &'static str>,
+) -> std::result::Result<(), &'static str> {
+    let mut at = 0;
+    while at < bytes.len() {
+        let key = varint(bytes, &mut at)?;
+        if key >> 3 == 0 {
+            return Err("a field numbered 0");
+        }
+        if key & 7 == 2 {
+            each(key >> 3, length_delimited(bytes, &mut at)?)?;
+        } else {
+            skip(bytes, &mut at, key)?;
+        }
+    }
+    Ok(())
 }
 
 /// Appends one metadata entry of a payload's wire form (see [`read_payload`]).

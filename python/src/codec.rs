@@ -33,42 +33,40 @@ tokio::task_local! {
 thread_local! {
     /// Whether this thread is a Python thread waiting in a blocking call
     /// (without the GIL): the call's own future is polled here.
-    pub(crate) static IN_BLOCKING_CALL: Cell<bool> = const { Cell::new(false) };
-}
-
-thread_local! {
+    static IN_BLOCKING_CALL: Cell<bool> = const { Cell::new(false) };
     /// Whether this thread is an event loop's, polling an asyncio call
     /// (holding the GIL): a codec runs here, inline.
     static ON_LOOP: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Marks the current thread as polling an asyncio call while alive.
-pub(crate) struct OnLoopMark(bool);
+/// Sets one of this thread's flags while alive (then restores it).
+pub(crate) struct Mark {
+    flag: &'static std::thread::LocalKey<Cell<bool>>,
+    before: bool,
+}
 
-impl OnLoopMark {
-    pub(crate) fn new() -> Self {
-        OnLoopMark(ON_LOOP.with(|c| c.replace(true)))
+impl Mark {
+    fn set(flag: &'static std::thread::LocalKey<Cell<bool>>) -> Self {
+        Mark {
+            flag,
+            before: flag.with(|c| c.replace(true)),
+        }
+    }
+
+    /// Marks the current thread as waiting in a blocking call.
+    pub(crate) fn blocking_call() -> Self {
+        Mark::set(&IN_BLOCKING_CALL)
+    }
+
+    /// Marks the current thread as polling an asyncio call.
+    pub(crate) fn on_loop() -> Self {
+        Mark::set(&ON_LOOP)
     }
 }
 
-impl Drop for OnLoopMark {
+impl Drop for Mark {
     fn drop(&mut self) {
-        ON_LOOP.with(|c| c.set(self.0));
-    }
-}
-
-/// Marks the current thread as waiting in a blocking call while alive.
-pub(crate) struct BlockingCallMark(bool);
-
-impl BlockingCallMark {
-    pub(crate) fn new() -> Self {
-        BlockingCallMark(IN_BLOCKING_CALL.with(|c| c.replace(true)))
-    }
-}
-
-impl Drop for BlockingCallMark {
-    fn drop(&mut self) {
-        IN_BLOCKING_CALL.with(|c| c.set(self.0));
+        self.flag.with(|c| c.set(self.before));
     }
 }
 
@@ -271,86 +269,73 @@ impl PyCodec {
     }
 
     fn run(&self, direction: &'static str, payloads: Vec<Bytes>) -> WireFuture {
-        if ON_LOOP.with(Cell::get) {
-            return self.run_on_loop(direction, payloads);
+        let on_loop = ON_LOOP.with(Cell::get);
+        if !on_loop {
+            if let Ok(queue) = LOOP_QUEUE.try_with(Arc::clone) {
+                let (reply, answer) = oneshot::channel();
+                queue.push_codec(CodecJob {
+                    direction,
+                    parts: Arc::clone(&self.parts),
+                    payloads: Mutex::new(Some(payloads)),
+                    reply: Mutex::new(Some(reply)),
+                });
+                return answered_later(answer);
+            }
+            if !IN_BLOCKING_CALL.with(Cell::get) {
+                let why = "a Python payload codec runs only for calls made from Python";
+                return Box::pin(std::future::ready(Err(why.into())));
+            }
         }
-        if let Ok(queue) = LOOP_QUEUE.try_with(Arc::clone) {
-            let (reply, answer) = oneshot::channel();
-            queue.push_codec(CodecJob {
-                direction,
-                parts: Arc::clone(&self.parts),
-                payloads: Mutex::new(Some(payloads)),
-                reply: Mutex::new(Some(reply)),
-            });
-            return Box::pin(async move {
-                answer.await.unwrap_or_else(|_| {
-                    Err("the event loop dropped the codec's work (is it closed?)".into())
-                })
-            });
-        }
-        let result = if IN_BLOCKING_CALL.with(Cell::get) {
-            Python::attach(|py| {
-                let parts = &self.parts;
+        // Here, on a Python thread: an event loop's polling an asyncio call,
+        // or one waiting in a blocking call. An `async` codec's answer is
+        // awaited by a task of the loop (which answers through a job), or
+        // for a blocking call on a private loop of this thread.
+        let parts = &self.parts;
+        let ran = Python::attach(
+            |py| -> PyResult<Result<Vec<Vec<u8>>, oneshot::Receiver<WireResult>>> {
                 let objects = parts.objects(py, payloads)?;
                 let mut answer = parts.method(direction).bind(py).call1((objects,))?;
                 if !answer.is_instance_of::<PyList>()
                     && answer.hasattr(pyo3::intern!(py, "__await__"))?
                 {
+                    if on_loop {
+                        let (reply, waiting) = oneshot::channel();
+                        let job = CodecJob {
+                            direction,
+                            parts: Arc::clone(parts),
+                            payloads: Mutex::new(None),
+                            reply: Mutex::new(Some(reply)),
+                        };
+                        py.import(pyo3::intern!(py, "temporal_bridge.codec"))?
+                            .call_method1(pyo3::intern!(py, "await_job"), (job, answer))?;
+                        return Ok(Err(waiting));
+                    }
                     answer = parts
                         .adapter
                         .bind(py)
-                        .call_method1("_run_here", (answer,))?;
+                        .call_method1(pyo3::intern!(py, "_run_here"), (answer,))?;
                 }
-                payloads_of(direction, &answer)
-            })
-            .map_err(|e| Python::attach(|py| describe(py, &e)).into())
-        } else {
-            Err("a Python payload codec runs only for calls made from Python".into())
-        };
-        Box::pin(std::future::ready(result))
-    }
-}
-
-impl PyCodec {
-    /// [`PyCodec::run`] on an event loop's thread, polling an asyncio call:
-    /// the codec runs here; an `async` codec's answer is awaited by a task
-    /// of the loop, which answers through a job.
-    fn run_on_loop(&self, direction: &'static str, payloads: Vec<Bytes>) -> WireFuture {
-        let parts = &self.parts;
-        let ran = Python::attach(
-            |py| -> PyResult<Result<Vec<Vec<u8>>, oneshot::Receiver<WireResult>>> {
-                let objects = parts.objects(py, payloads)?;
-                let answer = parts.method(direction).bind(py).call1((objects,))?;
-                if answer.is_instance_of::<PyList>()
-                    || !answer.hasattr(pyo3::intern!(py, "__await__"))?
-                {
-                    return payloads_of(direction, &answer).map(Ok);
-                }
-                let (reply, waiting) = oneshot::channel();
-                let job = CodecJob {
-                    direction,
-                    parts: Arc::clone(parts),
-                    payloads: Mutex::new(None),
-                    reply: Mutex::new(Some(reply)),
-                };
-                py.import(pyo3::intern!(py, "temporal_bridge.codec"))?
-                    .call_method1(pyo3::intern!(py, "await_job"), (job, answer))?;
-                Ok(Err(waiting))
+                payloads_of(direction, &answer).map(Ok)
             },
         );
         match ran {
             Ok(Ok(coded)) => Box::pin(std::future::ready(Ok(coded))),
-            Ok(Err(waiting)) => Box::pin(async move {
-                waiting.await.unwrap_or_else(|_| {
-                    Err("the event loop dropped the codec's work (is it closed?)".into())
-                })
-            }),
+            Ok(Err(waiting)) => answered_later(waiting),
             Err(e) => {
                 let why = Python::attach(|py| describe(py, &e));
                 Box::pin(std::future::ready(Err(why.into())))
             }
         }
     }
+}
+
+/// The answer a job will give, from the event loop.
+fn answered_later(answer: oneshot::Receiver<WireResult>) -> WireFuture {
+    Box::pin(async move {
+        answer.await.unwrap_or_else(|_| {
+            Err("the event loop dropped the codec's work (is it closed?)".into())
+        })
+    })
 }
 
 impl PayloadCodec for PyCodec {

@@ -146,7 +146,7 @@ where
     loop {
         let outcome = py.detach(|| {
             // The call's future is polled here: a Python codec may run here too.
-            let _mark = codec::BlockingCallMark::new();
+            let _mark = codec::Mark::blocking_call();
             call.wait(Some(SIGNAL_CHECK_INTERVAL))
         });
         match outcome {
@@ -233,7 +233,7 @@ impl LoopTask {
         let waker = std::task::Waker::from(Arc::clone(self));
         let mut context = std::task::Context::from_waker(&waker);
         let _runtime = runtime.handle().enter();
-        let _on_loop = codec::OnLoopMark::new();
+        let _on_loop = codec::Mark::on_loop();
         let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             future.as_mut().poll(&mut context)
         }));

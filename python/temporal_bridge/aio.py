@@ -3,9 +3,12 @@
 ``WorkflowExecutionAsyncIterator``: the same methods as the blocking ones, as
 coroutines (and ``async for`` over visibility lists).
 
-A call runs on the core's runtime; its outcome goes to a completion queue
-that the event loop watches (``loop.add_reader``), so a selector-based loop
-is needed (the default on Unix, and uvloop). Cancelling the awaiting task (directly,
+A call runs on the event loop's own thread: it is built, encoded (a payload
+codec runs inline) and sent when it is made, and the core's runtime does its
+I/O meanwhile; when its reply comes, the runtime puts the call in a
+completion queue that the loop watches (``loop.add_reader``) and the loop
+finishes it. So a selector-based loop is needed (the default on Unix, and
+uvloop). Cancelling the awaiting task (directly,
 or through ``asyncio.wait_for`` / ``asyncio.timeout``) cancels the call
 itself, never the workflow: use ``handle.cancel()`` for that.
 """
