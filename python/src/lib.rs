@@ -191,6 +191,18 @@ impl std::task::Wake for LoopTask {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
+        if self.queue.closed.load(Ordering::Acquire) {
+            // Nobody polls it any more: drop the call, on the runtime (a
+            // waker may be called under a lock the call's drop takes).
+            let task = Arc::clone(self);
+            if let Ok(runtime) = runtime::shared() {
+                runtime.spawn(async move {
+                    let call = task.future.lock().map(|mut slot| slot.take());
+                    drop(call);
+                });
+            }
+            return;
+        }
         if !self.queued.swap(true, Ordering::AcqRel) {
             self.queue.push(self.key, Outcome::Poll(Arc::clone(self)));
         }
@@ -265,6 +277,8 @@ pub(crate) struct QueueShared {
     /// costs the loop one wake-up.
     signalled: AtomicBool,
     waker: UnixStream,
+    /// The loop's queue is gone: nothing is drained any more.
+    closed: AtomicBool,
 }
 
 impl QueueShared {
@@ -274,10 +288,20 @@ impl QueueShared {
     }
 
     fn push(&self, key: u64, outcome: Outcome) {
-        self.finished
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push((key, outcome));
+        {
+            let mut finished = self
+                .finished
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            // Checked under the lock the closing queue takes: nothing is
+            // left behind in a queue nobody drains.
+            if self.closed.load(Ordering::Acquire) {
+                drop(finished);
+                drop(outcome);
+                return;
+            }
+            finished.push((key, outcome));
+        }
         if !self.signalled.swap(true, Ordering::AcqRel) {
             // Non-blocking: a full socket already holds a wake-up.
             let _ = (&self.waker).write(&[1]);
@@ -336,6 +360,7 @@ impl CompletionQueue {
                 finished: Mutex::new(Vec::new()),
                 signalled: AtomicBool::new(false),
                 waker,
+                closed: AtomicBool::new(false),
             }),
             readable,
         })
@@ -390,6 +415,23 @@ impl CompletionQueue {
             list.append(item)?;
         }
         Ok(list)
+    }
+}
+
+impl Drop for CompletionQueue {
+    /// The loop is done with its queue: what waits in it is dropped here,
+    /// and calls still in flight drop themselves when next woken.
+    fn drop(&mut self) {
+        let waiting = {
+            let mut finished = self
+                .shared
+                .finished
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            self.shared.closed.store(true, Ordering::Release);
+            std::mem::take(&mut *finished)
+        };
+        drop(waiting);
     }
 }
 

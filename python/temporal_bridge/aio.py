@@ -82,7 +82,10 @@ class _LoopCompletions:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.queue = _native.CompletionQueue()
-        self.waiting: dict[int, asyncio.Future[tuple[bool, Any]]] = {}
+        # Held weakly (the awaiting task holds each): a future refers to its
+        # loop, and this object must not keep a loop that is gone alive (its
+        # queue then closes, and the core drops the calls left in flight).
+        self.waiting: dict[int, weakref.ReferenceType[asyncio.Future[tuple[bool, Any]]]] = {}
         self.next_key = 0
         # Running codec work, kept referenced until it ends.
         self.codec_tasks: set[asyncio.Task[None]] = set()
@@ -100,7 +103,8 @@ class _LoopCompletions:
                     self.codec_tasks.add(task)
                     task.add_done_callback(self.codec_tasks.discard)
                 continue
-            future = self.waiting.pop(key, None)
+            waiting = self.waiting.pop(key, None)
+            future = waiting() if waiting is not None else None
             # A cancelled awaiter has moved on already.
             if future is not None and not future.done():
                 future.set_result((ok, value))
@@ -128,7 +132,7 @@ async def _await_native(start: Callable[[_native.CompletionQueue, int], _native.
         pending = start(completions.queue, key)
     except _native.NativeError as err:  # e.g. the runtime could not start
         raise _from_error(err.args[0]) from None
-    completions.waiting[key] = future
+    completions.waiting[key] = weakref.ref(future)
     try:
         return await future
     except BaseException:

@@ -193,6 +193,31 @@ def test_processes_exit_cleanly_right_after_async_calls(client: Any, env: DevEnv
         handle.terminate()
 
 
+def test_a_call_left_in_flight_by_a_closed_loop_is_dropped_when_it_wakes(client: Any, env: DevEnv, wf_id: WfId) -> None:
+    # Calls run on their loop's thread; a loop that goes away with one still
+    # waiting must not keep it (and its connection stream) forever: when the
+    # call is next woken, the core drops it.
+    import gc
+
+    handle = client.start_workflow("LongRunningWorkflow", 3600, id=wf_id(""), task_queue=env.task_queue)
+    loop = asyncio.new_event_loop()
+    aclient = loop.run_until_complete(AsyncClient.connect(env.target, namespace=env.namespace))
+    native = aclient._native
+    waiter = loop.create_task(aclient.get_workflow_handle(handle.id).result())
+    assert loop.run_until_complete(pending_calls_drop_to(aclient, 1))
+    # The loop stops and is closed with the wait still in flight (no cancel).
+    loop.close()
+    del loop, waiter, aclient
+    gc.collect()
+    assert native.pending_calls == 1
+    handle.terminate(reason="wakes the abandoned wait")
+    deadline = time.monotonic() + 10
+    while native.pending_calls != 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert native.pending_calls == 0
+    native.close()
+
+
 def test_no_completion_is_lost_under_bursts(env: DevEnv, wf_id: WfId) -> None:
     # Many calls finishing at once on the core's threads, drained by the
     # loop while more finish: every awaiter must be woken.
