@@ -850,6 +850,10 @@ impl Walk {
                 continue;
             };
             let (key_end, value, end) = (base + key_end, base + value, base + at);
+            if self.marks.capacity() == 0 {
+                // Room for a payload a few messages deep, allocated once.
+                self.marks.reserve(16);
+            }
             match step {
                 Step::Payload => {
                     self.marks.push(Mark::Payload {

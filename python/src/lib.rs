@@ -399,22 +399,29 @@ impl CompletionQueue {
                 },
                 outcome => outcome,
             };
-            let item = match outcome {
-                Outcome::Response(value) => {
-                    (key, true, json_to_py(py, &value)?).into_pyobject(py)?
-                }
-                Outcome::Connected(client) => {
-                    (key, true, NativeClient::new(client)).into_pyobject(py)?
-                }
-                Outcome::Failed(error) => {
-                    (key, false, error_to_py(py, &error)).into_pyobject(py)?
-                }
-                Outcome::Codec(job) => (key, py.None(), Py::new(py, job)?).into_pyobject(py)?,
-                Outcome::Poll(_) => continue,
-            };
+            // Every entry is handed over (a failed conversion as the call's
+            // error): stopping half way would lose the calls after it.
+            let item = outcome_item(py, key, outcome).or_else(|failure| {
+                let error = Error::internal(format!(
+                    "could not hand the call's outcome to Python: {failure}"
+                ));
+                (key, false, error_to_py(py, &error)).into_pyobject(py)
+            })?;
             list.append(item)?;
         }
         Ok(list)
+    }
+}
+
+/// A drained outcome as the loop takes it: `(key, True, value)`,
+/// `(key, False, error)` or `(key, None, codec job)`.
+fn outcome_item(py: Python<'_>, key: u64, outcome: Outcome) -> PyResult<Bound<'_, PyTuple>> {
+    match outcome {
+        Outcome::Response(value) => (key, true, json_to_py(py, &value)?).into_pyobject(py),
+        Outcome::Connected(client) => (key, true, NativeClient::new(client)).into_pyobject(py),
+        Outcome::Failed(error) => (key, false, error_to_py(py, &error)).into_pyobject(py),
+        Outcome::Codec(job) => (key, py.None(), Py::new(py, job)?).into_pyobject(py),
+        Outcome::Poll(_) => Err(PyValueError::new_err("a call to poll is not an outcome")),
     }
 }
 
