@@ -27,6 +27,7 @@ from temporal_bridge import (
     NotFoundError,
     Payload,
     PayloadCodecError,
+    TLSConfig,
     WorkflowCanceledError,
     WorkflowFailedError,
     Worker,
@@ -39,7 +40,7 @@ sys.path.insert(0, str(REPO / "tests" / "workers"))
 from aes_codec import KEY, KEY_ID, AesGcmCodec  # noqa: E402
 
 from devenv import DevEnv  # noqa: E402
-from helpers import wait_until  # noqa: E402
+from helpers import TlsTerminator, wait_until  # noqa: E402
 
 
 CODEC_CLEANUP = REPO / "target" / "codec-cleanup"
@@ -221,9 +222,10 @@ def test_a_failure_encoded_by_the_worker_is_decoded(env: DevEnv, codec_queue: st
     client.close()
 
 
+@pytest.mark.parametrize("transport", ["plaintext", "tls"])
 @pytest.mark.parametrize("kind", ["async-codec", "sync-codec"])
 def test_the_asyncio_client_runs_the_codec_on_its_loop(
-    env: DevEnv, codec_queue: str, wf_id: Callable[[str], str], kind: str
+    env: DevEnv, codec_queue: str, wf_id: Callable[[str], str], kind: str, transport: str
 ) -> None:
     threads: list[int] = []
 
@@ -237,9 +239,9 @@ def test_the_asyncio_client_runs_the_codec_on_its_loop(
             threads.append(threading.get_ident())
             return super().encode(payloads)
 
-    async def main() -> None:
+    async def main(target: str, tls: TLSConfig | None) -> None:
         codec = WatchingAsync() if kind == "async-codec" else WatchingSync()
-        client = await AsyncClient.connect(env.target, payload_codec=codec)
+        client = await AsyncClient.connect(target, payload_codec=codec, tls=tls)
         handles = [
             await client.start_workflow("CodecEchoWorkflow", i, id=wf_id(f"codec-aio-{i}"), task_queue=codec_queue)
             for i in range(5)
@@ -248,9 +250,25 @@ def test_the_asyncio_client_runs_the_codec_on_its_loop(
         results = await asyncio.gather(*(h.result() for h in handles))
         assert results == [{"input": i, "signals": []} for i in range(5)]
         assert threads and set(threads) == {threading.get_ident()}, "the codec ran on the loop's thread"
+        stored = stored_input(await handles[0].fetch_history())
+        assert base64.b64decode(stored["metadata"]["encoding"]) == b"binary/encrypted"
         client.close()
 
-    asyncio.run(main())
+    if transport == "plaintext":
+        asyncio.run(main(env.target, None))
+        return
+    # Production runs TLS: the same calls through a TLS terminator, and a
+    # blocking client's round trip there too.
+    with TlsTerminator(env.target) as terminator:
+        tls = TLSConfig(server_root_ca_cert=terminator.ca_pem, domain=terminator.domain)
+        asyncio.run(main(terminator.target, tls))
+        client = Client.connect(terminator.target, payload_codec=SyncAes(), tls=tls)
+        handle = client.start_workflow("CodecEchoWorkflow", "tls", id=wf_id("codec-tls"), task_queue=codec_queue)
+        handle.signal("finish", "ok")
+        assert handle.result() == {"input": "tls", "signals": []}
+        stored = stored_input(handle.fetch_history())
+        assert base64.b64decode(stored["metadata"]["encoding"]) == b"binary/encrypted"
+        client.close()
 
 
 class Raising:
