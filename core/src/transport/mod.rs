@@ -274,6 +274,15 @@ impl Channel {
     /// sending the request to the reply's last byte (sent as `grpc-timeout`,
     /// and enforced here); the reply's message as bytes. The future is boxed
     /// so that callers (retry loops, call scopes) stay small.
+    ///
+    /// The exchange itself runs as a task of the runtime: whichever thread
+    /// drives the runtime sends the request, reads the whole reply and lets
+    /// the stream go, so a call polled on another thread (an event loop's)
+    /// is woken once, when its reply is complete, and never wakes the
+    /// driving thread back (h2 does when a stream is let go, and contends
+    /// for its lock meanwhile). A caller that drives the runtime itself (a
+    /// blocking call) runs the task on its own thread, as before. Dropping
+    /// the future abandons the exchange (its stream is reset).
     pub(crate) fn unary<'a>(
         &'a self,
         path: &'static str,
@@ -287,11 +296,15 @@ impl Channel {
             } else {
                 frame
             };
-            let exchange = self.exchange(path, frame, metadata, timeout);
-            match tokio::time::timeout(timeout, exchange).await {
-                Ok(reply) => reply,
-                Err(_) => Err(attempt_timed_out(timeout)),
-            }
+            let request = self.request(path, metadata, timeout)?;
+            let channel = self.clone();
+            let exchange = AbortOnDrop(tokio::spawn(async move {
+                match tokio::time::timeout(timeout, channel.exchange(request, frame)).await {
+                    Ok(reply) => reply,
+                    Err(_) => Err(attempt_timed_out(timeout)),
+                }
+            }));
+            exchange.await
         })
     }
 
@@ -360,17 +373,9 @@ impl Channel {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// One unary call: `frame` (the encoded request) to `path`, and the
-    /// reply's message once its status says OK. `timeout` goes out as the
-    /// call's `grpc-timeout`; the caller enforces it.
-    async fn exchange(
-        &self,
-        path: &'static str,
-        frame: Bytes,
-        metadata: &MetadataMap,
-        timeout: Duration,
-    ) -> Result<Bytes, Status> {
-        let request = self.request(path, metadata, timeout)?;
+    /// One unary call: `frame` (the encoded request) with its head
+    /// `request`, and the reply's message once its status says OK.
+    async fn exchange(&self, request: http::Request<()>, frame: Bytes) -> Result<Bytes, Status> {
         // A connection that broke (or was told to go away) since its last
         // call is replaced once, before the request goes out.
         let connection = self.connection().await?;
@@ -470,6 +475,30 @@ impl Channel {
             headers.insert("grpc-accept-encoding", gzip);
         }
         Ok(request)
+    }
+}
+
+/// A task whose outcome a call awaits, aborted if the call is abandoned.
+struct AbortOnDrop(tokio::task::JoinHandle<Result<Bytes, Status>>);
+
+impl Future for AbortOnDrop {
+    type Output = Result<Bytes, Status>;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|joined| {
+            joined.unwrap_or_else(|e| {
+                Err(Status::internal(format!("the exchange's task failed: {e}")))
+            })
+        })
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
