@@ -51,6 +51,13 @@ thread_local! {
     static DRIVING: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Whether this thread drives the shared runtime right now (a blocking call
+/// waiting, or the background thread): work it hands to the runtime runs
+/// here, on this thread.
+pub(crate) fn driving() -> bool {
+    DRIVING.with(Cell::get)
+}
+
 /// The shared runtime: a current-thread tokio runtime, driven by the threads
 /// that wait on it and, while spawned tasks run, by a background thread.
 pub struct SharedRuntime {

@@ -275,14 +275,14 @@ impl Channel {
     /// and enforced here); the reply's message as bytes. The future is boxed
     /// so that callers (retry loops, call scopes) stay small.
     ///
-    /// The exchange itself runs as a task of the runtime: whichever thread
-    /// drives the runtime sends the request, reads the whole reply and lets
-    /// the stream go, so a call polled on another thread (an event loop's)
-    /// is woken once, when its reply is complete, and never wakes the
-    /// driving thread back (h2 does when a stream is let go, and contends
-    /// for its lock meanwhile). A caller that drives the runtime itself (a
-    /// blocking call) runs the task on its own thread, as before. Dropping
-    /// the future abandons the exchange (its stream is reset).
+    /// A call polled on a thread that does not drive the runtime (an event
+    /// loop's) runs the exchange as a task of the runtime: the driving
+    /// thread sends the request, reads the whole reply and lets the stream
+    /// go, so the call is woken once, when its reply is complete, and never
+    /// wakes the driving thread back (h2 does when a stream is let go, and
+    /// contends for its lock meanwhile). On the driving thread (a blocking
+    /// call, a spawned task) it runs inline. Dropping the future abandons
+    /// the exchange (its stream is reset).
     pub(crate) fn unary<'a>(
         &'a self,
         path: &'static str,
@@ -298,13 +298,17 @@ impl Channel {
             };
             let request = self.request(path, metadata, timeout)?;
             let channel = self.clone();
-            let exchange = AbortOnDrop(tokio::spawn(async move {
+            let exchange = async move {
                 match tokio::time::timeout(timeout, channel.exchange(request, frame)).await {
                     Ok(reply) => reply,
                     Err(_) => Err(attempt_timed_out(timeout)),
                 }
-            }));
-            exchange.await
+            };
+            if crate::runtime::driving() {
+                exchange.await
+            } else {
+                AbortOnDrop(tokio::spawn(exchange)).await
+            }
         })
     }
 
