@@ -52,6 +52,12 @@ def _span_name(operation: str, request: Mapping[str, Any]) -> str | None:
 TRACED: frozenset[str] = frozenset(_SPANS)
 
 
+def may_trace(operation: str) -> bool:
+    """Whether a call of ``operation`` may carry a trace: it reaches a
+    workflow's code and the application has loaded the OpenTelemetry API."""
+    return operation in TRACED and "opentelemetry.trace" in sys.modules
+
+
 def _api() -> Any:
     """The OpenTelemetry trace API module if the application has loaded it, else None."""
     return sys.modules.get("opentelemetry.trace")

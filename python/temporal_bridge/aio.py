@@ -111,25 +111,37 @@ class _LoopCompletions:
 
 
 _completions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopCompletions] = weakref.WeakKeyDictionary()
+# The loop seen last and its completions (weakly: a loop that is gone takes
+# its queue with it), so call after call on one loop skips the lookup.
+_last_loop: weakref.ReferenceType[asyncio.AbstractEventLoop] | None = None
+_last_completions: weakref.ReferenceType[_LoopCompletions] | None = None
 
 
 def _loop_completions(loop: asyncio.AbstractEventLoop) -> _LoopCompletions:
     """The completion queue of ``loop`` (made on first use, from the loop's
     thread or before the loop runs)."""
+    global _last_loop, _last_completions
+    if _last_loop is not None and _last_loop() is loop and _last_completions is not None:
+        completions = _last_completions()
+        if completions is not None:
+            return completions
     completions = _completions.get(loop)
     if completions is None:
         completions = _completions[loop] = _LoopCompletions(loop)
+    _last_loop, _last_completions = weakref.ref(loop), weakref.ref(completions)
     return completions
 
 
-async def _await_native(start: Callable[[_native.CompletionQueue, int], _native.PendingCall]) -> tuple[bool, Any]:
+async def _await_native(start: Callable[..., _native.PendingCall], *args: Any) -> tuple[bool, Any]:
+    """Runs ``start(*args, queue, key)`` (a native call finishing into this
+    loop's queue) and waits for its outcome."""
     loop = asyncio.get_running_loop()
     completions = _loop_completions(loop)
     key = completions.next_key
     completions.next_key += 1
     future: asyncio.Future[tuple[bool, Any]] = loop.create_future()
     try:
-        pending = start(completions.queue, key)
+        pending = start(*args, completions.queue, key)
     except _native.NativeError as err:  # e.g. the runtime could not start
         raise _from_error(err.args[0]) from None
     completions.waiting[key] = weakref.ref(future)
@@ -142,14 +154,12 @@ async def _await_native(start: Callable[[_native.CompletionQueue, int], _native.
         raise
 
 
-async def _call(native: _native.NativeClient, operation: str, request: Mapping[str, Any], raw: bool = False) -> Any:
-    if operation in _tracing.TRACED:  # a start, signal, query or update: maybe in a client span
-        return await _tracing.call_async(operation, request, functools.partial(_send, native, raw))
-    return await _send(native, raw, operation, request)
-
-
-async def _send(native: _native.NativeClient, raw: bool, operation: str, request: Mapping[str, Any]) -> Any:
-    ok, value = await _await_native(functools.partial(native.call_async, operation, request))
+async def _call(
+    native: _native.NativeClient, operation: str, request: Mapping[str, Any], raw: bool = False, traced: bool = True
+) -> Any:
+    if traced and _tracing.may_trace(operation):  # a start, signal, query or update, maybe in a client span
+        return await _tracing.call_async(operation, request, functools.partial(_call, native, raw=raw, traced=False))
+    ok, value = await _await_native(native.call_async, operation, request)
     if not ok:
         raise _from_error(value, raw)
     return value
@@ -393,8 +403,8 @@ class AsyncClient(_Services, _Credentials):
             profile, config_file, config_strict, keep_alive_config, http_connect_proxy_config, lazy,
             compression, payload_codec, codec, slow_call_threshold,
         )  # fmt: skip
-        connect = functools.partial(_native.connect_async, _native.to_json(options))
-        ok, value = await _await_native(lambda queue, key: connect(queue, key, adapter))
+        options_json = _native.to_json(options)
+        ok, value = await _await_native(lambda queue, key: _native.connect_async(options_json, queue, key, adapter))
         if not ok:
             raise _from_error(value)
         return cls(value)

@@ -49,7 +49,7 @@ __all__ = ["Client", "WorkflowHandle", "WorkflowUpdateHandle", "ActivityHandle",
 
 def _call(native: _native.NativeClient, operation: str, request: Mapping[str, Any], raw: bool = False) -> Any:
     try:
-        if operation in _tracing.TRACED:  # a start, signal, query or update: maybe in a client span
+        if _tracing.may_trace(operation):  # a start, signal, query or update, maybe in a client span
             return _tracing.call(operation, request, native.call)
         return native.call(operation, request)
     except _native.NativeError as err:
