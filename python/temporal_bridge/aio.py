@@ -97,17 +97,18 @@ class _LoopCompletions:
                 # Codec work of a call in flight, to run on this loop.
                 from .codec import start_job
 
-                pending = start_job(value)
-                if pending is not None:
-                    task = asyncio.ensure_future(pending)
-                    self.codec_tasks.add(task)
-                    task.add_done_callback(self.codec_tasks.discard)
+                start_job(value)
                 continue
             waiting = self.waiting.pop(key, None)
             future = waiting() if waiting is not None else None
             # A cancelled awaiter has moved on already.
             if future is not None and not future.done():
                 future.set_result((ok, value))
+
+    def keep(self, task: asyncio.Task[None]) -> None:
+        """Keeps codec work running on this loop referenced until it ends."""
+        self.codec_tasks.add(task)
+        task.add_done_callback(self.codec_tasks.discard)
 
 
 _completions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopCompletions] = weakref.WeakKeyDictionary()

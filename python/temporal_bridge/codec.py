@@ -113,18 +113,18 @@ def _why(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
 
 
-def start_job(job: Any) -> Awaitable[None] | None:
+def start_job(job: Any) -> None:
     """Codec work an asyncio call sent to its loop (see ``aio``): a codec
-    that answers at once is answered here; an ``async`` one leaves the
-    coroutine that finishes the job to run as a task."""
+    that answers at once is answered here; an ``async`` one is awaited by a
+    task of the loop (``await_job``)."""
     try:
         answer = job.method(job.payloads())
         if type(answer) is not list and hasattr(answer, "__await__"):
-            return _finish_job(job, answer)
+            await_job(job, answer)
+            return
         job.reply(answer)
     except Exception as err:
         job.fail(_why(err))
-    return None
 
 
 async def _finish_job(job: Any, pending: Awaitable[Any]) -> None:
@@ -139,19 +139,15 @@ async def _finish_job(job: Any, pending: Awaitable[Any]) -> None:
         job.reply(answer)
 
 
-# Codec work awaited for asyncio calls, kept referenced until it ends.
-_awaiting: set[Any] = set()
-
-
 def await_job(job: Any, pending: Awaitable[Any]) -> None:
-    """An ``async`` codec's answer for an asyncio call, which runs on the
-    event loop's thread: awaited by a task of the running loop, which then
-    answers the job."""
+    """An ``async`` codec's answer for an asyncio call, on the event loop's
+    thread: awaited by a task of the running loop (kept referenced by the
+    loop's completions until it ends), which then answers the job."""
     import asyncio
 
-    task = asyncio.ensure_future(_finish_job(job, pending))
-    _awaiting.add(task)
-    task.add_done_callback(_awaiting.discard)
+    from .aio import _loop_completions
+
+    _loop_completions(asyncio.get_running_loop()).keep(asyncio.ensure_future(_finish_job(job, pending)))
 
 
 def adapter_for(codec: object | None) -> _CodecAdapter | None:
