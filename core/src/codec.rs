@@ -524,13 +524,7 @@ impl CodecStage {
         // bytes, and the new ones are spliced in with the lengths around
         // them made right. Only failures whose attributes move (rare) take
         // the decoded-message path.
-        let mut walk = Walk {
-            direction,
-            encode_failure_attributes: self.encode_failure_attributes,
-            marks: Vec::new(),
-            payloads: 0,
-            failures: false,
-        };
+        let mut walk = Walk::new(direction, self.encode_failure_attributes);
         let call = {
             let (plan, method) = self.plan_for(path);
             let Some(method) = method else {
@@ -572,6 +566,17 @@ impl CodecStage {
             })
             .collect();
         let coded = self.run_wire(call, direction, found).await?;
+        // Codecs often hand payloads back as they were: the SDKs' zlib
+        // codec when compressing would not shrink one, encryption codecs
+        // on decode for payloads they did not encrypt. When all of them
+        // come back byte for byte, the message stays as it is.
+        let mut old = walk.marks.iter().filter_map(|mark| match *mark {
+            Mark::Payload { value, end, .. } => Some(&bytes[value..end]),
+            _ => None,
+        });
+        if coded.iter().all(|new| old.next() == Some(new.as_slice())) {
+            return Ok(None);
+        }
         Ok(Some(splice(&bytes, &mut walk.marks, &coded, prefix)))
     }
 
@@ -779,7 +784,8 @@ fn broken(direction: CodecDirection, call: &str, what: &str) -> Error {
 struct Walk {
     direction: CodecDirection,
     encode_failure_attributes: bool,
-    /// In wire order (offsets into the whole message).
+    /// In wire order (offsets into the whole message). The buffer is the
+    /// thread's, lent for the walk (see [`Walk::new`]).
     marks: Vec<Mark>,
     /// How many `Mark::Payload`s.
     payloads: usize,
@@ -809,7 +815,29 @@ enum Mark {
     },
 }
 
+thread_local! {
+    /// A buffer for the marks of one walk at a time on this thread, so a
+    /// call's walk allocates nothing once the thread has walked before.
+    static MARKS: std::cell::Cell<Vec<Mark>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 impl Walk {
+    fn new(direction: CodecDirection, encode_failure_attributes: bool) -> Walk {
+        let mut marks = MARKS.with(std::cell::Cell::take);
+        if marks.capacity() == 0 {
+            // An `Open` and a `Close` for each message around a payload a
+            // few messages deep (9 for a history event's result).
+            marks.reserve(16);
+        }
+        Walk {
+            direction,
+            encode_failure_attributes,
+            marks,
+            payloads: 0,
+            failures: false,
+        }
+    }
+
     /// Walks `bytes`, a message of `node`'s type found at `base` in the
     /// whole message.
     fn message(
@@ -850,10 +878,6 @@ impl Walk {
                 continue;
             };
             let (key_end, value, end) = (base + key_end, base + value, base + at);
-            if self.marks.capacity() == 0 {
-                // Room for a payload a few messages deep, allocated once.
-                self.marks.reserve(16);
-            }
             match step {
                 Step::Payload => {
                     self.marks.push(Mark::Payload {
@@ -883,6 +907,18 @@ impl Walk {
             }
         }
         Ok(())
+    }
+}
+
+impl Drop for Walk {
+    fn drop(&mut self) {
+        // The buffer goes back to the thread the walk ends on (the call
+        // may have moved), unless a huge message made it large.
+        let mut marks = std::mem::take(&mut self.marks);
+        if marks.capacity() <= 256 {
+            marks.clear();
+            MARKS.with(|buffer| buffer.set(marks));
+        }
     }
 }
 
@@ -1512,6 +1548,33 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, bytes);
+    }
+
+    #[test]
+    fn payloads_handed_back_as_they_were_leave_the_message_as_it_was() {
+        let stage = stage(CodecOptions::default());
+        let run = |message: &StartWorkflowExecutionRequest| {
+            let bytes = Bytes::from(prost::Message::encode_to_vec(message));
+            futures::executor::block_on(stage.transform_as(
+                START,
+                false,
+                CodecDirection::Decode,
+                bytes,
+                0,
+            ))
+            .unwrap()
+        };
+        // Nothing was reversed: decoding hands every payload back as it was,
+        // and the message is not rewritten.
+        assert!(run(&start_request()).is_none());
+        // One payload of two changes: it is spliced in, the other is kept.
+        let mut request = start_request();
+        let input = &mut request.input.as_mut().unwrap().payloads;
+        input[1] = reverse(vec![input[1].clone()], true).remove(0);
+        let out = run(&request).expect("a payload changed");
+        let decoded: StartWorkflowExecutionRequest =
+            prost::Message::decode(out.as_slice()).unwrap();
+        assert_eq!(decoded, start_request());
     }
 
     struct Broken(usize);
