@@ -16,7 +16,7 @@
 
 use crate::QueueShared;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString, PyType};
 use std::cell::Cell;
 use std::sync::{Arc, Mutex};
 use temporal_bridge_core::codec::{
@@ -77,17 +77,15 @@ struct Parts {
     adapter: Py<PyAny>,
     encode: Py<PyAny>,
     decode: Py<PyAny>,
-    /// The class of the payloads the codec is given.
-    payload_class: Py<PyAny>,
-    /// How one is made from a payload's wire form: for
-    /// `temporal_bridge.Payload`, its bare `__new__` (the attributes are
-    /// then set, known to be right); for a protobuf message class, its
-    /// `FromString`.
+    /// How the codec's payload objects are made from a payload's wire
+    /// form: for `temporal_bridge.Payload`, a bare instance of the class (the
+    /// attributes are then set, known to be right); for a protobuf message
+    /// class, its `FromString`.
     make: Make,
 }
 
 enum Make {
-    Plain(Py<PyAny>),
+    Plain(Py<PyType>),
     FromString(Py<PyAny>),
 }
 
@@ -102,14 +100,13 @@ impl Parts {
 
     /// The payloads (wire form) as objects for the codec, in a list.
     fn objects<'py>(&self, py: Python<'py>, payloads: Vec<Bytes>) -> PyResult<Bound<'py, PyList>> {
-        let class = self.payload_class.bind(py);
         let list = PyList::empty(py);
         for payload in payloads {
             let object = match &self.make {
                 Make::FromString(from_string) => {
                     from_string.bind(py).call1((PyBytes::new(py, &payload),))?
                 }
-                Make::Plain(new) => {
+                Make::Plain(class) => {
                     let metadata = PyDict::new(py);
                     let mut failed = None;
                     let data = read_payload(&payload, |name, value| {
@@ -130,7 +127,18 @@ impl Parts {
                     if let Some(e) = failed {
                         return Err(e);
                     }
-                    let object = new.bind(py).call1((class,))?;
+                    // A bare instance, as `object.__new__(class)` makes it
+                    // (its attributes are set next, known to be right),
+                    // without the call through `__new__`.
+                    // SAFETY: `class` is a type object (the adapter's
+                    // `temporal_bridge.Payload`, a heap type); the function
+                    // returns a new reference, or NULL with an exception set.
+                    let object = unsafe {
+                        Bound::from_owned_ptr_or_err(
+                            py,
+                            pyo3::ffi::PyType_GenericAlloc(class.bind(py).as_type_ptr(), 0),
+                        )
+                    }?;
                     object.setattr(pyo3::intern!(py, "data"), PyBytes::new(py, data))?;
                     object.setattr(pyo3::intern!(py, "metadata"), metadata)?;
                     object
@@ -158,12 +166,8 @@ fn payloads_of(direction: &str, answer: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<u
             type_name(answer)
         )));
     }
-    let items = answer
-        .try_iter()
-        .map_err(|_| wrong(format!("a {}, not a list of payloads", type_name(answer))))?;
     let mut payloads = Vec::with_capacity(answer.len().unwrap_or(0));
-    for item in items {
-        let item = item?;
+    let mut one = |item: Bound<'_, PyAny>| -> PyResult<()> {
         let not_payload = || {
             wrong(format!(
                 "a {}, not a payload (metadata, and data bytes)",
@@ -181,7 +185,13 @@ fn payloads_of(direction: &str, answer: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<u
         let mut out = Vec::with_capacity(with_bytes(&data, <[u8]>::len).unwrap_or(0) + 96);
         let mut entry = |name: Bound<'_, PyAny>, value: Bound<'_, PyAny>| -> PyResult<()> {
             let name = name.cast::<PyString>().map_err(|_| not_payload())?;
-            let name = name.to_cow().map_err(|_| not_payload())?;
+            // The usual key is the interned "encoding" (as `objects` made it,
+            // or as a literal in the codec's code): read without a copy.
+            let name = if name.is(pyo3::intern!(py, "encoding")) {
+                std::borrow::Cow::Borrowed("encoding")
+            } else {
+                name.to_cow().map_err(|_| not_payload())?
+            };
             with_bytes(&value, |value| {
                 write_payload_metadata(&mut out, &name, value)
             })
@@ -210,6 +220,18 @@ fn payloads_of(direction: &str, answer: &Bound<'_, PyAny>) -> PyResult<Vec<Vec<u
         }
         with_bytes(&data, |data| write_payload_data(&mut out, data)).ok_or_else(not_payload)?;
         payloads.push(out);
+        Ok(())
+    };
+    // The usual answer is a list: read without an iterator object.
+    if let Ok(list) = answer.cast::<PyList>() {
+        list.iter().try_for_each(&mut one)?;
+    } else {
+        let items = answer
+            .try_iter()
+            .map_err(|_| wrong(format!("a {}, not a list of payloads", type_name(answer))))?;
+        for item in items {
+            one(item?)?;
+        }
     }
     Ok(payloads)
 }
@@ -253,7 +275,7 @@ impl PyCodec {
         let payload_class = adapter.getattr("payload_class")?;
         let plain_class = py.import("temporal_bridge.common")?.getattr("Payload")?;
         let make = if payload_class.is(&plain_class) {
-            Make::Plain(payload_class.getattr("__new__")?.unbind())
+            Make::Plain(payload_class.cast::<PyType>()?.clone().unbind())
         } else {
             Make::FromString(payload_class.getattr("FromString")?.unbind())
         };
@@ -263,7 +285,6 @@ impl PyCodec {
                 encode: methods.get_item("encode")?.unbind(),
                 decode: methods.get_item("decode")?.unbind(),
                 make,
-                payload_class: payload_class.unbind(),
             }),
         })
     }
