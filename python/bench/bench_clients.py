@@ -536,9 +536,12 @@ class InstructionCounter:
     def instructions(command: list[str]) -> int:
         with tempfile.TemporaryDirectory() as scratch:
             out = Path(scratch) / "callgrind.out"
+            # One string-hash seed for every child: with a random one, dict
+            # lookups probe differently per process (+-1k per call).
             done = subprocess.run(
                 ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *command],
                 capture_output=True, text=True, check=False, timeout=1800,
+                env={**os.environ, "PYTHONHASHSEED": "0"},
             )  # fmt: skip
             found = re.search(r"^summary:\s+(\d+)", out.read_text() if out.exists() else "", re.M)
             if not found or '{"cpu_per' not in done.stdout:
