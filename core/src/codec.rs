@@ -574,7 +574,14 @@ impl CodecStage {
             Mark::Payload { value, end, .. } => Some(&bytes[value..end]),
             _ => None,
         });
-        if coded.iter().all(|new| old.next() == Some(new.as_slice())) {
+        let mut changed = false;
+        for (at, new) in coded.iter().enumerate() {
+            if old.next() != Some(new.as_slice()) {
+                changed = true;
+                check_message(direction, call, coded.len(), at, new)?;
+            }
+        }
+        if !changed {
             return Ok(None);
         }
         Ok(Some(splice(&bytes, &mut walk.marks, &coded, prefix)))
@@ -610,13 +617,6 @@ impl CodecStage {
                 coded.len()
             )));
         }
-        // What is spliced into the message must be a message: a codec's
-        // bytes that are not would corrupt every field after them.
-        if let Some(at) = coded.iter().position(|p| !is_message(p)) {
-            return Err(failed(format!(
-                "the codec returned payload {at} that is not a protobuf message"
-            )));
-        }
         Ok(coded)
     }
 
@@ -634,6 +634,9 @@ impl CodecStage {
             .map(|p| Bytes::from(prost::Message::encode_to_vec(p)))
             .collect();
         let coded = self.run_wire(call, direction, wire).await?;
+        for (at, bytes) in coded.iter().enumerate() {
+            check_message(direction, call, count, at, bytes)?;
+        }
         coded
             .iter()
             .enumerate()
@@ -765,6 +768,26 @@ impl CodecStage {
     fn covers(&self, message_type: &str) -> bool {
         !PLAIN.contains(&message_type) && (self.include_memo || message_type != MEMO)
     }
+}
+
+/// What is spliced into a message must be a message: a codec's bytes that
+/// are not would corrupt every field after them.
+fn check_message(
+    direction: CodecDirection,
+    call: &str,
+    count: usize,
+    at: usize,
+    bytes: &[u8],
+) -> Result<()> {
+    if is_message(bytes) {
+        return Ok(());
+    }
+    Err(codec_error(
+        direction,
+        call,
+        count,
+        format!("the codec returned payload {at} that is not a protobuf message"),
+    ))
 }
 
 /// The error of a message the codec stage could not walk.
@@ -1060,7 +1083,12 @@ pub fn read_payload<'a>(
                     }
                     Ok(())
                 })?;
-                let name = std::str::from_utf8(name).map_err(|_| "a metadata name is not UTF-8")?;
+                let name = if name == b"encoding" {
+                    // The usual one, without the check.
+                    "encoding"
+                } else {
+                    std::str::from_utf8(name).map_err(|_| "a metadata name is not UTF-8")?
+                };
                 entry(name, content);
             }
             2 => data = value,
