@@ -293,14 +293,52 @@ class Garbage:
     decode = encode
 
 
+class Marking:
+    """Answers with a generator and a tuple instead of lists; decoding hands
+    back payloads it did not mark as they were."""
+
+    def encode(self, payloads: Sequence[Payload]) -> Iterator[Payload]:
+        for payload in payloads:
+            payload.metadata["marked"] = b"1"
+        return (payload for payload in payloads)
+
+    def decode(self, payloads: Sequence[Payload]) -> tuple[Payload, ...]:
+        for payload in payloads:
+            payload.metadata.pop("marked", None)
+        return tuple(payloads)
+
+
+def test_a_codec_may_answer_with_any_iterable_and_hand_payloads_back_as_they_were(
+    env: DevEnv, wf_id: Callable[[str], str]
+) -> None:
+    client = Client.connect(env.target, payload_codec=Marking())
+    handle = client.start_workflow("MySimpleWorkflow", "World", id=wf_id("marking"), task_queue=env.task_queue)
+    # The worker (no codec) wrote its result unmarked: decoding leaves it be.
+    assert handle.result(timeout=60) == "Hello, World!"
+    [result] = handle.result(raw=True, decode=True)
+    assert (result.metadata, result.data) == ({"encoding": b"json/plain"}, b'"Hello, World!"')
+    # What we sent is stored marked, and decoding takes the mark off again.
+    assert base64.b64decode(stored_input(handle.fetch_history())["metadata"]["marked"]) == b"1"
+    assert "marked" not in stored_input(handle.fetch_history(decode=True))["metadata"]
+    client.close()
+
+
+class NotAList:
+    def encode(self, payloads: Sequence[Payload]) -> str:
+        return "payloads"
+
+    decode = encode
+
+
 @pytest.mark.parametrize(
     ("codec", "says"),
     [
         (Raising(), "ValueError: key vault unreachable"),
         (Dropping(), "returned 1 payloads for 2"),
         (Garbage(), "encode() returned a str, not a payload"),
+        (NotAList(), "encode() returned a str, not a list of payloads"),
     ],
-    ids=["raises", "wrong-count", "not-payloads"],
+    ids=["raises", "wrong-count", "not-payloads", "not-a-list"],
 )
 def test_a_failing_codec_fails_the_call_and_sends_nothing(
     env: DevEnv, codec_queue: str, wf_id: Callable[[str], str], codec: Any, says: str
