@@ -557,14 +557,11 @@ impl CodecStage {
         if walk.payloads == 0 {
             return Ok(None);
         }
-        let found = walk
-            .marks
-            .iter()
-            .filter_map(|mark| match *mark {
-                Mark::Payload { value, end, .. } => Some(bytes.slice(value..end)),
-                _ => None,
-            })
-            .collect();
+        let mut found = Vec::with_capacity(walk.payloads);
+        found.extend(walk.marks.iter().filter_map(|mark| match *mark {
+            Mark::Payload { value, end, .. } => Some(bytes.slice(value..end)),
+            _ => None,
+        }));
         let coded = self.run_wire(call, direction, found).await?;
         // Codecs often hand payloads back as they were: the SDKs' zlib
         // codec when compressing would not shrink one, encryption codecs
