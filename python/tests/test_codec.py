@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import subprocess
@@ -308,19 +309,26 @@ class Marking:
         return tuple(payloads)
 
 
+@pytest.mark.parametrize("through_tls", [False, True], ids=["plaintext", "tls"])
 def test_a_codec_may_answer_with_any_iterable_and_hand_payloads_back_as_they_were(
-    env: DevEnv, wf_id: Callable[[str], str]
+    env: DevEnv, wf_id: Callable[[str], str], through_tls: bool
 ) -> None:
-    client = Client.connect(env.target, payload_codec=Marking())
-    handle = client.start_workflow("MySimpleWorkflow", "World", id=wf_id("marking"), task_queue=env.task_queue)
-    # The worker (no codec) wrote its result unmarked: decoding leaves it be.
-    assert handle.result(timeout=60) == "Hello, World!"
-    [result] = handle.result(raw=True, decode=True)
-    assert (result.metadata, result.data) == ({"encoding": b"json/plain"}, b'"Hello, World!"')
-    # What we sent is stored marked, and decoding takes the mark off again.
-    assert base64.b64decode(stored_input(handle.fetch_history())["metadata"]["marked"]) == b"1"
-    assert "marked" not in stored_input(handle.fetch_history(decode=True))["metadata"]
-    client.close()
+    with contextlib.ExitStack() as stack:
+        target, tls = env.target, None
+        if through_tls:
+            terminator = stack.enter_context(TlsTerminator(env.target))
+            target = terminator.target
+            tls = TLSConfig(server_root_ca_cert=terminator.ca_pem, domain=terminator.domain)
+        client = Client.connect(target, payload_codec=Marking(), tls=tls)
+        handle = client.start_workflow("MySimpleWorkflow", "World", id=wf_id("marking"), task_queue=env.task_queue)
+        # The worker (no codec) wrote its result unmarked: decoding leaves it be.
+        assert handle.result(timeout=60) == "Hello, World!"
+        [result] = handle.result(raw=True, decode=True)
+        assert (result.metadata, result.data) == ({"encoding": b"json/plain"}, b'"Hello, World!"')
+        # What we sent is stored marked, and decoding takes the mark off again.
+        assert base64.b64decode(stored_input(handle.fetch_history())["metadata"]["marked"]) == b"1"
+        assert "marked" not in stored_input(handle.fetch_history(decode=True))["metadata"]
+        client.close()
 
 
 class NotAList:
