@@ -40,10 +40,14 @@ use std::time::Duration;
 use temporal_bridge_core::runtime::{self, BlockingCall};
 use temporal_bridge_core::{CallOptions, CancellationToken, Client, Error, ErrorKind, OPERATIONS};
 
+mod allocator;
 mod codec;
 mod gate;
 mod log;
 mod worker;
+
+#[global_allocator]
+static ALLOCATOR: allocator::Allocator = allocator::Allocator;
 
 create_exception!(
     temporal_bridge._native,
