@@ -36,6 +36,12 @@ pub(crate) fn parse_value<T: DeserializeOwned>(
             json_type_name(&value)
         )));
     }
+    // The usual request is valid: read without tracking where the reader
+    // is (which costs an allocation per field). Only one that fails is read
+    // again, tracked, to name the field at fault.
+    if let Ok(parsed) = T::deserialize(&value) {
+        return Ok(parsed);
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
