@@ -15,6 +15,12 @@
 //! arena with 2 MiB pages, which would cost the process 8 MiB of resident
 //! memory after connecting; committed on demand, it costs under 1 MiB. The
 //! environment (`MIMALLOC_ARENA_EAGER_COMMIT`) still has the last word.
+//!
+//! After `fork()` a child starts afresh here as in the runtime (see
+//! `temporal_bridge_core::runtime`). mimalloc has no fork handlers: its few
+//! locks are taken only to map more memory or when a thread starts or ends,
+//! so, as with the runtime's own locks, a fork from Python at exactly such a
+//! moment on another thread is the one case a child could wait on a lock.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::Once;
