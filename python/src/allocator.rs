@@ -4,7 +4,7 @@
 //!
 //! A call allocates a few dozen small blocks and a few large ones (a call's
 //! future, buffers) on one thread and frees them on the same or another.
-//! glibc's `malloc` spends about 13 % of a blocking call's instructions on
+//! glibc's `malloc` spends about 12 % of a blocking call's instructions on
 //! that, more once a payload codec's short-lived blocks overflow its
 //! per-thread cache (`malloc_consolidate` then runs on each large request);
 //! mimalloc's free lists per page keep every size on its fast path (see
