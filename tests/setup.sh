@@ -2,9 +2,11 @@
 # Prepare <repo>/.venv with the pinned test tooling (tests/requirements.txt):
 # the `temporal` CLI (dev server), the temporalio SDK (test worker), pytest,
 # maturin and mypy; the Debian packages the tests need (tinyproxy,
-# libssl-dev); and the Node.js package's dependencies (npm ci). Idempotent and fast when nothing changed: the pip install only
-# runs when the requirements file's hash differs from the stamp, a package
-# only when it is missing.
+# libssl-dev); the Go modules of examples/go-worker (the Go SDK worker and
+# codec server); and the Node.js package's dependencies (npm ci). Idempotent
+# and fast when nothing changed: the pip install only runs when the
+# requirements file's hash differs from the stamp, a package only when it is
+# missing, and the Go download finds its modules in Go's module cache.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -83,3 +85,19 @@ if [[ "$node_want" != "$(cat "$node_stamp" 2>/dev/null || true)" ]]; then
     (cd "$repo/node" && npm ci --no-audit --no-fund --loglevel=error)
     echo "$node_want" > "$node_stamp"
 fi
+
+# The Go SDK worker's modules (examples/go-worker/go.mod and go.sum), fetched
+# here so that no suite depends on the module proxy answering mid-run. A
+# failed fetch is tried again twice before setup gives up with Go's error.
+command -v go >/dev/null 2>&1 || { echo "setup.sh: go is missing (Go >= 1.26 is needed for examples/go-worker)" >&2; exit 1; }
+for attempt in 1 2 3; do
+    if (cd "$repo/examples/go-worker" && go mod download); then
+        break
+    fi
+    if [[ $attempt -eq 3 ]]; then
+        echo "setup.sh: go mod download in examples/go-worker failed three times" >&2
+        exit 1
+    fi
+    echo "setup.sh: go mod download failed (attempt $attempt); trying again in $((attempt * 10)) s" >&2
+    sleep $((attempt * 10))
+done
