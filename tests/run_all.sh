@@ -24,6 +24,8 @@ suite() {
     else
         failed+=("$name")
         echo "=== $name: FAILED ($((SECONDS - begun)) s)"
+        # Room on the disk, for telling a full disk from a real failure.
+        df -h "$repo" | tail -n 1
     fi
 }
 
