@@ -21,6 +21,14 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: f
         time.sleep(interval)
 
 
+#: The first line of a child that a test interrupts with SIGINT. Python turns
+#: SIGINT into KeyboardInterrupt only if SIGINT was not ignored when it
+#: started, and a suite run as a background job of a non-interactive shell
+#: (`nohup ... &`) hands its children SIGINT ignored. This gives the child the
+#: handler Python installs under a terminal, however the suite was started.
+CTRL_C_AS_IN_A_TERMINAL = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+
+
 def child_env() -> dict[str, str]:
     """Environment for child Python processes running temporal_bridge."""
     env = dict(os.environ)

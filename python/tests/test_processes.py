@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import pytest
 from devenv import DevEnv
-from helpers import child_env, run_child, wait_until
+from helpers import CTRL_C_AS_IN_A_TERMINAL, child_env, run_child, wait_until
 
 from temporal_bridge import CallCancelledError, CallTimeoutError, Client, WorkflowExecutionStatus
 
@@ -65,7 +65,7 @@ def interrupt_child(code: str, *args: str) -> tuple[float, int, str, str]:
     """Starts `code`, waits until it blocks after printing "waiting", sends
     SIGINT and returns (seconds to exit, exit code, stdout, stderr)."""
     child = subprocess.Popen(
-        [sys.executable, "-c", code, *args],
+        [sys.executable, "-c", CTRL_C_AS_IN_A_TERMINAL + code, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

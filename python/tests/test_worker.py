@@ -21,7 +21,7 @@ from typing import Any, Callable, TypeVar
 
 import pytest
 from devenv import DevEnv
-from helpers import child_env, run_child, wait_until
+from helpers import CTRL_C_AS_IN_A_TERMINAL, child_env, run_child, wait_until
 
 from temporal_bridge import (
     ApplicationError,
@@ -685,7 +685,7 @@ except KeyboardInterrupt:
 def test_ctrl_c_shuts_a_blocking_worker_down(env: DevEnv, client: Client) -> None:
     task_queue = new_queue()
     child = subprocess.Popen(
-        [sys.executable, "-c", RUN_SYNC_UNTIL_CTRL_C, env.target, env.namespace, task_queue],
+        [sys.executable, "-c", CTRL_C_AS_IN_A_TERMINAL + RUN_SYNC_UNTIL_CTRL_C, env.target, env.namespace, task_queue],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=child_env(),
     )  # fmt: skip
     try:
