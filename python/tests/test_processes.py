@@ -4,6 +4,7 @@ running; timeouts; one client shared by many threads; fork()."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -12,20 +13,29 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 from devenv import DevEnv
-from helpers import CTRL_C_AS_IN_A_TERMINAL, child_env, run_child, wait_until
+from helpers import CTRL_C_AS_IN_A_TERMINAL, TlsTerminator, child_env, run_child, wait_until
 
 from temporal_bridge import CallCancelledError, CallTimeoutError, Client, WorkflowExecutionStatus
 
 WfId = Callable[[str], str]
 
+# The children take an optional 4th argument: the CA file of a TLS terminator
+# in front of the server (the connection then runs TLS, as in production).
+CHILD_TLS = """
+from pathlib import Path
+from temporal_bridge import TLSConfig
+tls = TLSConfig(server_root_ca_cert=Path(sys.argv[4]).read_bytes(), domain="localhost") if len(sys.argv) > 4 else None
+"""
+
 BLOCKED_IN_RESULT = """
 import sys, time, traceback
 from temporal_bridge import Client
-client = Client.connect(sys.argv[1], namespace=sys.argv[2])
+""" + CHILD_TLS + """
+client = Client.connect(sys.argv[1], namespace=sys.argv[2], tls=tls)
 handle = client.get_workflow_handle(sys.argv[3])
 print("waiting", flush=True)
 try:
@@ -39,8 +49,9 @@ except KeyboardInterrupt:
 BLOCKED_IN_ASYNC_RESULT = """
 import asyncio, sys
 from temporal_bridge import AsyncClient
+""" + CHILD_TLS + """
 async def main():
-    client = await AsyncClient.connect(sys.argv[1], namespace=sys.argv[2])
+    client = await AsyncClient.connect(sys.argv[1], namespace=sys.argv[2], tls=tls)
     handle = client.get_workflow_handle(sys.argv[3])
     print("waiting", flush=True)
     await handle.result()
@@ -90,10 +101,28 @@ def interrupt_child(code: str, *args: str) -> tuple[float, int, str, str]:
             child.wait()
 
 
-def test_ctrl_c_ends_a_process_blocked_in_result(client: Client, env: DevEnv, wf_id: WfId) -> None:
+@contextlib.contextmanager
+def child_target(env: DevEnv, transport: str, scratch: Path) -> Iterator[list[str]]:
+    """A child's target over `transport`, and the CA file it then needs: the
+    dev server itself for plaintext; for TLS, a TLS terminator in front of it
+    (running meanwhile) and the terminator's CA."""
+    if transport == "plaintext":
+        yield [env.target]
+        return
+    with TlsTerminator(env.target) as terminator:
+        ca_file = scratch / "ca.pem"
+        ca_file.write_bytes(terminator.ca_pem)
+        yield [terminator.target, str(ca_file)]
+
+
+@pytest.mark.parametrize("transport", ["plaintext", "tls"])
+def test_ctrl_c_ends_a_process_blocked_in_result(
+    client: Client, env: DevEnv, wf_id: WfId, transport: str, tmp_path: Path
+) -> None:
     handle = client.start_workflow("LongRunningWorkflow", 3600, id=wf_id(""), task_queue=env.task_queue)
     try:
-        elapsed, code, out, err = interrupt_child(BLOCKED_IN_RESULT, env.target, env.namespace, handle.id)
+        with child_target(env, transport, tmp_path) as (target, *tls):
+            elapsed, code, out, err = interrupt_child(BLOCKED_IN_RESULT, target, env.namespace, handle.id, *tls)
         assert code == -signal.SIGINT, err  # an uncaught KeyboardInterrupt
         assert "KeyboardInterrupt in <module> > result" in out, out
         assert "KeyboardInterrupt" in err
@@ -105,10 +134,14 @@ def test_ctrl_c_ends_a_process_blocked_in_result(client: Client, env: DevEnv, wf
         handle.terminate()
 
 
-def test_ctrl_c_ends_an_asyncio_process_awaiting_result(client: Client, env: DevEnv, wf_id: WfId) -> None:
+@pytest.mark.parametrize("transport", ["plaintext", "tls"])
+def test_ctrl_c_ends_an_asyncio_process_awaiting_result(
+    client: Client, env: DevEnv, wf_id: WfId, transport: str, tmp_path: Path
+) -> None:
     handle = client.start_workflow("LongRunningWorkflow", 3600, id=wf_id(""), task_queue=env.task_queue)
     try:
-        elapsed, code, _, err = interrupt_child(BLOCKED_IN_ASYNC_RESULT, env.target, env.namespace, handle.id)
+        with child_target(env, transport, tmp_path) as (target, *tls):
+            elapsed, code, _, err = interrupt_child(BLOCKED_IN_ASYNC_RESULT, target, env.namespace, handle.id, *tls)
         assert code == -signal.SIGINT and "KeyboardInterrupt" in err, err
         assert elapsed < 1.0, f"took {elapsed:.3f}s to react to Ctrl-C"
         assert handle.describe().status is WorkflowExecutionStatus.RUNNING
