@@ -11,6 +11,7 @@
 //! The server's PINGs are acknowledged at once, as RFC 9113 §6.7 asks (h2
 //! does it while driving the connection).
 
+mod driven;
 pub(crate) mod endpoint;
 mod grpc;
 
@@ -23,6 +24,7 @@ pub(crate) use grpc::{
 use crate::error::error_chain;
 use crate::log::{log_record, LogLevel};
 use bytes::Bytes;
+use driven::Driven;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -212,6 +214,7 @@ struct Connection {
     /// Tells this connection from its successors.
     generation: u64,
     send: h2::client::SendRequest<Bytes>,
+    driven: Arc<Driven>,
     /// Cancelled when the connection's task ended (closed, broken or dropped).
     closed: CancellationToken,
 }
@@ -221,6 +224,7 @@ struct Connection {
 struct Live {
     generation: u64,
     send: h2::client::SendRequest<Bytes>,
+    driven: Arc<Driven>,
 }
 
 impl Connection {
@@ -228,6 +232,7 @@ impl Connection {
         Live {
             generation: self.generation,
             send: self.send.clone(),
+            driven: Arc::clone(&self.driven),
         }
     }
 }
@@ -276,13 +281,15 @@ impl Channel {
     /// so that callers (retry loops, call scopes) stay small.
     ///
     /// A call polled on a thread that does not drive the runtime (an event
-    /// loop's) runs the exchange as a task of the runtime: the driving
-    /// thread sends the request, reads the whole reply and lets the stream
-    /// go, so the call is woken once, when its reply is complete, and never
-    /// wakes the driving thread back (h2 does when a stream is let go, and
-    /// contends for its lock meanwhile). On the driving thread (a blocking
-    /// call, a spawned task) it runs inline. Dropping the future abandons
-    /// the exchange (its stream is reset).
+    /// loop's) writes its request from there when the connection can take
+    /// it at once, and the driving thread reads the whole reply and lets the
+    /// stream go (see [`driven`]): the driving thread is not woken to write,
+    /// and the call is woken once, when its reply is complete (h2 wakes the
+    /// driving thread when a stream is let go, and contends for its lock
+    /// meanwhile). Otherwise (no connection yet, or a broken one) the whole
+    /// exchange runs as a task of the runtime. On the driving thread (a
+    /// blocking call, a spawned task) it runs inline. Dropping the future
+    /// abandons the exchange (its stream is reset).
     pub(crate) fn unary<'a>(
         &'a self,
         path: &'static str,
@@ -297,19 +304,27 @@ impl Channel {
                 frame
             };
             let request = self.request(path, metadata, timeout)?;
-            let channel = self.clone();
-            let exchange = async move {
-                match tokio::time::timeout(timeout, channel.exchange(request, frame)).await {
-                    Ok(reply) => reply,
-                    Err(_) => Err(attempt_timed_out(timeout)),
-                }
-            };
             if crate::runtime::driving() {
-                exchange.await
-            } else {
-                AbortOnDrop(tokio::spawn(exchange)).await
+                return within(timeout, self.exchange(request, frame)).await;
             }
+            if let Some(live) = self.ready_now() {
+                return within(timeout, send_now(live, request, frame)).await;
+            }
+            let channel = self.clone();
+            let exchange = async move { within(timeout, channel.exchange(request, frame)).await };
+            AbortOnDrop(tokio::spawn(exchange)).await
         })
+    }
+
+    /// The live connection if it can take a request at once (else an
+    /// exchange waits for it, or replaces it, as a task).
+    fn ready_now(&self) -> Option<Live> {
+        let mut live = self.live()?;
+        let mut unwoken = std::task::Context::from_waker(std::task::Waker::noop());
+        match live.send.poll_ready(&mut unwoken) {
+            std::task::Poll::Ready(Ok(())) => Some(live),
+            _ => None,
+        }
     }
 
     /// The live connection, or a new one if it broke.
@@ -394,52 +409,9 @@ impl Channel {
         };
         let (response, mut stream) = send.send_request(request, false).map_err(grpc::h2_status)?;
         stream.send_data(frame, true).map_err(grpc::h2_status)?;
-        let (head, mut body) = response.await.map_err(grpc::h2_status)?.into_parts();
-        // A trailers-only reply carries its status in the headers.
-        let head_status = grpc::header_status(&head.headers);
-        if let Some(status) = &head_status {
-            if status.code() != Code::Ok {
-                return Err(status.clone());
-            }
-        }
-        if head_status.is_none() {
-            // Not gRPC's answer (a proxy's error page, say): its HTTP status
-            // says what happened, and its body is not read.
-            if head.status != http::StatusCode::OK {
-                return Err(grpc::status_from_http(head.status, "with no gRPC status"));
-            }
-            if !grpc::is_grpc_content_type(&head.headers) {
-                let kind = head
-                    .headers
-                    .get(http::header::CONTENT_TYPE)
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                    .unwrap_or_else(|| "no content type".to_owned());
-                return Err(Status::unknown(format!(
-                    "the server (or a proxy before it) answered with {kind:?}, not gRPC"
-                )));
-            }
-        }
-        let gzip = head
-            .headers
-            .get("grpc-encoding")
-            .is_some_and(|e| e.as_bytes() == b"gzip");
-        let message = grpc::read_message(&mut body, gzip).await?;
-        let trailers = body.trailers().await.map_err(grpc::h2_status)?;
-        let status = match trailers.as_ref() {
-            // The common case, without the general parse (which copies the map).
-            Some(t) if t.get("grpc-status").is_some_and(|s| s.as_bytes() == b"0") => None,
-            Some(t) => grpc::header_status(t),
-            None => None,
-        };
-        match (status, head_status) {
-            (Some(status), _) if status.code() != Code::Ok => Err(status),
-            (None, None) if !trailers.as_ref().is_some_and(|t| t.contains_key("grpc-status")) => {
-                Err(Status::unknown(
-                    "protocol error: the response ended without a grpc-status (cut short by a proxy?)",
-                ))
-            }
-            _ => message.ok_or_else(|| Status::internal("the response has no message")),
-        }
+        let received = receive(response).await;
+        drop(stream);
+        received
     }
 
     /// The request's head: the method's path on this channel's authority,
@@ -479,6 +451,151 @@ impl Channel {
             headers.insert("grpc-accept-encoding", gzip);
         }
         Ok(request)
+    }
+}
+
+/// The rest of an exchange once its request is sent: the reply's message
+/// once its status says OK.
+async fn receive(response: h2::client::ResponseFuture) -> Result<Bytes, Status> {
+    let (head, mut body) = response.await.map_err(grpc::h2_status)?.into_parts();
+    // A trailers-only reply carries its status in the headers.
+    let head_status = grpc::header_status(&head.headers);
+    if let Some(status) = &head_status {
+        if status.code() != Code::Ok {
+            return Err(status.clone());
+        }
+    }
+    if head_status.is_none() {
+        // Not gRPC's answer (a proxy's error page, say): its HTTP status
+        // says what happened, and its body is not read.
+        if head.status != http::StatusCode::OK {
+            return Err(grpc::status_from_http(head.status, "with no gRPC status"));
+        }
+        if !grpc::is_grpc_content_type(&head.headers) {
+            let kind = head
+                .headers
+                .get(http::header::CONTENT_TYPE)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .unwrap_or_else(|| "no content type".to_owned());
+            return Err(Status::unknown(format!(
+                "the server (or a proxy before it) answered with {kind:?}, not gRPC"
+            )));
+        }
+    }
+    let gzip = head
+        .headers
+        .get("grpc-encoding")
+        .is_some_and(|e| e.as_bytes() == b"gzip");
+    let message = grpc::read_message(&mut body, gzip).await?;
+    let trailers = body.trailers().await.map_err(grpc::h2_status)?;
+    let status = match trailers.as_ref() {
+        // The common case, without the general parse (which copies the map).
+        Some(t) if t.get("grpc-status").is_some_and(|s| s.as_bytes() == b"0") => None,
+        Some(t) => grpc::header_status(t),
+        None => None,
+    };
+    match (status, head_status) {
+        (Some(status), _) if status.code() != Code::Ok => Err(status),
+        (None, None)
+            if !trailers
+                .as_ref()
+                .is_some_and(|t| t.contains_key("grpc-status")) =>
+        {
+            Err(Status::unknown(
+                "protocol error: the response ended without a grpc-status (cut short by a proxy?)",
+            ))
+        }
+        _ => message.ok_or_else(|| Status::internal("the response has no message")),
+    }
+}
+
+/// On a thread that does not drive the runtime: puts the request on `live`
+/// (ready for it) and writes it from this thread, and hands reading the
+/// reply to the connection's task (see [`driven`]); the reply.
+fn send_now(live: Live, request: http::Request<()>, frame: Bytes) -> HandedOver {
+    let Live {
+        mut send, driven, ..
+    } = live;
+    let (mut replied, reply) = tokio::sync::oneshot::channel();
+    driven.send_now(|| {
+        let sent = send
+            .send_request(request, false)
+            .and_then(|(response, mut stream)| {
+                stream.send_data(frame, true)?;
+                Ok((response, stream))
+            });
+        let (response, stream) = match sent {
+            Ok(sent) => sent,
+            Err(error) => {
+                let _ = replied.send(Err(grpc::h2_status(error)));
+                return;
+            }
+        };
+        let exchange = async move {
+            // The request's half is kept until the reply is read.
+            let _stream = stream;
+            let received = tokio::select! {
+                biased;
+                _ = replied.closed() => None,
+                received = receive(response) => Some(received),
+            };
+            if let Some(received) = received {
+                let _ = replied.send(received);
+            }
+        };
+        // A connection that ended meanwhile: the exchange is dropped,
+        // and the call hears that the connection ended.
+        let _ = driven.hand_over(Box::pin(exchange));
+    });
+    HandedOver {
+        reply,
+        driven,
+        answered: false,
+    }
+}
+
+/// `exchange`, bounded by `timeout`.
+async fn within(
+    timeout: Duration,
+    exchange: impl Future<Output = Result<Bytes, Status>>,
+) -> Result<Bytes, Status> {
+    match tokio::time::timeout(timeout, exchange).await {
+        Ok(reply) => reply,
+        Err(_) => Err(attempt_timed_out(timeout)),
+    }
+}
+
+/// The reply of an exchange handed over to its connection's task.
+struct HandedOver {
+    reply: tokio::sync::oneshot::Receiver<Result<Bytes, Status>>,
+    driven: Arc<Driven>,
+    answered: bool,
+}
+
+impl Future for HandedOver {
+    type Output = Result<Bytes, Status>;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let reply = std::task::ready!(Pin::new(&mut self.reply).poll(cx));
+        self.answered = true;
+        std::task::Poll::Ready(reply.unwrap_or_else(|_| {
+            Err(Status::unavailable(
+                "the connection ended before the reply (HTTP/2)",
+            ))
+        }))
+    }
+}
+
+impl Drop for HandedOver {
+    /// An abandoned exchange that its task has not started yet is started
+    /// now, to see that nobody waits for it and reset its stream.
+    fn drop(&mut self) {
+        if !self.answered {
+            self.driven.wake_task();
+        }
     }
 }
 
@@ -526,7 +643,7 @@ async fn open(endpoint: &Endpoint, generation: u64) -> Result<Connection, BoxErr
                 .max_header_list_size(MAX_HEADER_LIST_SIZE)
                 .max_send_buffer_size(MAX_SEND_BUFFER_SIZE)
                 .enable_push(false)
-                .handshake::<_, Bytes>(io)
+                .handshake::<_, Bytes>(driven::Socket::new(io))
                 .await;
             handshake.map_err(|e| Box::new(e) as BoxError)
         })
@@ -534,13 +651,16 @@ async fn open(endpoint: &Endpoint, generation: u64) -> Result<Connection, BoxErr
     let mut connection = connection;
     let closed = CancellationToken::new();
     let ping_pong = connection.ping_pong();
+    let driven = Driven::new(connection);
     let ended = closed.clone();
+    let task = Arc::clone(&driven);
     tokio::spawn(async move {
         tokio::select! {
-            _ = &mut connection => {}
-            // Dropping the connection closes the socket; its calls fail.
+            _ = Arc::clone(&task).run() => {}
             _ = ended.cancelled() => {}
         }
+        // Dropping the connection closes the socket; its calls fail.
+        task.end();
         ended.cancel();
     });
     // Keepalive pings on idle and busy connections alike; a connection whose
@@ -552,6 +672,7 @@ async fn open(endpoint: &Endpoint, generation: u64) -> Result<Connection, BoxErr
     Ok(Connection {
         generation,
         send,
+        driven,
         closed,
     })
 }
