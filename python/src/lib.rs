@@ -385,7 +385,9 @@ impl CompletionQueue {
         // taken now. Clearing first would let a byte be consumed while the
         // flag stays set, and the next outcome would never wake the loop.
         let mut sink = [0u8; 64];
-        while matches!((&self.readable).read(&mut sink), Ok(n) if n > 0) {}
+        // A read that leaves room in the buffer took every byte there was
+        // (one more read would only say so, a system call per wake-up).
+        while matches!((&self.readable).read(&mut sink), Ok(n) if n == sink.len()) {}
         self.shared.signalled.swap(false, Ordering::AcqRel);
         let finished = std::mem::take(
             &mut *self
