@@ -31,15 +31,14 @@ type H2Connection = h2::client::Connection<Socket, Bytes>;
 
 thread_local! {
     /// The connection whose wake-ups this thread holds back right now (its
-    /// address), because this thread polls it itself next.
+    /// address), because this thread polls it itself next, only to write.
     static HOLDING: Cell<usize> = const { Cell::new(0) };
-    /// This thread polls a connection only to write (see [`Socket`]).
-    static ONLY_WRITING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// A connection's stream, which reads nothing while a thread other than the
-/// driving one writes to it (its reads stay the task's, whose interest in
-/// reading stays registered: the task reads until there is nothing left).
+/// A connection's stream, which reads nothing on a thread that holds a
+/// connection (see [`Driven::send_now`]): its reads stay the task's, whose
+/// interest in reading stays registered (the task reads until there is
+/// nothing left).
 pub(crate) struct Socket(Box<dyn Io>);
 
 impl Socket {
@@ -54,7 +53,7 @@ impl AsyncRead for Socket {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        if ONLY_WRITING.with(Cell::get) {
+        if HOLDING.with(Cell::get) != 0 {
             return Poll::Pending;
         }
         Pin::new(&mut self.0).poll_read(cx, buf)
@@ -143,21 +142,6 @@ impl Drop for Holding {
     }
 }
 
-/// This thread's polls of connections only write while it lives.
-struct OnlyWriting(bool);
-
-impl OnlyWriting {
-    fn set() -> OnlyWriting {
-        OnlyWriting(ONLY_WRITING.with(|w| w.replace(true)))
-    }
-}
-
-impl Drop for OnlyWriting {
-    fn drop(&mut self) {
-        ONLY_WRITING.with(|w| w.set(self.0));
-    }
-}
-
 impl Driven {
     pub(crate) fn new(connection: H2Connection) -> Arc<Driven> {
         Arc::new_cyclic(|me| Driven {
@@ -211,10 +195,7 @@ impl Driven {
         let _holding = Holding::set(self);
         let queued = queue();
         if self.held.swap(false, Ordering::AcqRel) {
-            let ready = {
-                let _only_writing = OnlyWriting::set();
-                poll(&mut connection, &self.waker).is_ready()
-            };
+            let ready = poll(&mut connection, &self.waker).is_ready();
             // What the poll asked for again (or the connection's end) is
             // the task's to do.
             if ready || self.held.swap(false, Ordering::AcqRel) {
