@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.02) -> bool:
@@ -162,3 +163,18 @@ class TlsTerminator:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()
+
+
+@contextlib.contextmanager
+def reach(upstream: str, transport: str) -> Iterator[tuple[str, Any]]:
+    """What a client connects with to reach the server at ``upstream`` over
+    ``transport``: ``(target, tls)``. For ``"plaintext"`` the server itself
+    and no TLS; for ``"tls"`` a ``TlsTerminator`` in front of it (running
+    meanwhile) and a ``TLSConfig`` trusting the terminator's CA."""
+    if transport == "plaintext":
+        yield upstream, None
+        return
+    from temporal_bridge import TLSConfig
+
+    with TlsTerminator(upstream) as terminator:
+        yield terminator.target, TLSConfig(server_root_ca_cert=terminator.ca_pem, domain=terminator.domain)

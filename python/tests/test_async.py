@@ -5,13 +5,14 @@ coroutines; cancelling the awaiting task or timing out abandons the call
 from __future__ import annotations
 
 import asyncio
+import string
 import time
 from collections.abc import Awaitable
 from typing import Any, Callable, TypeVar
 
 import pytest
 from devenv import DevEnv
-from helpers import TlsTerminator, free_port, run_child
+from helpers import free_port, reach, run_child
 
 from temporal_bridge import (
     AsyncClient,
@@ -144,7 +145,7 @@ def test_large_values_cross_many_flow_control_windows(env: DevEnv, wf_id: WfId, 
     runtime's thread as the server opens the window. Requests and replies of
     a megabyte (16 windows of the Go server's 64 KiB) arrive whole, several
     at once, on plaintext and through a TLS terminator."""
-    values = [f"{i}:" + "".join(chr(0x41 + (i * 7 + k) % 26) for k in range(1_000_000)) for i in range(3)]
+    values = [f"{i}:" + string.ascii_uppercase[i:] * 40_000 for i in range(3)]
 
     async def body(target: str, tls: TLSConfig | None) -> list[Any]:
         async with await AsyncClient.connect(target, namespace=env.namespace, tls=tls) as client:
@@ -158,13 +159,8 @@ def test_large_values_cross_many_flow_control_windows(env: DevEnv, wf_id: WfId, 
                 60,
             )
 
-    if transport == "plaintext":
-        echoed = asyncio.run(body(env.target, None))
-    else:
-        with TlsTerminator(env.target) as terminator:
-            tls = TLSConfig(server_root_ca_cert=terminator.ca_pem, domain=terminator.domain)
-            echoed = asyncio.run(body(terminator.target, tls))
-    assert echoed == values
+    with reach(env.target, transport) as (target, tls):
+        assert asyncio.run(body(target, tls)) == values
 
 
 def test_close_cancels_calls_in_flight(env: DevEnv, wf_id: WfId) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import os
 import subprocess
@@ -41,7 +40,7 @@ sys.path.insert(0, str(REPO / "tests" / "workers"))
 from aes_codec import KEY, KEY_ID, AesGcmCodec  # noqa: E402
 
 from devenv import DevEnv  # noqa: E402
-from helpers import TlsTerminator, wait_until  # noqa: E402
+from helpers import reach, wait_until  # noqa: E402
 
 
 CODEC_CLEANUP = REPO / "target" / "codec-cleanup"
@@ -260,10 +259,9 @@ def test_the_asyncio_client_runs_the_codec_on_its_loop(
         return
     # Production runs TLS: the same calls through a TLS terminator, and a
     # blocking client's round trip there too.
-    with TlsTerminator(env.target) as terminator:
-        tls = TLSConfig(server_root_ca_cert=terminator.ca_pem, domain=terminator.domain)
-        asyncio.run(main(terminator.target, tls))
-        client = Client.connect(terminator.target, payload_codec=SyncAes(), tls=tls)
+    with reach(env.target, transport) as (target, tls):
+        asyncio.run(main(target, tls))
+        client = Client.connect(target, payload_codec=SyncAes(), tls=tls)
         handle = client.start_workflow("CodecEchoWorkflow", "tls", id=wf_id("codec-tls"), task_queue=codec_queue)
         handle.signal("finish", "ok")
         assert handle.result() == {"input": "tls", "signals": []}
@@ -313,12 +311,7 @@ class Marking:
 def test_a_codec_may_answer_with_any_iterable_and_hand_payloads_back_as_they_were(
     env: DevEnv, wf_id: Callable[[str], str], through_tls: bool
 ) -> None:
-    with contextlib.ExitStack() as stack:
-        target, tls = env.target, None
-        if through_tls:
-            terminator = stack.enter_context(TlsTerminator(env.target))
-            target = terminator.target
-            tls = TLSConfig(server_root_ca_cert=terminator.ca_pem, domain=terminator.domain)
+    with reach(env.target, "tls" if through_tls else "plaintext") as (target, tls):
         client = Client.connect(target, payload_codec=Marking(), tls=tls)
         handle = client.start_workflow("MySimpleWorkflow", "World", id=wf_id("marking"), task_queue=env.task_queue)
         # The worker (no codec) wrote its result unmarked: decoding leaves it be.

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 from devenv import DevEnv
-from helpers import CTRL_C_AS_IN_A_TERMINAL, TlsTerminator, child_env, run_child, wait_until
+from helpers import CTRL_C_AS_IN_A_TERMINAL, child_env, reach, run_child, wait_until
 
 from temporal_bridge import CallCancelledError, CallTimeoutError, Client, WorkflowExecutionStatus
 
@@ -106,13 +106,13 @@ def child_target(env: DevEnv, transport: str, scratch: Path) -> Iterator[list[st
     """A child's target over `transport`, and the CA file it then needs: the
     dev server itself for plaintext; for TLS, a TLS terminator in front of it
     (running meanwhile) and the terminator's CA."""
-    if transport == "plaintext":
-        yield [env.target]
-        return
-    with TlsTerminator(env.target) as terminator:
+    with reach(env.target, transport) as (target, tls):
+        if tls is None:
+            yield [target]
+            return
         ca_file = scratch / "ca.pem"
-        ca_file.write_bytes(terminator.ca_pem)
-        yield [terminator.target, str(ca_file)]
+        ca_file.write_bytes(tls.server_root_ca_cert)
+        yield [target, str(ca_file)]
 
 
 @pytest.mark.parametrize("transport", ["plaintext", "tls"])
