@@ -440,6 +440,10 @@ def parent(args: argparse.Namespace, endpoints: dict[str, Endpoint]) -> None:
         print("## TLS / plaintext, per client")
         print_overhead(tables["plaintext"], tables["tls"])
     print()
+    print("## CPU ratios vs temporalio, round by round (a round runs its clients back to back)")
+    for mode, by_client in samples.items():
+        print_per_round(MODES[mode], by_client)
+    print()
     runs = args.rounds * len(endpoints) * (args.connects + 2)
     for client in CLIENTS:
         print(f"# {client}: {EXIT_CRASHES.get(client, 0)} of {runs} child processes crashed at exit")
@@ -621,6 +625,19 @@ def print_table(rows: dict[str, dict[str, float]]) -> None:
         blocking = ratio(rows["temporal_bridge"][metric], official[metric])
         aio = ratio(rows["temporal_bridge.aio"][metric], official[metric])
         print(f"{metric:<{width}} | {cells} | {blocking:>16.2f}x | {aio:>13.2f}x")
+
+
+def print_per_round(mode: str, samples: dict[str, dict[str, list[float]]]) -> None:
+    """Each round's CPU ratios. A slow stretch of the machine moves both
+    sides of a round's ratio alike, and the spread across rounds shows how
+    far one run's medians can be trusted (this machine's speed moves by more
+    than the differences looked for)."""
+    official = samples["temporalio"]
+    for metric in ("client CPU per start (us)", "client CPU per result, closed wf (us)"):
+        for client in ("temporal_bridge", "temporal_bridge.aio"):
+            ratios = [ratio(ours, theirs) for ours, theirs in zip(samples[client][metric], official[metric])]
+            cells = " ".join(f"{r:.2f}" for r in ratios)
+            print(f"{mode:<24} | {metric:<38} | {client:<19} | {cells} | median {statistics.median(ratios):.2f}x")
 
 
 def print_overhead(plain: dict[str, dict[str, float]], tls: dict[str, dict[str, float]]) -> None:
