@@ -633,7 +633,7 @@ def print_per_round(mode: str, samples: dict[str, dict[str, list[float]]]) -> No
     far one run's medians can be trusted (this machine's speed moves by more
     than the differences looked for)."""
     official = samples["temporalio"]
-    for metric in ("client CPU per start (us)", "client CPU per result, closed wf (us)"):
+    for metric in (m for m in official if m.startswith("client CPU")):
         for client in ("temporal_bridge", "temporal_bridge.aio"):
             ratios = [ratio(ours, theirs) for ours, theirs in zip(samples[client][metric], official[metric])]
             cells = " ".join(f"{r:.2f}" for r in ratios)

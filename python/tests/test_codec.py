@@ -254,13 +254,12 @@ def test_the_asyncio_client_runs_the_codec_on_its_loop(
         assert base64.b64decode(stored["metadata"]["encoding"]) == b"binary/encrypted"
         client.close()
 
-    if transport == "plaintext":
-        asyncio.run(main(env.target, None))
-        return
-    # Production runs TLS: the same calls through a TLS terminator, and a
-    # blocking client's round trip there too.
     with reach(env.target, transport) as (target, tls):
         asyncio.run(main(target, tls))
+        if tls is None:
+            return
+        # Production runs TLS: a blocking client's round trip through the
+        # terminator too.
         client = Client.connect(target, payload_codec=SyncAes(), tls=tls)
         handle = client.start_workflow("CodecEchoWorkflow", "tls", id=wf_id("codec-tls"), task_queue=codec_queue)
         handle.signal("finish", "ok")
