@@ -195,7 +195,7 @@ impl Shared {
             Some(sender) => sender,
             None => self
                 .endpoint
-                .connect(|io| async move {
+                .connect(|io, _owner| async move {
                     let (sender, connection) =
                         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))
                             .await?;

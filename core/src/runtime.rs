@@ -33,6 +33,8 @@ use std::time::Duration;
 use tokio::runtime::{Handle, Runtime};
 use tokio::task::JoinHandle;
 
+pub use crate::transport::loop_io::{Entered, LoopReactor};
+
 /// How often the background thread drives an otherwise idle runtime, so that
 /// idle connections answer the server's pings and send their keepalives
 /// (their timeouts are tens of seconds). Costs one short wake-up per interval.
@@ -222,7 +224,14 @@ impl SharedRuntime {
     fn background(&'static self) {
         loop {
             if self.spawned.wait_for_work(HOUSEKEEPING_INTERVAL) {
-                self.drive(self.spawned.quiet());
+                self.drive(async {
+                    self.spawned.quiet().await;
+                    // Streams event loops held for their calls come back.
+                    crate::transport::loop_io::reclaim_all();
+                    for _ in 0..4 {
+                        tokio::task::yield_now().await;
+                    }
+                });
             } else {
                 // A few turns: ready I/O and timers are processed, then the
                 // tasks they woke (e.g. answering a ping) run.

@@ -13,10 +13,14 @@
 //! Calls for asyncio run on the event loop's thread (`LoopTask`): the call's
 //! future is polled there, first when the call is made (the request is
 //! built, its payloads encoded and it is sent before `call_async` returns)
-//! and then each time it is woken. A wake-up from the runtime's thread only
-//! puts the call in a `CompletionQueue` and writes one byte to a socket that
-//! the event loop watches (`loop.add_reader`); the loop thread then drains
-//! the queue, polling the calls and handing over their outcomes. So a
+//! and then each time it is woken. The loop watches its `CompletionQueue`'s
+//! descriptor (`loop.add_reader`): an epoll instance (the core's
+//! `LoopReactor`) that holds the connection streams whose replies this loop
+//! reads itself, and a socket to which a wake-up from any other thread
+//! writes one byte after putting the call in the queue. The loop thread
+//! then drains the queue: it reads what arrived on its streams (which wakes
+//! the calls waiting for it, with no byte written), then polls the woken
+//! calls and hands over their outcomes. So a
 //! payload codec runs inline, with no extra trip between threads, and
 //! library threads never run Python code: a foreign thread holding the
 //! GIL while the interpreter finalizes is how extension modules crash at
@@ -350,6 +354,7 @@ impl Drop for Delivery {
 struct CompletionQueue {
     shared: Arc<QueueShared>,
     readable: UnixStream,
+    reactor: Arc<runtime::LoopReactor>,
 }
 
 #[pymethods]
@@ -359,7 +364,9 @@ impl CompletionQueue {
         let (readable, waker) = UnixStream::pair()?;
         readable.set_nonblocking(true)?;
         waker.set_nonblocking(true)?;
+        let reactor = runtime::LoopReactor::new(readable.as_raw_fd())?;
         Ok(CompletionQueue {
+            reactor,
             shared: Arc::new(QueueShared {
                 finished: Mutex::new(Vec::new()),
                 signalled: AtomicBool::new(false),
@@ -372,7 +379,7 @@ impl CompletionQueue {
 
     /// The descriptor that becomes readable when outcomes are waiting.
     fn fileno(&self) -> i32 {
-        self.readable.as_raw_fd()
+        self.reactor.fd()
     }
 
     /// Takes every outcome waiting: `(key, True, response)` (Python values),
@@ -384,10 +391,17 @@ impl CompletionQueue {
         // a new byte (the loop comes back for it); one pushed before it is
         // taken now. Clearing first would let a byte be consumed while the
         // flag stays set, and the next outcome would never wake the loop.
+        let _entered = self.reactor.enter();
+        // Replies the loop reads itself: read now; the calls they wake are
+        // queued without a wake-up byte (the flag says one is on its way).
+        let already = self.shared.signalled.swap(true, Ordering::AcqRel);
+        let woken = self.reactor.pump();
         let mut sink = [0u8; 64];
         // A read that leaves room in the buffer took every byte there was
         // (one more read would only say so, a system call per wake-up).
-        while matches!((&self.readable).read(&mut sink), Ok(n) if n == sink.len()) {}
+        if woken || already {
+            while matches!((&self.readable).read(&mut sink), Ok(n) if n == sink.len()) {}
+        }
         self.shared.signalled.swap(false, Ordering::AcqRel);
         let finished = std::mem::take(
             &mut *self
@@ -415,6 +429,7 @@ impl CompletionQueue {
             })?;
             list.append(item)?;
         }
+        self.reactor.settle();
         Ok(list)
     }
 }
@@ -514,9 +529,11 @@ impl NativeClient {
         let task = LoopTask::new(&queue.shared, key, async move { call.await.into() })?;
         // The first poll: the request is built, encoded and sent now. An
         // outcome already (a request the core refused) is drained as any.
+        let entered = queue.reactor.enter();
         if let Some(outcome) = task.poll() {
             queue.shared.push(key, outcome);
         }
+        drop(entered);
         Ok(PendingCall { token })
     }
 

@@ -24,6 +24,7 @@ from temporal_bridge import (
     WorkflowCanceledError,
     WorkflowExecutionStatus,
     WorkflowFailedError,
+    WorkflowTerminatedError,
 )
 
 T = TypeVar("T")
@@ -272,3 +273,119 @@ def test_reset_by_event_id(env: DevEnv, wf_id: WfId) -> None:
         assert await new_run.result() == "recovered"
 
     run(env, body)
+
+
+@pytest.mark.parametrize("transport", ["plaintext", "tls"])
+def test_loops_and_blocking_threads_share_one_connection(env: DevEnv, wf_id: WfId, transport: str) -> None:
+    """An event loop reads the replies of its own calls while they are the
+    only ones in flight; calls from other loops and from blocking threads
+    on the same connection take the connection back in turn. Two loops on
+    two threads and a blocking thread, all on one client, interleave starts
+    and results; every call gets its own answer."""
+    import threading
+
+    from temporal_bridge import Client
+
+    with reach(env.target, transport) as (target, tls):
+        aclient = asyncio.run(AsyncClient.connect(target, namespace=env.namespace, tls=tls))
+        blocking = Client(aclient._native)
+        failures: list[BaseException] = []
+
+        async def loop_body(name: str) -> None:
+            for i in range(12):
+                handle = await aclient.start_workflow(
+                    "MySimpleWorkflow", f"{name}{i}", id=wf_id(f"{name}{i}"), task_queue=env.task_queue
+                )
+                assert await asyncio.wait_for(handle.result(), 30) == f"Hello, {name}{i}!"
+
+        def in_thread(body: Callable[[], None]) -> threading.Thread:
+            def guarded() -> None:
+                try:
+                    body()
+                except BaseException as error:  # noqa: BLE001 - reported below
+                    failures.append(error)
+
+            thread = threading.Thread(target=guarded)
+            thread.start()
+            return thread
+
+        def blocking_body() -> None:
+            for i in range(12):
+                handle = blocking.start_workflow("MySimpleWorkflow", f"b{i}", id=wf_id(f"b{i}"), task_queue=env.task_queue)
+                assert handle.result(timeout=30) == f"Hello, b{i}!"
+
+        threads = [
+            in_thread(lambda: asyncio.run(loop_body("x"))),
+            in_thread(lambda: asyncio.run(loop_body("y"))),
+            in_thread(blocking_body),
+        ]
+        for thread in threads:
+            thread.join(120)
+        assert not any(thread.is_alive() for thread in threads)
+        assert failures == []
+        aclient.close()
+
+
+@pytest.mark.parametrize("transport", ["plaintext", "tls"])
+def test_a_blocked_loop_holds_up_only_its_own_calls(env: DevEnv, wf_id: WfId, transport: str) -> None:
+    """A loop reads its calls' replies itself; while it is blocked (by code
+    that never yields) with a call in flight, a blocking thread's calls on
+    the same connection still get their answers, and the loop's own call
+    gets its answer once the loop runs again."""
+    import threading
+
+    from temporal_bridge import Client
+
+    with reach(env.target, transport) as (target, tls):
+
+        async def main() -> None:
+            aclient = await AsyncClient.connect(target, namespace=env.namespace, tls=tls)
+            blocking = Client(aclient._native)
+            handle = await aclient.start_workflow("LongRunningWorkflow", 3600, id=wf_id(""), task_queue=env.task_queue)
+            waiter = asyncio.ensure_future(handle.result())
+            assert await pending_calls_drop_to(aclient, 1)
+            answered = threading.Event()
+
+            def other_thread() -> None:
+                for _ in range(5):
+                    assert blocking.get_workflow_handle(handle.id).describe().status == WorkflowExecutionStatus.RUNNING
+                blocking.get_workflow_handle(handle.id).terminate(reason="the blocking thread's last call")
+                answered.set()
+
+            thread = threading.Thread(target=other_thread)
+            thread.start()
+            # Blocks the loop (no await) until the other thread is done, or 30 s.
+            assert answered.wait(30), "a blocked loop held up another thread's calls"
+            thread.join(10)
+            with pytest.raises(WorkflowTerminatedError):
+                await asyncio.wait_for(waiter, 30)
+            aclient.close()
+
+        asyncio.run(main())
+
+
+def test_a_loop_that_stopped_running_leaves_its_connection_to_others(env: DevEnv, wf_id: WfId) -> None:
+    """A loop keeps the connection's stream between its calls; once it stops
+    running (here: never closed, just not run again), the runtime takes the
+    stream back, so the server's answers to other threads' calls, and what
+    it sends unasked, are still read."""
+    from temporal_bridge import Client
+
+    loop = asyncio.new_event_loop()
+    try:
+        aclient = loop.run_until_complete(AsyncClient.connect(env.target, namespace=env.namespace))
+        handle = loop.run_until_complete(
+            aclient.start_workflow("MySimpleWorkflow", "first", id=wf_id("a"), task_queue=env.task_queue)
+        )
+        assert loop.run_until_complete(handle.result()) == "Hello, first!"
+        # The loop no longer runs; a blocking call on its connection.
+        blocking = Client(aclient._native)
+        handle = blocking.start_workflow("MySimpleWorkflow", "second", id=wf_id("b"), task_queue=env.task_queue)
+        assert handle.result(timeout=30) == "Hello, second!"
+        # And another loop on it.
+        assert asyncio.run(aclient.get_workflow_handle(handle.id).result()) == "Hello, second!"
+        # The first loop, running again, still gets its answers.
+        assert loop.run_until_complete(aclient.get_workflow_handle(handle.id).result()) == "Hello, second!"
+        aclient.close()
+    finally:
+        loop.close()

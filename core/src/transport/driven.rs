@@ -13,6 +13,14 @@
 //! reads from the connection, and the task starts what was handed over
 //! after each read. So the poll that reads a reply is followed by the start
 //! of the exchange waiting for it.
+//!
+//! A call of an event loop that has a [`LoopReactor`] (Python's asyncio
+//! loops) goes further: it keeps its exchange, and the loop reads the reply
+//! itself, from a TCP stream lent to the loop's epoll while the loop's calls
+//! are the only ones on the connection (see [`loop_io`]); the driving thread
+//! then does not wake at all. The loop polls the connection with its own
+//! wake-ups of it held back, and polls it again after its calls ran, so
+//! what they asked of the connection (letting a stream go) is done there.
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -25,6 +33,8 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::task::{Context, Poll, Wake, Waker};
 
 use super::endpoint::Io;
+use super::loop_io::{self, LoopReactor, ReadOwner};
+use std::sync::atomic::AtomicUsize;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 type H2Connection = h2::client::Connection<Socket, Bytes>;
@@ -33,17 +43,64 @@ thread_local! {
     /// The connection whose wake-ups this thread holds back right now (its
     /// address), because this thread polls it itself next, only to write.
     static HOLDING: Cell<usize> = const { Cell::new(0) };
+    /// This thread polls a connection whose stream its loop watches: it reads.
+    static LOOP_READS: Cell<bool> = const { Cell::new(false) };
 }
 
 /// A connection's stream, which reads nothing on a thread that holds a
 /// connection (see [`Driven::send_now`]): its reads stay the task's, whose
 /// interest in reading stays registered (the task reads until there is
 /// nothing left).
-pub(crate) struct Socket(Box<dyn Io>);
+pub(crate) struct Socket {
+    io: Box<dyn Io>,
+    /// Told when the server sends a PING (TCP only).
+    owner: Option<Arc<ReadOwner>>,
+    frames: FrameScan,
+}
 
 impl Socket {
-    pub(crate) fn new(io: Box<dyn Io>) -> Socket {
-        Socket(io)
+    pub(crate) fn new(io: Box<dyn Io>, owner: Option<Arc<ReadOwner>>) -> Socket {
+        Socket {
+            io,
+            owner,
+            frames: FrameScan::default(),
+        }
+    }
+}
+
+/// Follows the HTTP/2 frames the server sends, to see its PINGs.
+#[derive(Default)]
+struct FrameScan {
+    header: [u8; 9],
+    have: usize,
+    /// Payload bytes of the current frame still to skip.
+    skip: usize,
+}
+
+impl FrameScan {
+    /// Whether `bytes` finish the header of a PING that is not an ACK.
+    fn ping_in(&mut self, mut bytes: &[u8]) -> bool {
+        let mut ping = false;
+        while !bytes.is_empty() {
+            if self.skip > 0 {
+                let n = self.skip.min(bytes.len());
+                self.skip -= n;
+                bytes = &bytes[n..];
+                continue;
+            }
+            let n = (9 - self.have).min(bytes.len());
+            self.header[self.have..self.have + n].copy_from_slice(&bytes[..n]);
+            self.have += n;
+            bytes = &bytes[n..];
+            if self.have == 9 {
+                let h = &self.header;
+                self.skip =
+                    (usize::from(h[0]) << 16) | (usize::from(h[1]) << 8) | usize::from(h[2]);
+                ping |= h[3] == 0x6 && h[4] & 0x1 == 0;
+                self.have = 0;
+            }
+        }
+        ping
     }
 }
 
@@ -53,10 +110,18 @@ impl AsyncRead for Socket {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        if HOLDING.with(Cell::get) != 0 {
+        if HOLDING.with(Cell::get) != 0 && !LOOP_READS.with(Cell::get) {
             return Poll::Pending;
         }
-        Pin::new(&mut self.0).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let this = &mut *self;
+        let read = Pin::new(&mut this.io).poll_read(cx, buf);
+        if let Some(owner) = &this.owner {
+            if this.frames.ping_in(&buf.filled()[before..]) {
+                owner.server_pinged();
+            }
+        }
+        read
     }
 }
 
@@ -66,7 +131,7 @@ impl AsyncWrite for Socket {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
+        Pin::new(&mut self.io).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -74,19 +139,19 @@ impl AsyncWrite for Socket {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
+        self.io.is_write_vectored()
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
+        Pin::new(&mut self.io).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
+        Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
 
@@ -99,6 +164,10 @@ pub(crate) struct Driven {
     /// A wake-up was held back (see [`HOLDING`]).
     held: AtomicBool,
     handed: Mutex<Handed>,
+    /// Who watches the stream (TCP only).
+    owner: Option<Arc<ReadOwner>>,
+    /// Calls of a loop in flight whose replies that loop reads.
+    loop_calls: AtomicUsize,
 }
 
 /// Exchanges handed over by other threads, for the task to start.
@@ -118,12 +187,29 @@ impl Wake for Wakeup {
 
     fn wake_by_ref(self: &Arc<Self>) {
         if let Some(driven) = self.0.upgrade() {
-            if HOLDING.with(Cell::get) == Arc::as_ptr(&driven) as usize {
+            let held = HOLDING.with(Cell::get) == Arc::as_ptr(&driven) as usize
+                || (driven.owner.is_some() && loop_io::holds(Arc::as_ptr(&driven)));
+            if held {
                 driven.held.store(true, Ordering::Release);
             } else {
                 driven.task.wake();
             }
         }
+    }
+}
+
+/// Lets this thread read while it polls a connection (see [`LOOP_READS`]).
+struct LoopReads(bool);
+
+impl LoopReads {
+    fn set() -> LoopReads {
+        LoopReads(LOOP_READS.with(|r| r.replace(true)))
+    }
+}
+
+impl Drop for LoopReads {
+    fn drop(&mut self) {
+        LOOP_READS.with(|r| r.set(self.0));
     }
 }
 
@@ -143,14 +229,100 @@ impl Drop for Holding {
 }
 
 impl Driven {
-    pub(crate) fn new(connection: H2Connection) -> Arc<Driven> {
+    pub(crate) fn new(connection: H2Connection, owner: Option<Arc<ReadOwner>>) -> Arc<Driven> {
         Arc::new_cyclic(|me| Driven {
             connection: Mutex::new(Some(connection)),
             task: AtomicWaker::new(),
             waker: Waker::from(Arc::new(Wakeup(me.clone()))),
             held: AtomicBool::new(false),
             handed: Mutex::new(Handed::default()),
+            owner,
+            loop_calls: AtomicUsize::new(0),
         })
+    }
+
+    /// Whether an event loop can read this connection's replies.
+    pub(crate) fn loop_capable(&self) -> bool {
+        self.owner.is_some()
+    }
+
+    /// As [`Driven::send_now`], on a loop's thread, for a call whose reply
+    /// the loop reads (see [`loop_io`]).
+    pub(crate) fn send_loop<T>(
+        self: &Arc<Self>,
+        reactor: &LoopReactor,
+        queue: impl FnOnce() -> T,
+    ) -> T {
+        let owner = self.owner.as_ref().expect("a loop-capable connection");
+        let mut connection = self.lock_connection();
+        self.loop_calls.fetch_add(1, Ordering::AcqRel);
+        reactor.adopt(self, owner);
+        let _holding = Holding::set(self);
+        let _reads = LoopReads::set();
+        let queued = queue();
+        self.poll_here(&mut connection);
+        queued
+    }
+
+    /// The loop's epoll saw the stream readable: reads it on this thread.
+    pub(crate) fn pump_loop(&self) {
+        let mut connection = self.lock_connection();
+        let _holding = Holding::set(self);
+        let _reads = LoopReads::set();
+        self.poll_here(&mut connection);
+    }
+
+    /// A loop's call whose reply the loop reads has ended.
+    pub(crate) fn loop_call_ended(&self) {
+        self.loop_calls.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// After the loop (epoll `id`) polled its calls: polls the connection if
+    /// they woke it. The loop keeps the stream for its next call (until the
+    /// runtime reclaims it, see [`loop_io::reclaim_all`]); true: the loop
+    /// neither has the stream nor calls in flight on it, and forgets it.
+    pub(crate) fn settle_loop(&self, id: u64) -> bool {
+        if self.held.load(Ordering::Acquire) {
+            let mut connection = self.lock_connection();
+            let _holding = Holding::set(self);
+            let _reads = LoopReads::set();
+            self.poll_here(&mut connection);
+        }
+        self.loop_calls.load(Ordering::Acquire) == 0
+            && !self.owner.as_ref().is_some_and(|o| o.lent_to(id))
+    }
+
+    /// The loop (epoll `id`) is gone: the runtime's reactor takes the stream
+    /// back, if that loop had it.
+    pub(crate) fn abandoned_by(&self, id: u64) {
+        if self.owner.as_ref().is_some_and(|o| o.release(id)) {
+            self.task.wake();
+        }
+    }
+
+    /// Another thread's call, or a keepalive ping: the runtime's reactor
+    /// takes the stream back (moved at the connection's next poll).
+    pub(crate) fn reclaim(&self) {
+        if self.owner.as_ref().is_some_and(|o| o.give_back()) {
+            self.task.wake();
+        }
+    }
+
+    /// Polls the connection on this thread, again while the poll woke it
+    /// (held back); what remains is the task's.
+    fn poll_here(&self, connection: &mut Option<H2Connection>) {
+        for _ in 0..4 {
+            self.held.store(false, Ordering::Release);
+            if poll(connection, &self.waker).is_ready() {
+                self.task.wake();
+                return;
+            }
+            if !self.held.load(Ordering::Acquire) {
+                return;
+            }
+        }
+        self.held.store(false, Ordering::Release);
+        self.task.wake();
     }
 
     /// The connection's task: until the connection ends (closed by either
@@ -191,6 +363,7 @@ impl Driven {
     /// thread's wake-ups of it held back; then writes what it queued from
     /// this thread. Not on the driving thread.
     pub(crate) fn send_now<T>(&self, queue: impl FnOnce() -> T) -> T {
+        self.reclaim();
         let mut connection = self.lock_connection();
         let _holding = Holding::set(self);
         let queued = queue();
@@ -248,5 +421,52 @@ fn poll(slot: &mut Option<H2Connection>, waker: &Waker) -> Poll<()> {
             Poll::Ready(())
         }
         Poll::Pending => Poll::Pending,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FrameScan;
+
+    fn frame(kind: u8, flags: u8, payload: &[u8]) -> Vec<u8> {
+        let len = payload.len();
+        let mut bytes = vec![
+            (len >> 16) as u8,
+            (len >> 8) as u8,
+            len as u8,
+            kind,
+            flags,
+            0,
+            0,
+            0,
+            0,
+        ];
+        bytes.extend_from_slice(payload);
+        bytes
+    }
+
+    #[test]
+    fn frame_scan_sees_pings_only_where_frames_begin() {
+        let ping = frame(0x6, 0, &[2, 4, 16, 16, 9, 14, 7, 7]);
+        let ack = frame(0x6, 0x1, &[0; 8]);
+        // A DATA frame whose payload looks like a PING header.
+        let data = frame(0x0, 0, &frame(0x6, 0, &[0; 8]));
+        let settings = frame(0x4, 0, &[]);
+        let mut stream = Vec::new();
+        for part in [&settings, &data, &ack, &data, &ping, &data] {
+            stream.extend_from_slice(part);
+        }
+        // Whole, then one byte at a time: the same single PING.
+        let mut scan = FrameScan::default();
+        assert!(scan.ping_in(&stream));
+        let mut scan = FrameScan::default();
+        let seen: usize = stream
+            .iter()
+            .map(|b| usize::from(scan.ping_in(&[*b])))
+            .sum();
+        assert_eq!(seen, 1);
+        // Without the PING: none.
+        let mut scan = FrameScan::default();
+        assert!(!scan.ping_in(&[settings, data.clone(), ack, data].concat()));
     }
 }

@@ -5,6 +5,7 @@
 //! System root certificates are loaded only when no CA is given, once per
 //! process.
 
+use super::loop_io::{ReadOwner, SwitchTcp};
 use crate::error::{Error, Result};
 use crate::options::TlsOptions;
 use std::path::PathBuf;
@@ -203,24 +204,24 @@ impl Endpoint {
     /// handshake), all within the connect timeout.
     pub(crate) async fn connect<F, Fut, T>(&self, with: F) -> std::result::Result<T, BoxError>
     where
-        F: FnOnce(Box<dyn Io>) -> Fut,
+        F: FnOnce(Box<dyn Io>, Option<Arc<ReadOwner>>) -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, BoxError>>,
     {
         let opening = async {
-            let io = self.open().await?;
-            with(io).await
+            let (io, owner) = self.open().await?;
+            with(io, owner).await
         };
         tokio::time::timeout(self.connect_timeout, opening)
             .await
             .map_err(|_| format!("timed out after {:?}", self.connect_timeout))?
     }
 
-    async fn open(&self) -> std::result::Result<Box<dyn Io>, BoxError> {
+    async fn open(&self) -> std::result::Result<(Box<dyn Io>, Option<Arc<ReadOwner>>), BoxError> {
         match &self.address {
             Address::Unix(path) => {
                 #[cfg(unix)]
                 {
-                    Ok(Box::new(tokio::net::UnixStream::connect(path).await?))
+                    Ok((Box::new(tokio::net::UnixStream::connect(path).await?), None))
                 }
                 #[cfg(not(unix))]
                 {
@@ -234,8 +235,10 @@ impl Endpoint {
                     Some(proxy) => through_proxy(proxy, host, *port).await?,
                 };
                 tcp.set_nodelay(true)?;
+                let owner = ReadOwner::new();
+                let tcp = SwitchTcp::new(tcp, Arc::clone(&owner))?;
                 let Some(tls) = &self.tls else {
-                    return Ok(Box::new(tcp));
+                    return Ok((Box::new(tcp), Some(owner)));
                 };
                 let stream = TlsConnector::from(tls.config.clone())
                     .connect(tls.server_name.clone(), tcp)
@@ -243,8 +246,8 @@ impl Endpoint {
                     .map_err(|e| format!("TLS handshake failed: {e}"))?;
                 let wanted: &[u8] = if self.http1 { b"http/1.1" } else { b"h2" };
                 match stream.get_ref().1.alpn_protocol() {
-                    None => Ok(Box::new(stream)),
-                    Some(chosen) if chosen == wanted => Ok(Box::new(stream)),
+                    None => Ok((Box::new(stream), Some(owner))),
+                    Some(chosen) if chosen == wanted => Ok((Box::new(stream), Some(owner))),
                     Some(other) => Err(format!(
                         "the server chose {:?} in the TLS handshake, not {:?}",
                         String::from_utf8_lossy(other),

@@ -14,6 +14,7 @@
 mod driven;
 pub(crate) mod endpoint;
 mod grpc;
+pub(crate) mod loop_io;
 
 pub(crate) use endpoint::Endpoint;
 pub(crate) use grpc::{
@@ -287,9 +288,12 @@ impl Channel {
     /// and the call is woken once, when its reply is complete (h2 wakes the
     /// driving thread when a stream is let go, and contends for its lock
     /// meanwhile). Otherwise (no connection yet, or a broken one) the whole
-    /// exchange runs as a task of the runtime. On the driving thread (a
-    /// blocking call, a spawned task) it runs inline. Dropping the future
-    /// abandons the exchange (its stream is reset).
+    /// exchange runs as a task of the runtime. An event loop's call (one
+    /// polled with a [`loop_io::LoopReactor`] entered) keeps its exchange and
+    /// its loop reads the reply (see [`loop_io`]), so no other thread wakes.
+    /// On the driving thread (a blocking call, a spawned task) it runs
+    /// inline. Dropping the future abandons the exchange (its stream is
+    /// reset).
     pub(crate) fn unary<'a>(
         &'a self,
         path: &'static str,
@@ -308,6 +312,13 @@ impl Channel {
                 return within(timeout, self.exchange(request, frame)).await;
             }
             if let Some(live) = self.ready_now() {
+                if live.driven.loop_capable() {
+                    if let Some(reactor) = loop_io::current() {
+                        let reply = send_loop(live, &reactor, request, frame);
+                        drop(reactor);
+                        return within(timeout, reply).await;
+                    }
+                }
                 return within(timeout, send_now(live, request, frame)).await;
             }
             let channel = self.clone();
@@ -407,6 +418,7 @@ impl Channel {
                 connection.send.ready().await.map_err(grpc::h2_status)?
             }
         };
+        connection.driven.reclaim();
         let (response, mut stream) = send.send_request(request, false).map_err(grpc::h2_status)?;
         stream.send_data(frame, true).map_err(grpc::h2_status)?;
         let received = receive(response).await;
@@ -554,6 +566,44 @@ fn send_now(live: Live, request: http::Request<()>, frame: Bytes) -> HandedOver 
     }
 }
 
+/// On a loop's thread: puts the request on `live` and writes it from here
+/// (now); the loop reads the reply (see [`loop_io`]). The reply's future
+/// does not keep the loop's reactor.
+fn send_loop(
+    live: Live,
+    reactor: &loop_io::LoopReactor,
+    request: http::Request<()>,
+    frame: Bytes,
+) -> impl Future<Output = Result<Bytes, Status>> + Send + 'static {
+    let Live {
+        mut send, driven, ..
+    } = live;
+    let sent = driven.send_loop(reactor, || {
+        send.send_request(request, false)
+            .and_then(|(response, mut stream)| {
+                stream.send_data(frame, true)?;
+                Ok((response, stream))
+            })
+    });
+    let ended = LoopCall(driven);
+    async move {
+        let _ended = ended;
+        let (response, stream) = sent.map_err(grpc::h2_status)?;
+        let received = receive(response).await;
+        drop(stream);
+        received
+    }
+}
+
+/// A loop's call whose reply the loop reads; see [`Driven::loop_call_ended`].
+struct LoopCall(Arc<Driven>);
+
+impl Drop for LoopCall {
+    fn drop(&mut self) {
+        self.0.loop_call_ended();
+    }
+}
+
 /// `exchange`, bounded by `timeout`.
 async fn within(
     timeout: Duration,
@@ -634,8 +684,8 @@ fn attempt_timed_out(timeout: Duration) -> Status {
 /// Opens a connection: the stream, the HTTP/2 handshake, its task and
 /// keepalive.
 async fn open(endpoint: &Endpoint, generation: u64) -> Result<Connection, BoxError> {
-    let (send, connection) = endpoint
-        .connect(|io| async move {
+    let (send, connection, owner) = endpoint
+        .connect(|io, owner| async move {
             let handshake = h2::client::Builder::new()
                 .initial_window_size(STREAM_WINDOW)
                 .initial_connection_window_size(CONNECTION_WINDOW)
@@ -643,15 +693,17 @@ async fn open(endpoint: &Endpoint, generation: u64) -> Result<Connection, BoxErr
                 .max_header_list_size(MAX_HEADER_LIST_SIZE)
                 .max_send_buffer_size(MAX_SEND_BUFFER_SIZE)
                 .enable_push(false)
-                .handshake::<_, Bytes>(driven::Socket::new(io))
+                .handshake::<_, Bytes>(driven::Socket::new(io, owner.clone()))
                 .await;
-            handshake.map_err(|e| Box::new(e) as BoxError)
+            handshake
+                .map(|(send, connection)| (send, connection, owner))
+                .map_err(|e| Box::new(e) as BoxError)
         })
         .await?;
     let mut connection = connection;
     let closed = CancellationToken::new();
     let ping_pong = connection.ping_pong();
-    let driven = Driven::new(connection);
+    let driven = Driven::new(connection, owner);
     let ended = closed.clone();
     let task = Arc::clone(&driven);
     tokio::spawn(async move {
@@ -667,7 +719,14 @@ async fn open(endpoint: &Endpoint, generation: u64) -> Result<Connection, BoxErr
     // ping goes unanswered is dropped (its calls fail and are retried on a
     // new connection).
     if let (Some(ping_pong), Some((interval, timeout))) = (ping_pong, endpoint.keepalive) {
-        tokio::spawn(keepalive(ping_pong, interval, timeout, closed.clone()));
+        let driven = Arc::clone(&driven);
+        tokio::spawn(keepalive(
+            ping_pong,
+            driven,
+            interval,
+            timeout,
+            closed.clone(),
+        ));
     }
     Ok(Connection {
         generation,
@@ -679,6 +738,7 @@ async fn open(endpoint: &Endpoint, generation: u64) -> Result<Connection, BoxErr
 
 async fn keepalive(
     mut ping_pong: h2::PingPong,
+    driven: Arc<Driven>,
     interval: Duration,
     timeout: Duration,
     closed: CancellationToken,
@@ -688,6 +748,8 @@ async fn keepalive(
             _ = closed.cancelled() => return,
             _ = tokio::time::sleep(interval) => {}
         }
+        // The pong is read by the runtime, whatever a loop does meanwhile.
+        driven.reclaim();
         let pong = tokio::select! {
             _ = closed.cancelled() => return,
             pong = tokio::time::timeout(timeout, ping_pong.ping(h2::Ping::opaque())) => pong,
