@@ -267,6 +267,10 @@ impl Driven {
     /// The loop's epoll saw the stream readable: reads it on this thread.
     pub(crate) fn pump_loop(&self) {
         let mut connection = self.lock_connection();
+        // Under the lock: reads (and their "drained") come only from polls.
+        if let Some(owner) = &self.owner {
+            owner.readable();
+        }
         let _holding = Holding::set(self);
         let _reads = LoopReads::set();
         self.poll_here(&mut connection);

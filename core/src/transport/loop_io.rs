@@ -80,6 +80,10 @@ pub(crate) struct ReadOwner {
     wanted: Mutex<Wanted>,
     /// The server sent a PING after a request: it probes bandwidth.
     pings: AtomicBool,
+    /// The stream, in a loop's epoll, may have bytes to read: set when the
+    /// epoll reports it, cleared by a read that found it drained (a short
+    /// read: the epoll is edge-triggered, so what comes next is reported).
+    loop_readable: AtomicBool,
 }
 
 #[derive(Default)]
@@ -94,6 +98,7 @@ impl ReadOwner {
             wanted_id: AtomicU64::new(0),
             wanted: Mutex::new(Wanted::default()),
             pings: AtomicBool::new(false),
+            loop_readable: AtomicBool::new(true),
         })
     }
 
@@ -148,6 +153,11 @@ impl ReadOwner {
             self.wanted_id.store(reactor.epoll.id, Ordering::Release);
         }
         lent
+    }
+
+    /// The loop's epoll reported the stream readable.
+    pub(crate) fn readable(&self) {
+        self.loop_readable.store(true, Ordering::Release);
     }
 
     /// Whether the loop with epoll `id` has (or awaits) the stream.
@@ -227,6 +237,7 @@ impl SwitchTcp {
         if let Some(epoll) = target {
             let events = (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
             if epoll_ctl(&epoll, libc::EPOLL_CTL_ADD, std.as_raw_fd(), events).is_ok() {
+                self.owner.readable();
                 self.side = Some(Side::Loop(std, epoll));
                 return Ok(());
             }
@@ -287,13 +298,20 @@ impl AsyncRead for SwitchTcp {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        self.settle()?;
-        match self.side.as_mut() {
+        let this = &mut *self;
+        this.settle()?;
+        match this.side.as_mut() {
             Some(Side::Runtime(fd, _)) => loop {
                 let mut guard = ready!(fd.poll_read_ready(cx))?;
                 let unfilled = buf.initialize_unfilled();
+                let wanted = unfilled.len();
                 match guard.try_io(|fd| fd.get_ref().read(unfilled)) {
                     Ok(Ok(n)) => {
+                        // A short read drained the socket (as tokio's own
+                        // streams assume): no read just to hear so.
+                        if n > 0 && n < wanted {
+                            guard.clear_ready();
+                        }
                         buf.advance(n);
                         return Poll::Ready(Ok(()));
                     }
@@ -301,15 +319,28 @@ impl AsyncRead for SwitchTcp {
                     Err(_would_block) => continue,
                 }
             },
-            Some(Side::Loop(tcp, _)) => match (&*tcp).read(buf.initialize_unfilled()) {
-                Ok(n) => {
-                    buf.advance(n);
-                    Poll::Ready(Ok(()))
-                }
+            Some(Side::Loop(tcp, _)) => {
                 // The loop's epoll reports what comes next.
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Poll::Pending,
-                Err(e) => Poll::Ready(Err(e)),
-            },
+                if !this.owner.loop_readable.load(Ordering::Acquire) {
+                    return Poll::Pending;
+                }
+                let unfilled = buf.initialize_unfilled();
+                let wanted = unfilled.len();
+                match (&*tcp).read(unfilled) {
+                    Ok(n) => {
+                        if n > 0 && n < wanted {
+                            this.owner.loop_readable.store(false, Ordering::Release);
+                        }
+                        buf.advance(n);
+                        Poll::Ready(Ok(()))
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        this.owner.loop_readable.store(false, Ordering::Release);
+                        Poll::Pending
+                    }
+                    Err(e) => Poll::Ready(Err(e)),
+                }
+            }
             None => Poll::Ready(Err(lost())),
         }
     }
