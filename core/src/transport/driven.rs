@@ -292,8 +292,14 @@ impl Driven {
             let _reads = LoopReads::set();
             self.poll_here(&mut connection);
         }
-        self.loop_calls.load(Ordering::Acquire) == 0
-            && !self.owner.as_ref().is_some_and(|o| o.lent_to(id))
+        let Some(owner) = &self.owner else {
+            return true;
+        };
+        if self.loop_calls.load(Ordering::Acquire) > 0 {
+            return false;
+        }
+        owner.loop_idle(id);
+        !owner.lent_to(id)
     }
 
     /// The loop (epoll `id`) is gone: the runtime's reactor takes the stream

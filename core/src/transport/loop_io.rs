@@ -5,11 +5,14 @@
 //! the loop watches). While a loop's calls are the only ones in flight on a
 //! connection, its stream sits in the loop's epoll: the reply wakes the
 //! loop's thread, which reads it and resumes the call, and the runtime's
-//! thread sleeps. Anything else hands the stream back to the runtime's
-//! reactor: the loop's last call ending, a call from any other thread, a
-//! keepalive ping, the loop's reactor going away. A server that sends a
-//! PING after each request (Go's bandwidth probe) has the runtime's thread
-//! answer it first, and the stream moves to the loop after the PING.
+//! thread sleeps. The loop keeps the stream between its calls; anything
+//! else hands it back to the runtime's reactor: a call from any other
+//! thread, a keepalive ping, the loop's reactor going away, or the
+//! runtime's thread seeing no async call for a while (a loop that stopped
+//! running must not leave what the server sends unread). A server that
+//! sends a PING after each request (Go's bandwidth probe) has the runtime's
+//! thread answer it, at once as HTTP/2 asks, and the stream moves to the
+//! loop after the PING.
 //!
 //! The stream moves only inside a poll of the connection (whoever polls it
 //! holds its lock), so exactly one epoll watches it at any time; an epoll
@@ -120,15 +123,11 @@ impl ReadOwner {
     }
 
     /// As `give_back`, if the loop with epoll `id` has (or awaits) the
-    /// stream. A PING awaited in vain means the server does not send one
-    /// after each request: later calls hand the stream over at once.
+    /// stream.
     pub(crate) fn release(&self, id: u64) -> bool {
         let mut wanted = self.lock();
         let now = wanted.now.as_ref().is_some_and(|e| e.id == id);
         let awaited = wanted.after_ping.as_ref().is_some_and(|e| e.id == id);
-        if awaited {
-            self.pings.store(false, Ordering::Release);
-        }
         if now || awaited {
             wanted.now = None;
             wanted.after_ping = None;
@@ -158,6 +157,17 @@ impl ReadOwner {
     /// The loop's epoll reported the stream readable.
     pub(crate) fn readable(&self) {
         self.loop_readable.store(true, Ordering::Release);
+    }
+
+    /// The loop with epoll `id` has no call left on the connection. If it
+    /// still awaits a PING, none came after its requests: the server does
+    /// not send one after each request, and later calls hand the stream
+    /// over at once.
+    pub(crate) fn loop_idle(&self, id: u64) {
+        let wanted = self.lock();
+        if wanted.after_ping.as_ref().is_some_and(|e| e.id == id) {
+            self.pings.store(false, Ordering::Release);
+        }
     }
 
     /// Whether the loop with epoll `id` has (or awaits) the stream.
