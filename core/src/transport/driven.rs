@@ -50,7 +50,8 @@ thread_local! {
 /// A connection's stream, which reads nothing on a thread that holds a
 /// connection (see [`Driven::send_now`]): its reads stay the task's, whose
 /// interest in reading stays registered (the task reads until there is
-/// nothing left).
+/// nothing left). A loop that reads its own replies reads (see
+/// [`loop_io`]); it sees the server's PINGs go by, for [`ReadOwner`].
 pub(crate) struct Socket {
     io: Box<dyn Io>,
     /// Told when the server sends a PING (TCP only).
@@ -253,7 +254,9 @@ impl Driven {
         reactor: &LoopReactor,
         queue: impl FnOnce() -> T,
     ) -> T {
-        let owner = self.owner.as_ref().expect("a loop-capable connection");
+        let Some(owner) = self.owner.as_ref() else {
+            return self.send_now(queue);
+        };
         let mut connection = self.lock_connection();
         self.loop_calls.fetch_add(1, Ordering::AcqRel);
         reactor.adopt(self, owner);
