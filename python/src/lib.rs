@@ -20,11 +20,11 @@
 //! writes one byte after putting the call in the queue. The loop thread
 //! then drains the queue: it reads what arrived on its streams (which wakes
 //! the calls waiting for it, with no byte written), then polls the woken
-//! calls and hands over their outcomes. So a
-//! payload codec runs inline, with no extra trip between threads, and
-//! library threads never run Python code: a foreign thread holding the
-//! GIL while the interpreter finalizes is how extension modules crash at
-//! exit. (The queue uses a Unix socket pair, so the module builds for Unix
+//! calls and hands over their outcomes. So a payload codec runs inline,
+//! with no extra trip between threads, and library threads never run
+//! Python code: a foreign thread holding the GIL while the interpreter
+//! finalizes is how extension modules crash at exit. (The queue uses a Unix
+//! socket pair and the core's reactor epoll, so the module builds for Linux
 //! only.) The one exception, activity workers handing tasks to their Python
 //! callbacks, goes through an exit gate (see `worker`).
 
