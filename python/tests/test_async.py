@@ -389,3 +389,85 @@ def test_a_loop_that_stopped_running_leaves_its_connection_to_others(env: DevEnv
         aclient.close()
     finally:
         loop.close()
+
+
+@pytest.mark.parametrize("transport", ["plaintext", "tls"])
+def test_a_stopped_loop_leaves_what_the_server_sends_to_the_runtime(env: DevEnv, wf_id: WfId, transport: str) -> None:
+    """A loop keeps its connection's stream between calls. When no async call
+    runs for a while (here the loop made one call and then stopped running,
+    keepalive off, nothing else calling), the runtime takes the stream back:
+    a PING the server sends afterwards is still answered (HTTP/2 asks for
+    that at once). A proxy in front of the dev server injects the PING
+    between the server's frames and watches for the client's ACK; for TLS,
+    the tests' TLS terminator stands in front of the proxy."""
+    import struct
+    import threading
+
+    from temporal_bridge import KeepAliveConfig
+
+    host, port = env.target.rsplit(":", 1)
+    payload = b"loopstop"
+    acked = threading.Event()
+    inject: list[asyncio.StreamWriter] = []
+
+    async def frames(reader: asyncio.StreamReader, preface: int) -> Any:
+        if preface:
+            yield await reader.readexactly(preface)
+        while True:
+            header = await reader.readexactly(9)
+            length = int.from_bytes(header[:3], "big")
+            yield header + await reader.readexactly(length)
+
+    async def serve(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        server_r, server_w = await asyncio.open_connection(host, int(port))
+        inject.append(client_w)
+
+        async def up() -> None:
+            async for frame in frames(client_r, 24):
+                if frame[3:5] == b"\x06\x01" and frame[9:] == payload:
+                    acked.set()
+                server_w.write(frame)
+
+        async def down() -> None:
+            async for frame in frames(server_r, 0):
+                client_w.write(frame)
+
+        try:
+            await asyncio.gather(up(), down())
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+
+    proxy_loop = asyncio.new_event_loop()
+    server = proxy_loop.run_until_complete(asyncio.start_server(serve, "127.0.0.1", 0))
+    proxy = f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    threading.Thread(target=proxy_loop.run_forever, daemon=True).start()
+    loop = asyncio.new_event_loop()
+    try:
+        with reach(proxy, transport) as (target, tls):
+            aclient = loop.run_until_complete(
+                AsyncClient.connect(
+                    target, namespace=env.namespace, tls=tls, keep_alive_config=KeepAliveConfig.DISABLED
+                )
+            )
+            handle = loop.run_until_complete(
+                aclient.start_workflow("MySimpleWorkflow", "x", id=wf_id(""), task_queue=env.task_queue)
+            )
+            assert loop.run_until_complete(handle.result()) == "Hello, x!"
+            # The loop stops running; the server (here: the proxy) pings.
+            ping = struct.pack(">I", 8)[1:] + b"\x06\x00" + b"\x00\x00\x00\x00" + payload
+            proxy_loop.call_soon_threadsafe(inject[0].write, ping)
+            assert acked.wait(10), "nobody answered the server's PING while the loop was not running"
+            aclient.close()
+    finally:
+        loop.close()
+
+        async def close() -> None:
+            server.close()
+            current = asyncio.current_task()
+            serving = [t for t in asyncio.all_tasks() if t is not current]
+            for task in serving:
+                task.cancel()
+            await asyncio.gather(*serving, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(close(), proxy_loop).result(10)
+        proxy_loop.call_soon_threadsafe(proxy_loop.stop)

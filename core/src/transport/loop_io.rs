@@ -95,6 +95,19 @@ struct Wanted {
     after_ping: Option<Arc<Epoll>>,
 }
 
+impl Wanted {
+    /// Whether a loop has (or awaits) the stream; the one with epoll `id`.
+    fn lent(&self) -> bool {
+        self.now.is_some() || self.after_ping.is_some()
+    }
+
+    fn lent_to(&self, id: u64) -> bool {
+        [&self.now, &self.after_ping]
+            .iter()
+            .any(|e| e.as_ref().is_some_and(|e| e.id == id))
+    }
+}
+
 impl ReadOwner {
     pub(crate) fn new() -> Arc<ReadOwner> {
         Arc::new(ReadOwner {
@@ -114,34 +127,31 @@ impl ReadOwner {
     /// The runtime's reactor watches the stream from its next poll on;
     /// whether a loop had it (or was to have it).
     pub(crate) fn give_back(&self) -> bool {
-        let mut wanted = self.lock();
-        let lent = wanted.now.is_some() || wanted.after_ping.is_some();
-        wanted.now = None;
-        wanted.after_ping = None;
-        self.wanted_id.store(0, Ordering::Release);
-        lent
+        self.give_back_if(Wanted::lent)
     }
 
     /// As `give_back`, if the loop with epoll `id` has (or awaits) the
     /// stream.
     pub(crate) fn release(&self, id: u64) -> bool {
+        self.give_back_if(|wanted| wanted.lent_to(id))
+    }
+
+    fn give_back_if(&self, lent: impl FnOnce(&Wanted) -> bool) -> bool {
         let mut wanted = self.lock();
-        let now = wanted.now.as_ref().is_some_and(|e| e.id == id);
-        let awaited = wanted.after_ping.as_ref().is_some_and(|e| e.id == id);
-        if now || awaited {
-            wanted.now = None;
-            wanted.after_ping = None;
-            self.wanted_id.store(0, Ordering::Release);
+        if !lent(&wanted) {
+            return false;
         }
-        now || awaited
+        *wanted = Wanted::default();
+        self.wanted_id.store(0, Ordering::Release);
+        true
     }
 
     /// `reactor`'s loop reads the replies of the request just sent: from
-    /// now on, or after the server's PING if it sends one.
-    /// Whether a loop had it already.
+    /// now on, or after the server's PING if it sends one. Whether a loop
+    /// had (or awaited) it already.
     fn give_to(&self, reactor: &LoopReactor) -> bool {
         let mut wanted = self.lock();
-        let lent = wanted.now.is_some() || wanted.after_ping.is_some();
+        let lent = wanted.lent();
         if self.pings.load(Ordering::Acquire) {
             wanted.now = None;
             wanted.after_ping = Some(Arc::clone(&reactor.epoll));
@@ -172,9 +182,7 @@ impl ReadOwner {
 
     /// Whether the loop with epoll `id` has (or awaits) the stream.
     pub(crate) fn lent_to(&self, id: u64) -> bool {
-        let wanted = self.lock();
-        wanted.now.as_ref().is_some_and(|e| e.id == id)
-            || wanted.after_ping.as_ref().is_some_and(|e| e.id == id)
+        self.lock().lent_to(id)
     }
 
     /// The server sent a PING (read on the runtime's thread, which answers
@@ -412,8 +420,21 @@ fn register(
     unsafe { AsyncFd::register_with_interest(tcp, interest) }.map_err(std::io::Error::from)
 }
 
+/// What a loop's epoll reports for a stream.
+const STREAM: u64 = 1;
+
 fn epoll_ctl(epoll: &Epoll, op: i32, fd: RawFd, events: u32) -> std::io::Result<()> {
-    let mut event = libc::epoll_event { events, u64: 1 };
+    epoll_ctl_token(epoll, op, fd, events, STREAM)
+}
+
+fn epoll_ctl_token(
+    epoll: &Epoll,
+    op: i32,
+    fd: RawFd,
+    events: u32,
+    token: u64,
+) -> std::io::Result<()> {
+    let mut event = libc::epoll_event { events, u64: token };
     // SAFETY: both descriptors are open (held by the caller); the event is ours.
     if unsafe { libc::epoll_ctl(epoll.fd.as_raw_fd(), op, fd, &mut event) } == 0 {
         Ok(())
@@ -455,14 +476,13 @@ impl LoopReactor {
             fd: unsafe { OwnedFd::from_raw_fd(fd) },
             id: IDS.fetch_add(1, Ordering::Relaxed),
         };
-        let mut event = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: WAKE,
-        };
-        // SAFETY: both descriptors are open.
-        if unsafe { libc::epoll_ctl(fd, libc::EPOLL_CTL_ADD, wake, &mut event) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
+        epoll_ctl_token(
+            &epoll,
+            libc::EPOLL_CTL_ADD,
+            wake,
+            libc::EPOLLIN as u32,
+            WAKE,
+        )?;
         Ok(Arc::new(LoopReactor {
             epoll: Arc::new(epoll),
             connections: Mutex::new(HashMap::new()),
@@ -533,8 +553,8 @@ impl LoopReactor {
         connections.values().filter_map(Weak::upgrade).collect()
     }
 
-    /// After the loop polled its calls: polls what they asked for, and
-    /// gives back the streams of connections with no call of this loop left.
+    /// After the loop polled its calls: polls the connections they woke, and
+    /// forgets those it neither holds the stream of nor has calls on.
     pub fn settle(&self) {
         let mut done = Vec::new();
         for driven in self.connections() {
